@@ -1,0 +1,1 @@
+// Placeholder until the module lands; keeps the build whole.

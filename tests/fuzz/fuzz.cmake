@@ -1,0 +1,12 @@
+# libFuzzer targets (clang only): one fragment per module (tests/fuzz/<module>.cmake).
+# kbix_add_fuzzer(NAME SOURCES f.cpp DEPS kbix_domain)
+function(kbix_add_fuzzer name)
+  cmake_parse_arguments(arg "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${arg_SOURCES})
+  target_link_libraries(${name} PRIVATE ${arg_DEPS})
+  target_compile_options(${name} PRIVATE -fsanitize=fuzzer)
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+endfunction()
+foreach(module IN LISTS KBIX_MODULES)
+  include(${PROJECT_SOURCE_DIR}/tests/fuzz/${module}.cmake OPTIONAL)
+endforeach()
