@@ -55,7 +55,9 @@ std::string to_hex(std::span<const std::uint8_t> bytes) {
   return hex;
 }
 
-std::string sha256_hex(std::string_view bytes) { return to_hex(sha256(bytes)); }
+std::string sha256_hex(std::string_view bytes) {
+  return to_hex(sha256(bytes));
+}
 
 Result<std::string> sha256_file_hex(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);

@@ -13,7 +13,9 @@
 namespace kbix {
 namespace {
 
-std::string errno_text() { return std::strerror(errno); }
+std::string errno_text() {
+  return std::strerror(errno);
+}
 
 std::string octal_mode(mode_t mode) {
   char text[8];
@@ -37,8 +39,8 @@ Result<AtomicFile> AtomicFile::create(const std::filesystem::path& final_path, m
   name.push_back('\0');
   const int fd = ::mkostemp(name.data(), O_CLOEXEC);
   if (fd < 0) {
-    return fail("io.create", final_path.string() + ": cannot create a temporary file: " +
-                                 errno_text());
+    return fail("io.create",
+                final_path.string() + ": cannot create a temporary file: " + errno_text());
   }
   if (::fchmod(fd, mode) != 0) {
     const std::string why = errno_text();
@@ -79,7 +81,9 @@ AtomicFile& AtomicFile::operator=(AtomicFile&& other) noexcept {
   return *this;
 }
 
-AtomicFile::~AtomicFile() { discard(); }
+AtomicFile::~AtomicFile() {
+  discard();
+}
 
 void AtomicFile::discard() noexcept {
   if (fd_ >= 0) {
@@ -118,8 +122,8 @@ Status AtomicFile::commit() {
       const std::string why = errno_text();
       discard();
       return fail(exists ? "io.exists" : "io.rename",
-                  final_path_.string() + (exists ? ": already exists, not replaced"
-                                                 : ": cannot publish: " + why));
+                  final_path_.string() +
+                      (exists ? ": already exists, not replaced" : ": cannot publish: " + why));
     }
     ::unlink(temp_path_.c_str());
   } else if (::rename(temp_path_.c_str(), final_path_.c_str()) != 0) {

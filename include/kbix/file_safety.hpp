@@ -7,9 +7,10 @@
 // check_private_file: invariant 7, a private key readable by group or others is refused.
 #pragma once
 
+#include <sys/types.h>
+
 #include <filesystem>
 #include <string_view>
-#include <sys/types.h>
 
 #include "kbix/result.hpp"
 
@@ -33,8 +34,8 @@ class AtomicFile {
   const std::filesystem::path& final_path() const noexcept { return final_path_; }
 
   Status write(std::string_view bytes);  // whole buffer or error "io.write"
-  Status commit();                         // fsync, rename, fsync dir
-  void discard() noexcept;                 // remove the temporary file now
+  Status commit();                       // fsync, rename, fsync dir
+  void discard() noexcept;               // remove the temporary file now
 
  private:
   AtomicFile(std::filesystem::path final_path, std::filesystem::path temp_path, int fd,

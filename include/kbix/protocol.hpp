@@ -21,7 +21,7 @@ struct Protocol {
   std::string title;  // for people
   std::string partner;
 
-  std::chrono::sys_days valid_from;  // first day a run may happen
+  std::chrono::sys_days valid_from;   // first day a run may happen
   std::chrono::sys_days valid_until;  // first day a run may no longer happen
   int cadence_months = 6;             // minimum months between two runs
   int retention_years = 5;            // outputs and run data older than this are purged
@@ -29,7 +29,7 @@ struct Protocol {
   PseudonymMode pseudonym = PseudonymMode::none;
 
   std::string key_column = "insz";
-  std::vector<std::string> extract_columns;  // KBI extract: insz + profile fields
+  std::vector<std::string> extract_columns;   // KBI extract: insz + profile fields
   std::vector<std::string> outbound_columns;  // what leaves: exactly {insz}
   std::vector<std::string> return_columns;    // partner's return: insz + enriched fields
   // Output = extract_columns + return_columns without the key (plus pseudo_id when asked),
@@ -42,5 +42,8 @@ struct Protocol {
 Result<Protocol> load_protocol(const std::filesystem::path& file);
 
 const char* to_string(PseudonymMode mode);
+
+// "2023-03-03"
+std::string format_date(std::chrono::sys_days day);
 
 }  // namespace kbix

@@ -34,7 +34,9 @@ struct Unexpected {
 inline Unexpected<Error> fail(std::string code, std::string message) {
   return {Error{std::move(code), std::move(message)}};
 }
-inline Unexpected<Error> fail(Error error) { return {std::move(error)}; }
+inline Unexpected<Error> fail(Error error) {
+  return {std::move(error)};
+}
 
 template <class T, class E = Error>
 class [[nodiscard]] Result {
@@ -99,13 +101,15 @@ class [[nodiscard]] Result<void, E> {
 };
 
 using Status = Result<void>;
-inline Status ok() { return {}; }
+inline Status ok() {
+  return {};
+}
 
 }  // namespace kbix
 
 // Propagates a failure: KBIX_TRY(step()) returns the error from the enclosing function.
-#define KBIX_TRY(expr)                                         \
-  do {                                                         \
-    if (auto kbix_try_result_ = (expr); !kbix_try_result_)     \
+#define KBIX_TRY(expr)                                          \
+  do {                                                          \
+    if (auto kbix_try_result_ = (expr); !kbix_try_result_)      \
       return ::kbix::fail(std::move(kbix_try_result_).error()); \
   } while (false)

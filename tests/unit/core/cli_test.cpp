@@ -1,0 +1,79 @@
+// Runs the real kbix binary, as an operator would.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <string>
+
+namespace {
+
+struct Outcome {
+  int exit_code;
+  std::string output;  // stdout and stderr together
+};
+
+Outcome kbix(const std::string& arguments) {
+  const std::string command = std::string(KBIX_EXE) + " " + arguments + " 2>&1";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  std::string output;
+  std::array<char, 4096> buffer{};
+  while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe))
+    output.append(buffer.data(), n);
+  const int status = ::pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+const std::string kData = KBIX_SOURCE_DIR "/tests/data/config/";
+
+TEST(Cli, HelpTeachesCommandsAndExitCodes) {
+  const auto help = kbix("--help");
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.output.find("check-config"), std::string::npos);
+  EXPECT_NE(help.output.find("Exit codes: 0 success, 1 runtime failure, 2 bad usage"),
+            std::string::npos);
+}
+
+TEST(Cli, VersionPrintsTheVersion) {
+  const auto version = kbix("--version");
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_EQ(version.output.rfind("kbix ", 0), 0u);
+}
+
+TEST(Cli, NoOrUnknownSubcommandIsBadUsage) {
+  EXPECT_EQ(kbix("").exit_code, 2);
+  EXPECT_EQ(kbix("frobnicate").exit_code, 2);
+  EXPECT_EQ(kbix("check-config --no-such-flag").exit_code, 2);
+}
+
+TEST(Cli, CheckConfigAcceptsTheShippedConfiguration) {
+  const auto checked = kbix("check-config --config " KBIX_SOURCE_DIR "/config/kbix.toml");
+  EXPECT_EQ(checked.exit_code, 0) << checked.output;
+  EXPECT_NE(checked.output.find("configuration OK"), std::string::npos);
+  EXPECT_NE(checked.output.find("vdab-derde-pijler-2023"), std::string::npos);
+}
+
+TEST(Cli, CheckConfigOptionWorksBeforeTheSubcommandToo) {
+  EXPECT_EQ(kbix("--config " KBIX_SOURCE_DIR "/config/kbix.toml check-config").exit_code, 0);
+}
+
+TEST(Cli, CheckConfigRejectsBrokenFilesWithExitTwoAndPosition) {
+  const auto broken = kbix("check-config --config " + kData + "unknown-key.toml");
+  EXPECT_EQ(broken.exit_code, 2);
+  EXPECT_NE(broken.output.find("unknown-key.toml:40:8: [sftp] has an unknown key 'hots'"),
+            std::string::npos)
+      << broken.output;
+  const auto missing = kbix("check-config --config " + kData + "does-not-exist.toml");
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.output.find("does-not-exist.toml: cannot open"), std::string::npos);
+}
+
+TEST(Cli, ConfigFileCanComeFromTheEnvironment) {
+  const auto checked = kbix("check-config");  // no --config: the default path does not exist here
+  EXPECT_EQ(checked.exit_code, 2);
+  const std::string command = "KBIX_CONFIG=" KBIX_SOURCE_DIR "/config/kbix.toml " +
+                              std::string(KBIX_EXE) + " check-config >/dev/null 2>&1";
+  EXPECT_EQ(WEXITSTATUS(std::system(command.c_str())), 0);
+}
+
+}  // namespace

@@ -1,0 +1,129 @@
+#include "kbix/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace {
+
+const std::filesystem::path kConfigDir = KBIX_SOURCE_DIR "/tests/data/config";
+
+TEST(Config, ShippedConfigurationLoads) {
+  auto config = kbix::load_config(KBIX_SOURCE_DIR "/config/kbix.toml");
+  ASSERT_TRUE(config) << config.error().describe();
+  EXPECT_EQ(config->protocol.id, "vdab-derde-pijler-2023");
+  EXPECT_EQ(config->sftp.port, 22);
+  EXPECT_EQ(config->sftp.outbound_dir, "naar-vdab");
+  EXPECT_EQ(config->sftp.return_dir, "van-vdab");
+  EXPECT_EQ(config->partner.envelope_profile, "gcm");
+  EXPECT_EQ(config->schedule.run_dates, (std::vector<std::string>{"03-15", "09-15"}));
+  EXPECT_EQ(config->schedule.return_deadline, std::chrono::hours(24 * 30));
+  EXPECT_EQ(config->daemon.state_dir, "/var/lib/kbix");
+  EXPECT_EQ(config->audit.checkpoint_every, 100);
+  // Relative paths resolve against the configuration's own directory.
+  EXPECT_EQ(config->protocol_file,
+            std::filesystem::path(KBIX_SOURCE_DIR "/config/protocols/vdab-derde-pijler-2023.toml")
+                .lexically_normal());
+}
+
+TEST(Config, RelativePathsInsideTheDirectoryResolveAgainstIt) {
+  auto config = kbix::load_config(kConfigDir / "good.toml");
+  ASSERT_TRUE(config) << config.error().describe();
+  EXPECT_EQ(config->protocol_file.parent_path().filename(), "protocols");
+  EXPECT_TRUE(config->protocol_file.is_absolute());
+}
+
+TEST(Config, WarningsNameMissingKeyFilesWithoutFailingTheLoad) {
+  auto config = kbix::load_config(kConfigDir / "good.toml");
+  ASSERT_TRUE(config);
+  const auto warnings = kbix::config_warnings(*config);
+  ASSERT_FALSE(warnings.empty());
+  bool names_signing_key = false;
+  for (const auto& w : warnings) names_signing_key |= w.find("agii-sign.key") != std::string::npos;
+  EXPECT_TRUE(names_signing_key);
+}
+
+TEST(Config, WorldReadableKeyIsAWarningNamingTheMode) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("kbix-config-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ifstream in(kConfigDir / "good.toml");
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  const std::string from = "/etc/kbix/keys/agii-sign.key";
+  text.replace(text.find(from), from.size(), (dir / "sign.key").string());
+  const std::string proto = "protocols/vdab-derde-pijler-2023.toml";
+  text.replace(text.find(proto), proto.size(),
+               KBIX_SOURCE_DIR "/config/protocols/vdab-derde-pijler-2023.toml");
+  std::ofstream(dir / "kbix.toml") << text;
+  std::ofstream(dir / "sign.key") << "not really a key";
+  std::filesystem::permissions(dir / "sign.key", std::filesystem::perms(0644));
+
+  auto config = kbix::load_config(dir / "kbix.toml");
+  ASSERT_TRUE(config) << config.error().describe();
+  bool found = false;
+  for (const auto& w : kbix::config_warnings(*config)) {
+    found |= w.find("sign.key: mode 0644") != std::string::npos;
+  }
+  EXPECT_TRUE(found);
+  std::filesystem::remove_all(dir);
+}
+
+struct BrokenConfig {
+  const char* file;
+  const char* code;
+  const char* position;  // "LINE:COL" expected right after the file name
+  const char* words;     // a phrase the person must see
+};
+
+class BrokenConfigTest : public testing::TestWithParam<BrokenConfig> {};
+
+TEST_P(BrokenConfigTest, IsRejectedWithFileLineAndAnActionableMessage) {
+  const BrokenConfig& c = GetParam();
+  const auto file = kConfigDir / c.file;
+  auto config = kbix::load_config(file);
+  ASSERT_FALSE(config) << c.file << " should have been rejected";
+  EXPECT_EQ(config.error().code, c.code);
+  EXPECT_NE(config.error().message.find(std::string(c.position) + ": "), std::string::npos)
+      << config.error().message;
+  EXPECT_NE(config.error().message.find(c.words), std::string::npos) << config.error().message;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Corpus, BrokenConfigTest,
+    testing::Values(BrokenConfig{"syntax-error.toml", "config.syntax", "syntax-error.toml:38:26",
+                                 "parsing string"},
+                    BrokenConfig{"unknown-key.toml", "config.unknown_key", "unknown-key.toml:40:8",
+                                 "[sftp] has an unknown key 'hots'"},
+                    BrokenConfig{"wrong-type.toml", "config.type", "wrong-type.toml:39:8",
+                                 "port: must be a whole number"},
+                    BrokenConfig{"port-out-of-range.toml", "config.range",
+                                 "port-out-of-range.toml:39:8", "between 1 and 65535"},
+                    BrokenConfig{"missing-section.toml", "config.missing_key",
+                                 "missing-section.toml:1:1", "needs the section [keys]"},
+                    BrokenConfig{"missing-key.toml", "config.missing_key", "missing-key.toml:37:1",
+                                 "[sftp] needs the key 'user'"},
+                    BrokenConfig{"path-escapes.toml", "config.path_escape",
+                                 "path-escapes.toml:7:13", "leaves the configuration directory"},
+                    BrokenConfig{"missing-protocol.toml", "config.missing_file",
+                                 "missing-protocol.toml:15:8", "no-such-protocol.toml not found"},
+                    BrokenConfig{"bad-profile.toml", "config.value", "bad-profile.toml:35:20",
+                                 "\"gcm\" (default) or \"cbc\""},
+                    BrokenConfig{"bad-run-date.toml", "config.value", "bad-run-date.toml:18:13",
+                                 "'02-30' is not MM-DD"},
+                    BrokenConfig{"bad-log-level.toml", "config.value", "bad-log-level.toml:12:13",
+                                 "must be one of trace"},
+                    BrokenConfig{"unknown-section.toml", "config.unknown_key",
+                                 "unknown-section.toml:55:1", "unknown key 'extra'"},
+                    BrokenConfig{"bad-protocol.toml", "config.value", "outbound-leaks.toml:37:12",
+                                 "only the key column may leave AgII"}),
+    [](const testing::TestParamInfo<BrokenConfig>& param_info) {
+      std::string name = param_info.param.file;
+      name = name.substr(0, name.find('.'));
+      for (char& ch : name) {
+        if (ch == '-') ch = '_';
+      }
+      return name;
+    });
+
+}  // namespace
