@@ -1,6 +1,8 @@
 #include "kbix/config.hpp"
 
-#include <regex>
+#include <algorithm>
+#include <array>
+#include <string_view>
 
 #include "kbix/file_safety.hpp"
 #include "toml_reader.hpp"
@@ -22,17 +24,17 @@ void read_daemon(TableReader& table, const std::filesystem::path& dir, DaemonCon
   out.control_socket = table.path("control_socket", true, dir).value_or("");
   out.control_group = table.text("control_group", false).value_or("");
   out.log_level = table.text("log_level", false).value_or("info");
-  static const std::regex kLevels("trace|debug|info|warn|error|critical|off");
-  if (!std::regex_match(out.log_level, kLevels)) {
+  static constexpr std::array<std::string_view, 7> kLevels = {"trace", "debug",    "info", "warn",
+                                                              "error", "critical", "off"};
+  if (std::find(kLevels.begin(), kLevels.end(), out.log_level) == kLevels.end()) {
     table.reject("log_level", "must be one of trace, debug, info, warn, error, critical, off");
   }
 }
 
 void read_schedule(TableReader& table, ScheduleConfig& out) {
   out.run_dates = table.text_list("run_dates", true).value_or(std::vector<std::string>{});
-  static const std::regex kMonthDay("(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])");
   for (const auto& date : out.run_dates) {
-    if (!std::regex_match(date, kMonthDay)) {
+    if (!detail::is_month_day(date)) {
       table.reject("run_dates", "'" + date + "' is not MM-DD with a day from 01 to 28");
       break;
     }
@@ -76,8 +78,7 @@ void read_sftp(TableReader& table, const std::filesystem::path& dir, SftpConfig&
   out.keepalive = seconds(table, "keepalive_seconds", 30, 3600);
   out.poll_interval = seconds(table, "poll_interval_seconds", 300, 86400);
   out.min_file_age = seconds(table, "min_file_age_seconds", 60, 86400);
-  static const std::regex kUser("[a-z_][a-z0-9_.-]{0,31}");
-  if (!out.user.empty() && !std::regex_match(out.user, kUser)) {
+  if (!out.user.empty() && !detail::is_user_name(out.user)) {
     table.reject("user", "is not a valid user name");
   }
   for (const auto* key : {"outbound_dir", "return_dir"}) {

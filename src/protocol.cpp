@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <regex>
 #include <set>
 
 #include "toml_reader.hpp"
@@ -37,10 +36,9 @@ namespace {
 // A column list must be non-empty, hold the key, and have no duplicates or odd names.
 void check_columns(detail::TableReader& reader, std::string_view key,
                    const std::vector<std::string>& columns, const std::string& key_column) {
-  static const std::regex kColumnName("[a-z][a-z0-9_]{0,63}");
   std::set<std::string> seen;
   for (const auto& column : columns) {
-    if (!std::regex_match(column, kColumnName)) {
+    if (!detail::is_column_name(column)) {
       reader.reject(key, "column '" + column + "' is not a lower-case name of letters, digits, _");
       return;
     }
@@ -65,8 +63,7 @@ Result<Protocol> load_protocol(const std::filesystem::path& file) {
   protocol.id = top.text("id", true).value_or("");
   protocol.title = top.text("title", true).value_or("");
   protocol.partner = top.text("partner", true).value_or("");
-  static const std::regex kId("[a-z0-9][a-z0-9-]{2,63}");
-  if (!protocol.id.empty() && !std::regex_match(protocol.id, kId)) {
+  if (!protocol.id.empty() && !detail::is_protocol_id(protocol.id)) {
     top.reject("id", "must be lower-case letters, digits and '-' (it is part of file names)");
   }
   protocol.valid_from = top.date("valid_from", true).value_or(std::chrono::sys_days{});

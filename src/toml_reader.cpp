@@ -1,5 +1,6 @@
 #include "toml_reader.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -169,6 +170,47 @@ Status TableReader::finish() {
   }
   if (first_error_) return fail(*first_error_);
   return ok();
+}
+
+namespace {
+bool is_lower(char c) {
+  return c >= 'a' && c <= 'z';
+}
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+int two_digits(std::string_view text) {
+  return (text[0] - '0') * 10 + (text[1] - '0');
+}
+}  // namespace
+
+bool is_month_day(std::string_view text) {
+  if (text.size() != 5 || text[2] != '-') return false;
+  if (!is_digit(text[0]) || !is_digit(text[1]) || !is_digit(text[3]) || !is_digit(text[4])) {
+    return false;
+  }
+  const int month = two_digits(text.substr(0, 2));
+  const int day = two_digits(text.substr(3, 2));
+  return month >= 1 && month <= 12 && day >= 1 && day <= 28;
+}
+
+bool is_user_name(std::string_view text) {
+  if (text.empty() || text.size() > 32 || !(is_lower(text[0]) || text[0] == '_')) return false;
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    return is_lower(c) || is_digit(c) || c == '_' || c == '.' || c == '-';
+  });
+}
+
+bool is_column_name(std::string_view text) {
+  if (text.empty() || text.size() > 64 || !is_lower(text[0])) return false;
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) { return is_lower(c) || is_digit(c) || c == '_'; });
+}
+
+bool is_protocol_id(std::string_view text) {
+  if (text.size() < 3 || text.size() > 64 || text[0] == '-') return false;
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) { return is_lower(c) || is_digit(c) || c == '-'; });
 }
 
 }  // namespace kbix::detail

@@ -13,6 +13,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kbix/result.hpp"
@@ -57,5 +58,13 @@ class TableReader {
   std::set<std::string, std::less<>> read_;
   std::optional<Error> first_error_;
 };
+
+// Small text rules for configuration values (hand-written: std::regex is slow to build and trips
+// GCC 12's -Wmaybe-uninitialized under the sanitizers).
+bool is_month_day(std::string_view text);  // "MM-DD", day 01..28 so every year has it
+bool is_user_name(std::string_view text);  // [a-z_][a-z0-9_.-]{0,31}
+bool is_column_name(std::string_view text);
+bool is_protocol_id(
+    std::string_view text);  // [a-z0-9][a-z0-9-]{2,63}: part of file names  // [a-z][a-z0-9_]{0,63}
 
 }  // namespace kbix::detail

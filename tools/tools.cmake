@@ -2,3 +2,5 @@
 foreach(module IN LISTS KBIX_MODULES)
   include(${PROJECT_SOURCE_DIR}/tools/${module}.cmake OPTIONAL)
 endforeach()
+# The partner simulator plays VDAB over real SFTP (demo and end-to-end tests).
+include(${PROJECT_SOURCE_DIR}/tools/partner_sim.cmake OPTIONAL)

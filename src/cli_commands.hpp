@@ -1,0 +1,43 @@
+// The subcommands of `kbix` (internal to the app module; src/cli.cpp wires them to CLI11).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kbix::cli {
+
+struct GlobalOptions {
+  std::string config_file;
+  std::string log_level;
+  bool json = false;
+};
+
+struct RunOptions {
+  std::string run_id;
+  bool force = false;
+  std::string reason;
+  bool start = false;    // run once: also start a new run
+  int wait_seconds = 0;  // run once: keep polling for the return this long
+};
+
+struct AuditOptionsCli {
+  std::vector<std::string> log_files;
+  std::string checkpoint_file;
+  std::string certificate;
+  std::string run_id;
+};
+
+int check_config(const GlobalOptions& options);
+int keys_check(const GlobalOptions& options);
+int daemon(const GlobalOptions& options);
+int status(const GlobalOptions& options);
+int run_start(const GlobalOptions& options, const RunOptions& run);
+int run_show(const GlobalOptions& options, const RunOptions& run);
+int run_cancel(const GlobalOptions& options, const RunOptions& run);
+int run_retry(const GlobalOptions& options, const RunOptions& run);
+int run_once(const GlobalOptions& options, const RunOptions& run);
+int audit_verify(const GlobalOptions& options, const AuditOptionsCli& audit);
+int audit_show(const GlobalOptions& options, const AuditOptionsCli& audit);
+
+}  // namespace kbix::cli

@@ -1,0 +1,122 @@
+// End-to-end: the real kbix binary, a real sshd on 127.0.0.1 and the partner simulator play a
+// whole VDAB round trip (issue 6 "What it must show"; invariants 1-5, 8-10, 12).
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "e2e/e2e_support.hpp"
+#include "kbix/digest.hpp"
+#include "kbix/protocol.hpp"
+
+namespace kbix::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(RoundTrip, DaemonCompletesAFullExchange) {
+  ExchangeWorld world("e2e-daemon");
+  world.generate_extract(500, 3, "--invalid-rate 0.02 --duplicate-rate 0.02");
+  Daemon daemon(world);
+
+  const auto started = world.kbix("run start");
+  ASSERT_EQ(started.exit_code, 0) << started.output;
+  const nlohmann::json run = wait_for_final_state(world, &daemon);
+  ASSERT_EQ(run.value("state", ""), "done") << run.dump(2);
+  const std::string run_id = run.value("id", "");
+
+  // Output: every column of the protocol except insz, counts as in the manifest (inv. 4).
+  auto protocol = load_protocol(KBIX_SOURCE_DIR "/config/protocols/vdab-derde-pijler-2023.toml");
+  ASSERT_TRUE(protocol);
+  const fs::path output = world.output_dir() / ("vdab-derde-pijler-2023_" + run_id + ".csv");
+  const auto lines = read_lines(output);
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(lines.front(), join(protocol->output_columns(), ';'));
+  EXPECT_EQ(lines.front().find("insz"), std::string::npos);
+  const auto manifest =
+      read_json(world.output_dir() / ("vdab-derde-pijler-2023_" + run_id + ".manifest.json"));
+  EXPECT_NE(manifest.dump().find(*sha256_file_hex(output)), std::string::npos)
+      << "the manifest names the output's SHA-256";
+  const auto& facts = run["facts"];
+  EXPECT_EQ(facts["merge"]["output_rows"].get<std::uint64_t>(), lines.size() - 1);
+  EXPECT_GT(facts["export"]["invalid_insz"].get<std::uint64_t>(), 0u);
+  EXPECT_EQ(facts["merge"]["sent"].get<std::uint64_t>(),
+            facts["export"]["exported"].get<std::uint64_t>());
+  EXPECT_LT(facts["merge"]["matched"].get<std::uint64_t>(),
+            facts["merge"]["sent"].get<std::uint64_t>())
+      << "the simulator leaves some people unknown to VDAB";
+
+  // Nothing left on the server (inv. 10), nothing readable in the state directory (inv. 10, 5).
+  EXPECT_TRUE(files_under(world.sshd().sftp_root()).empty());
+  expect_no_plaintext_left(world);
+
+  // Exactly one upload and one publication, and the audit chain verifies (inv. 8, 9).
+  EXPECT_EQ(count_audit_events(world, "run.upload"), 1u);
+  EXPECT_EQ(count_audit_events(world, "run.published"), 1u);
+  const auto verified = world.kbix("audit verify");
+  EXPECT_EQ(verified.exit_code, 0) << verified.output;
+
+  EXPECT_EQ(daemon.stop(), 0) << "SIGTERM stops the daemon cleanly";
+  EXPECT_EQ(ExchangeWorld::count_insz_like(daemon.log_file()), 0u) << "the daemon log";
+}
+
+TEST(RoundTrip, JoinsEachReturnedPersonWithTheirOwnProfile) {
+  // With keyed pseudonyms the test can map each output row back to the person it belongs to.
+  const fs::path protocol_file = hmac_protocol_copy();
+  ExchangeWorld world("e2e-join", protocol_file);
+  const fs::path key = world.dir() / "pseudonym.key";
+  write_random_key(key);
+  world.write_config("gcm", "pseudonym_key_file = \"" + key.string() + "\"\n");
+  const fs::path extract = world.generate_extract(300, 9);
+  const auto extract_lines = read_lines(extract);
+
+  SimulatorThread partner(world);
+  const auto once = world.kbix("run once --start --wait 60");
+  ASSERT_EQ(once.exit_code, 0) << once.output;
+  const auto outputs = files_with_suffix(world.output_dir(), ".csv");
+  ASSERT_EQ(outputs.size(), 1u);
+  expect_rows_joined_to_their_own_profile(extract_lines, read_lines(outputs.front()), key);
+}
+
+// Crash at every state transition (inv. 8): killed with SIGKILL right after committing a state
+// and started again, the run finishes with one upload, one publication and the same output.
+class CrashAfterState : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(CrashAfterState, RestartFinishesWithOneUploadOnePublicationSameOutput) {
+  ExchangeWorld world("e2e-crash");
+  world.generate_extract(120, 21);
+  SimulatorThread partner(world);
+
+  const auto killed =
+      world.kbix("run once --start --wait 60", "KBIX_TEST_KILL_AFTER=" + GetParam());
+  ASSERT_EQ(killed.signal, SIGKILL) << killed.output;
+  const auto resumed = world.kbix("run once --wait 60");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find(" done since"), std::string::npos) << resumed.output;
+
+  EXPECT_EQ(count_audit_events(world, "run.upload"), 1u);
+  EXPECT_EQ(count_audit_events(world, "run.published"), 1u);
+  EXPECT_EQ(partner.files_received(), 1u) << "the partner received exactly one file";
+  const auto outputs = files_with_suffix(world.output_dir(), ".csv");
+  ASSERT_EQ(outputs.size(), 1u);
+  EXPECT_EQ(read_file(outputs.front()), reference_output(120, 21));
+  EXPECT_TRUE(files_under(world.sshd().sftp_root()).empty());
+  expect_no_plaintext_left(world);
+  EXPECT_EQ(world.kbix("audit verify").exit_code, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryState, CrashAfterState,
+                         ::testing::Values("extract_sealed", "outbound_sealed", "uploaded",
+                                           "awaiting_return", "return_downloaded",
+                                           "return_verified", "merged", "published", "cleaned",
+                                           "done"));
+
+}  // namespace
+}  // namespace kbix::test

@@ -1,0 +1,198 @@
+// The CSV reader and writer, including a table of hostile inputs (issue 3: at least 30).
+#include "kbix/csv.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+namespace kbix {
+namespace {
+
+struct Parsed {
+  std::vector<std::vector<std::string>> rows;
+  std::optional<Error> error;
+};
+
+Parsed parse(const std::string& text, CsvLimits limits = {}) {
+  std::istringstream in(text);
+  CsvReader reader(in, "in.csv", limits);
+  Parsed parsed;
+  std::vector<std::string> fields;
+  for (;;) {
+    auto more = reader.next(fields);
+    if (!more) {
+      parsed.error = more.error();
+      return parsed;
+    }
+    if (!*more) return parsed;
+    parsed.rows.push_back(fields);
+  }
+}
+
+TEST(Csv, ReadsQuotedFieldsWithSeparatorsQuotesAndNewlines) {
+  const auto parsed = parse("a;b;c\n\"x;y\";\"say \"\"hi\"\"\";\"two\nlines\"\n;;\n");
+  ASSERT_FALSE(parsed.error) << parsed.error->describe();
+  ASSERT_EQ(parsed.rows.size(), 3u);
+  EXPECT_EQ(parsed.rows[1], (std::vector<std::string>{"x;y", "say \"hi\"", "two\nlines"}));
+  EXPECT_EQ(parsed.rows[2], (std::vector<std::string>{"", "", ""})) << "empty fields kept";
+}
+
+TEST(Csv, AcceptsCrlfAndABomAndAMissingFinalNewline) {
+  const auto parsed = parse("\xEF\xBB\xBFh1;h2\r\n1;2\r\n3;4");
+  ASSERT_FALSE(parsed.error) << parsed.error->describe();
+  ASSERT_EQ(parsed.rows.size(), 3u);
+  EXPECT_EQ(parsed.rows[0][0], "h1") << "BOM removed";
+  EXPECT_EQ(parsed.rows[2], (std::vector<std::string>{"3", "4"}));
+}
+
+TEST(Csv, RecordLineIsWhereTheRecordStarted) {
+  std::istringstream in("a\n\"x\ny\"\nb\n");
+  CsvReader reader(in, "in.csv");
+  std::vector<std::string> fields;
+  ASSERT_TRUE(*reader.next(fields));
+  ASSERT_TRUE(*reader.next(fields));
+  EXPECT_EQ(reader.record_line(), 2u);
+  ASSERT_TRUE(*reader.next(fields));
+  EXPECT_EQ(reader.record_line(), 4u);
+}
+
+struct HostileCase {
+  const char* name;
+  std::string input;
+  const char* code;
+  const char* position;  // "in.csv:LINE:FIELD" expected at the start of the message
+  CsvLimits limits{};
+};
+
+std::vector<HostileCase> hostile_cases() {
+  CsvLimits tiny;
+  tiny.max_field_bytes = 8;
+  tiny.max_columns = 3;
+  tiny.max_record_bytes = 20;
+  tiny.max_records = 2;
+  CsvLimits small_record;
+  small_record.max_record_bytes = 20;
+  std::vector<HostileCase> cases = {
+      {"unterminated quote names its start line", "a;b\n1;\"open\n2;3\n4;5\n",
+       "csv.unterminated_quote", "in.csv:2:2"},
+      {"unterminated quote on the first line", "\"a;b\n", "csv.unterminated_quote", "in.csv:1:1"},
+      {"unterminated quote at the very end", "a\n\"", "csv.unterminated_quote", "in.csv:2:1"},
+      {"bare quote inside a field", "a;b\nx\"y;2\n", "csv.bare_quote", "in.csv:2:1"},
+      {"bare quote at the end of a field", "a;b\nxy\";2\n", "csv.bare_quote", "in.csv:2:1"},
+      {"text after the closing quote", "a;b\n\"x\"y;2\n", "csv.text_after_quote", "in.csv:2:1"},
+      {"space after the closing quote", "a;b\n\"x\" ;2\n", "csv.text_after_quote", "in.csv:2:1"},
+      {"quote after a quoted field", "a\n\"x\"\"\n", "csv.unterminated_quote", "in.csv:2:1"},
+      {"NUL byte in an unquoted field", std::string("a;b\nx\0y;2\n", 10), "csv.nul_byte",
+       "in.csv:2:1"},
+      {"NUL byte in a quoted field", std::string("a;b\n1;\"\0\"\n", 10), "csv.nul_byte",
+       "in.csv:2:2"},
+      {"invalid UTF-8 continuation", "a;b\n1;\xC3\x28\n", "csv.invalid_utf8", "in.csv:2:2"},
+      {"overlong UTF-8 encoding", "a\n\xC0\xAF\n", "csv.invalid_utf8", "in.csv:2:1"},
+      {"UTF-8 surrogate", "a\n\xED\xA0\x80\n", "csv.invalid_utf8", "in.csv:2:1"},
+      {"UTF-8 beyond U+10FFFF", "a\n\xF4\x90\x80\x80\n", "csv.invalid_utf8", "in.csv:2:1"},
+      {"truncated UTF-8 sequence", "a\n\xE2\x82\n", "csv.invalid_utf8", "in.csv:2:1"},
+      {"Latin-1 byte", "a\ncaf\xE9\n", "csv.invalid_utf8", "in.csv:2:1"},
+      {"broken BOM",
+       "\xEF\xBB"
+       "a\n",
+       "csv.invalid_utf8", "in.csv:1:1"},
+      {"CR-only line ends", "a;b\r1;2\r", "csv.bare_cr", "in.csv:1:2"},
+      {"CR inside an unquoted field", "a;b\n1\r2;3\n", "csv.bare_cr", "in.csv:2:1"},
+      {"10 MB field", "a\n" + std::string(10 * 1024 * 1024, 'x') + "\n", "csv.field_too_long",
+       "in.csv:2:1"},
+      {"10 MB quoted field", "a\n\"" + std::string(10 * 1024 * 1024, 'x') + "\"\n",
+       "csv.field_too_long", "in.csv:2:1"},
+      {"field over a small limit", "a\n123456789\n", "csv.field_too_long", "in.csv:2:1", tiny},
+      {"too many columns", "a;b;c;d\n", "csv.too_many_columns", "in.csv:1:4", tiny},
+      {"record over the limit", "a\n1;2;3;4;5;6;7;8;9;10;11\n", "csv.record_too_long",
+       "in.csv:2:10", small_record},
+      {"too many records", "a\nb\nc\n", "csv.too_many_records", "in.csv:3:1", tiny},
+      {"a million separators", std::string(1000000, ';') + "\n", "csv.too_many_columns",
+       "in.csv:1:257"},
+      {"bare quote after an empty quoted field", "a\n\"\"x\n", "csv.text_after_quote",
+       "in.csv:2:1"},
+      {"second field unterminated over many lines", "a;b\n1;\"x\n" + std::string(5, '\n'),
+       "csv.unterminated_quote", "in.csv:2:2"},
+      {"quote opening mid-field after text", "a\nab\"c\"\n", "csv.bare_quote", "in.csv:2:1"},
+      {"NUL in the header", std::string("a\0;b\n", 5), "csv.nul_byte", "in.csv:1:1"},
+      {"invalid UTF-8 in the header", "\xFF;b\n", "csv.invalid_utf8", "in.csv:1:1"},
+  };
+  return cases;
+}
+
+TEST(CsvHostile, EveryCaseFailsWithItsCodeAndPositionAndNoContent) {
+  const auto cases = hostile_cases();
+  ASSERT_GE(cases.size(), 30u);
+  for (const auto& c : cases) {
+    const auto parsed = parse(c.input, c.limits);
+    ASSERT_TRUE(parsed.error) << c.name;
+    EXPECT_EQ(parsed.error->code, c.code) << c.name << ": " << parsed.error->message;
+    EXPECT_EQ(parsed.error->message.rfind(c.position, 0), 0u)
+        << c.name << ": " << parsed.error->message;
+    EXPECT_LT(parsed.error->message.size(), 200u) << c.name << ": message echoes content?";
+    EXPECT_EQ(parsed.error->message.find("xxxx"), std::string::npos) << c.name;
+  }
+}
+
+TEST(CsvHostile, EmptyFileAndHeaderOnlyAreNotErrorsOfTheReader) {
+  EXPECT_TRUE(parse("").rows.empty());
+  EXPECT_FALSE(parse("").error);
+  const auto header_only = parse("a;b\n");
+  EXPECT_FALSE(header_only.error);
+  EXPECT_EQ(header_only.rows.size(), 1u);
+}
+
+TEST(CsvHostile, TheReaderStopsAfterAnError) {
+  std::istringstream in("a\n\"x\"y\nb\n");
+  CsvReader reader(in, "in.csv");
+  std::vector<std::string> fields;
+  ASSERT_TRUE(reader.next(fields));
+  ASSERT_FALSE(reader.next(fields));
+  auto after = reader.next(fields);
+  ASSERT_FALSE(after);
+  EXPECT_EQ(after.error().code, "csv.read");
+}
+
+TEST(CsvWriter, QuotesWhatNeedsQuotingAndNeutralisesFormulas) {
+  std::ostringstream out;
+  CsvWriter writer(out);
+  writer.write_row(std::vector<std::string>{"plain", "a;b", "say \"x\"", "two\nlines", ""});
+  writer.write_row(std::vector<std::string>{"=1+1", "+32", "-5", "@SUM(A1)", "\tx", "ok-"});
+  EXPECT_EQ(out.str(),
+            "plain;\"a;b\";\"say \"\"x\"\"\";\"two\nlines\";\n"
+            "\"'=1+1\";\"'+32\";\"'-5\";\"'@SUM(A1)\";\"'\tx\";ok-\n");
+}
+
+TEST(CsvWriter, WhatItWritesReadsBackTheSame) {
+  const std::vector<std::string> row = {"x;y", "q\"q", "l\r\nm", "", "é ü 漢"};
+  std::ostringstream out;
+  CsvWriter(out).write_row(row);
+  const auto parsed = parse(out.str());
+  ASSERT_FALSE(parsed.error) << parsed.error->describe();
+  ASSERT_EQ(parsed.rows.size(), 1u);
+  EXPECT_EQ(parsed.rows[0], row);
+}
+
+TEST(Csv, MemoryDoesNotGrowWithTheFile) {
+  // A stream of 200,000 records is read one record at a time: the reader holds one record.
+  struct Generator : std::streambuf {
+    std::uint64_t left = 200000;
+    std::string line = "12345678901;some value;another\n";
+    int_type underflow() override {
+      if (left == 0) return traits_type::eof();
+      --left;
+      setg(line.data(), line.data(), line.data() + line.size());
+      return traits_type::to_int_type(line[0]);
+    }
+  } generator;
+  std::istream in(&generator);
+  CsvReader reader(in, "stream.csv");
+  std::vector<std::string> fields;
+  std::uint64_t count = 0;
+  for (auto more = reader.next(fields); more && *more; more = reader.next(fields)) ++count;
+  EXPECT_EQ(count, 200000u);
+  EXPECT_EQ(reader.records(), 200000u);
+}
+
+}  // namespace
+}  // namespace kbix
