@@ -1,0 +1,173 @@
+// The run state machine in SQLite: compare-and-set transitions, facts, retry, cancel, durability
+// across reopen, and a database locked by another process.
+#include "kbix/run_store.hpp"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "kbix/run_id.hpp"
+#include "support/sshd_fixture.hpp"
+
+namespace kbix {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct StoreTest : ::testing::Test {
+  fs::path dir = test::make_temp_dir("kbix-runstore");
+  fs::path file = dir / "runs.sqlite3";
+  ~StoreTest() override { fs::remove_all(dir); }
+
+  RunRecord new_run(const std::string& id) {
+    RunRecord run;
+    run.id = id;
+    run.trigger = "operator";
+    run.actor = "alice";
+    run.actor_uid = 1000;
+    run.facts = {{"extract_file", "/inbox/kbi.csv"}};
+    return run;
+  }
+};
+
+TEST_F(StoreTest, TransitionsAreCompareAndSetAndMergeFacts) {
+  auto store = RunStore::open(file);
+  ASSERT_TRUE(store) << store.error().describe();
+  ASSERT_TRUE(store->create(new_run("20261122T135500Z-0001")));
+  EXPECT_EQ(store->create(new_run("20261122T135500Z-0001")).error().code, "runs.exists");
+  ASSERT_TRUE(store->advance("20261122T135500Z-0001", RunState::planned, RunState::extract_sealed,
+                             {{"snapshot_sha256", "ab"}}));
+  auto stale = store->advance("20261122T135500Z-0001", RunState::planned, RunState::extract_sealed);
+  EXPECT_EQ(stale.error().code, "runs.state_changed");
+  auto run = store->find("20261122T135500Z-0001");
+  ASSERT_TRUE(run && *run);
+  EXPECT_EQ((*run)->state, RunState::extract_sealed);
+  EXPECT_EQ((*run)->facts["snapshot_sha256"], "ab");
+  EXPECT_EQ((*run)->facts["extract_file"], "/inbox/kbi.csv") << "earlier facts kept";
+  EXPECT_EQ((*run)->actor_uid, 1000u);
+}
+
+TEST_F(StoreTest, FailureRemembersWhereAndRetryResumesThere) {
+  auto store = RunStore::open(file);
+  ASSERT_TRUE(store);
+  const std::string id = "20261122T135500Z-0002";
+  ASSERT_TRUE(store->create(new_run(id)));
+  ASSERT_TRUE(store->advance(id, RunState::planned, RunState::extract_sealed));
+  ASSERT_TRUE(store->fail(id, "sftp.timeout", "server frozen", true));
+  auto failed = *store->find(id);
+  EXPECT_EQ(failed->state, RunState::failed);
+  EXPECT_EQ(failed->failed_in, RunState::extract_sealed);
+  ASSERT_TRUE(store->retry(id));
+  EXPECT_EQ((*store->find(id))->state, RunState::extract_sealed);
+  ASSERT_TRUE(store->fail(id, "envelope.bad_signature", "forged", false));
+  EXPECT_EQ(store->retry(id).error().code, "runs.not_retryable");
+}
+
+TEST_F(StoreTest, CancelEndsAnUnfinishedRunAndAStepCannotMoveItOn) {
+  auto store = RunStore::open(file);
+  ASSERT_TRUE(store);
+  const std::string id = "20261122T135500Z-0003";
+  ASSERT_TRUE(store->create(new_run(id)));
+  ASSERT_TRUE(store->cancel(id, "wrong extract"));
+  EXPECT_EQ(store->advance(id, RunState::planned, RunState::extract_sealed).error().code,
+            "runs.state_changed");
+  EXPECT_EQ((*store->find(id))->cancel_reason, "wrong extract");
+  EXPECT_EQ(store->cancel(id, "again").error().code, "runs.finished");
+  EXPECT_TRUE(store->unfinished()->empty());
+}
+
+TEST_F(StoreTest, StateSurvivesReopenAndCadenceCountsOnlyUploadedRuns) {
+  {
+    auto store = RunStore::open(file);
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(store->create(new_run("20261122T135500Z-0004")));
+    ASSERT_TRUE(store->create(new_run("20261122T135501Z-0005")));
+    ASSERT_TRUE(store->advance("20261122T135501Z-0005", RunState::planned, RunState::uploaded));
+    EXPECT_TRUE(*store->last_started_run_time());
+  }
+  auto reopened = RunStore::open(file);
+  ASSERT_TRUE(reopened);
+  auto unfinished = reopened->unfinished();
+  ASSERT_TRUE(unfinished);
+  ASSERT_EQ(unfinished->size(), 2u);
+  EXPECT_EQ((*unfinished)[1].state, RunState::uploaded);
+  EXPECT_EQ(reopened->list()->size(), 2u);
+}
+
+TEST_F(StoreTest, RetentionPurgesOnlyFinishedRunsBeforeTheCutoff) {
+  auto store = RunStore::open(file);
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->create(new_run("20261122T135500Z-0006")));
+  ASSERT_TRUE(store->create(new_run("20261122T135500Z-0007")));
+  ASSERT_TRUE(store->cancel("20261122T135500Z-0006", "test"));
+  auto none = store->purge_finished_before("2000-01-01T00:00:00Z");
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+  auto purged = store->purge_finished_before("2999-01-01T00:00:00Z");
+  ASSERT_TRUE(purged);
+  EXPECT_EQ(*purged, std::vector<std::string>{"20261122T135500Z-0006"});
+  EXPECT_TRUE(*store->find("20261122T135500Z-0007"));
+  EXPECT_EQ(store->purge_finished_before("x'; DROP TABLE runs; --").error().code, "runs.db_error");
+}
+
+TEST_F(StoreTest, ADatabaseLockedByAnotherProcessIsReportedAsLocked) {
+  { ASSERT_TRUE(RunStore::open(file)); }
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  const pid_t child = ::fork();
+  if (child == 0) {
+    sqlite3* db = nullptr;
+    sqlite3_open(file.c_str(), &db);
+    sqlite3_exec(db, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr);
+    (void)!::write(ready[1], "x", 1);
+    ::sleep(3);
+    ::_exit(0);
+  }
+  char byte;
+  ASSERT_EQ(::read(ready[0], &byte, 1), 1);
+  auto store = RunStore::open(file, std::chrono::milliseconds(200));
+  if (store) {
+    auto created = store->create(new_run("20261122T135500Z-0009"));
+    ASSERT_FALSE(created);
+    EXPECT_EQ(created.error().code, "runs.locked");
+  } else {
+    EXPECT_EQ(store.error().code, "runs.locked");
+  }
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+}
+
+TEST(RunId, ShapeRoundTripsAndHostileNames) {
+  const auto id = make_run_id(std::chrono::system_clock::now());
+  EXPECT_TRUE(is_valid_run_id(id)) << id;
+  const std::string protocol = "vdab-derde-pijler-2023";
+  EXPECT_EQ(run_id_from_return_name(protocol, return_remote_name(protocol, id)), id);
+  EXPECT_FALSE(run_id_from_return_name(protocol, outbound_remote_name(protocol, id)));
+  for (const char* name : {"vdab-derde-pijler-2023_../../etc-verrijkt.csv.p7m",
+                           "vdab-derde-pijler-2023_20261122T135500Z-3F9A-verrijkt.csv.p7m",
+                           "other-protocol_20261122T135500Z-3f9a-verrijkt.csv.p7m",
+                           ".vdab-derde-pijler-2023_20261122T135500Z-3f9a-verrijkt.csv.p7m.part-1",
+                           "vdab-derde-pijler-2023_20261122T135500Z-3f9a-verrijkt.csv.p7m.tmp",
+                           "vdab-derde-pijler-2023_20261122T1355Z-3f9a-verrijkt.csv.p7m"}) {
+    EXPECT_FALSE(run_id_from_return_name(protocol, name)) << name;
+  }
+}
+
+TEST(RunState, NamesRoundTripAndTheHappyPathEndsInDone) {
+  int steps = 0;
+  for (auto state = std::optional<RunState>(RunState::planned); state; state = next_state(*state)) {
+    EXPECT_EQ(parse_run_state(to_string(*state)), *state);
+    ++steps;
+  }
+  EXPECT_EQ(steps, 11);
+  EXPECT_TRUE(is_terminal(RunState::done));
+  EXPECT_TRUE(is_terminal(RunState::cancelled));
+  EXPECT_FALSE(is_terminal(RunState::awaiting_return));
+  EXPECT_FALSE(parse_run_state("finished"));
+}
+
+}  // namespace
+}  // namespace kbix
