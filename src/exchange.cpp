@@ -306,7 +306,25 @@ Status Exchange::purge_expired(Clock::time_point now) {
   return ok();
 }
 
+Status Exchange::resume_retryable() {
+  auto runs = store_.list();
+  if (!runs) return fail(std::move(runs).error());
+  for (const auto& run : *runs) {
+    if (run.state != RunState::failed || !run.retryable) continue;
+    const int attempts = run.facts.value("automatic_retries", 0);
+    if (attempts >= kAutomaticRetries) continue;  // an operator decides from here
+    KBIX_TRY(store_.retry(run.id));
+    KBIX_TRY(store_.merge_facts(run.id, {{"automatic_retries", attempts + 1}}));
+    KBIX_TRY(record(run.id, "run.retry",
+                    {{"automatic", true}, {"attempt", attempts + 1}, {"after", run.failure_code}}));
+    spdlog::info("run {}: retrying after {} (attempt {} of {})", run.id, run.failure_code,
+                 attempts + 1, kAutomaticRetries);
+  }
+  return ok();
+}
+
 Status Exchange::tick(Clock::time_point now) {
+  KBIX_TRY(resume_retryable());
   auto unfinished = store_.unfinished();
   if (!unfinished) return fail(std::move(unfinished).error());
   bool any_waiting = false;

@@ -5,6 +5,7 @@ if(TARGET kbix_partner_sim AND TARGET kbix-gen AND TARGET kbix_test_sshd)
     SOURCES
       ${PROJECT_SOURCE_DIR}/tests/e2e/control_test.cpp
       ${PROJECT_SOURCE_DIR}/tests/e2e/e2e_support.cpp
+      ${PROJECT_SOURCE_DIR}/tests/e2e/fault_test.cpp
       ${PROJECT_SOURCE_DIR}/tests/e2e/round_trip_test.cpp
       ${PROJECT_SOURCE_DIR}/tests/support/exchange_world.cpp
     DEPS kbix_partner_sim kbix_test_sshd kbix_domain kbix_core OpenSSL::Crypto
@@ -17,3 +18,13 @@ if(TARGET kbix_partner_sim AND TARGET kbix-gen AND TARGET kbix_test_sshd)
     KBIX_GEN_EXE="$<TARGET_FILE:kbix-gen>"
     KBIX_ENVELOPE_TEST_KEYS="${KBIX_ENVELOPE_TEST_KEYS}")
 endif()
+
+# The hostile-input corpus (issue 8): tests/data/hostile/manifest.json, one table-driven test.
+kbix_add_test(hostile_corpus_tests
+  SOURCES ${PROJECT_SOURCE_DIR}/tests/hostile/hostile_test.cpp
+  DEPS kbix_app kbix_synthetic OpenSSL::Crypto nlohmann_json::nlohmann_json
+  LABELS unit hostile
+  TIMEOUT 300)
+add_dependencies(hostile_corpus_tests envelope_test_keys)
+target_compile_definitions(hostile_corpus_tests PRIVATE
+  KBIX_ENVELOPE_TEST_KEYS="${KBIX_ENVELOPE_TEST_KEYS}")

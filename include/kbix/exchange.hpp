@@ -65,7 +65,13 @@ class Exchange {
   // Retention (inv. 11): purges finished runs and their outputs older than the protocol allows.
   Status purge_expired(Clock::time_point now = Clock::now());
 
-  // Drives every unfinished run (start-up resume), then polls for returns.
+  // Resumes runs that failed for a passing reason (network, disk), at most kAutomaticRetries
+  // times each; then an operator decides (`kbix run retry`). Audited as run.retry.
+  Status resume_retryable();
+  static constexpr int kAutomaticRetries = 5;
+
+  // Resumes retryable failures, drives every unfinished run (start-up resume), then polls for
+  // returns.
   Status tick(Clock::time_point now = Clock::now());
 
   // Set by the daemon on SIGTERM: steps stop at the next safe point (between two steps).

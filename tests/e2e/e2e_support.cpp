@@ -53,8 +53,12 @@ Daemon::~Daemon() {
   }
 }
 
-SimulatorThread::SimulatorThread(const ExchangeWorld& world)
-    : thread_([this, options = world.simulator_options()] {
+SimulatorThread::SimulatorThread(const ExchangeWorld& world, sim::CorruptMode corrupt)
+    : thread_([this, options = [&] {
+        auto o = world.simulator_options();
+        o.corrupt = corrupt;
+        return o;
+      }()] {
         while (!stop_) {
           auto report = sim::process_pending(options);
           if (report) files_ += report->files;

@@ -32,7 +32,8 @@ class Daemon {
 // Plays VDAB every 200 ms until destroyed; counts the outbound files it picked up.
 class SimulatorThread {
  public:
-  explicit SimulatorThread(const ExchangeWorld& world);
+  explicit SimulatorThread(const ExchangeWorld& world,
+                           sim::CorruptMode corrupt = sim::CorruptMode::none);
   ~SimulatorThread();
   std::uint64_t files_received() const { return files_.load(); }
 

@@ -5,6 +5,7 @@
 #include <iostream>
 #include <thread>
 
+#include "kbix/logging.hpp"
 #include "partner_sim/partner_sim.hpp"
 
 namespace {
@@ -80,6 +81,7 @@ int main(int argc, char** argv) {
   options.sftp.operation_deadline = std::chrono::seconds(300);
   options.min_file_age = std::chrono::milliseconds(min_age_ms);
 
+  (void)kbix::setup_logging("warn");  // stderr; the simulator reports its own lines below
   std::signal(SIGTERM, on_stop);
   std::signal(SIGINT, on_stop);
   int exit_code = 0;
