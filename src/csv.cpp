@@ -1,5 +1,7 @@
 #include "kbix/csv.hpp"
 
+#include <algorithm>
+
 namespace kbix {
 
 namespace {
@@ -78,107 +80,152 @@ Unexpected<Error> CsvReader::error(std::string code, std::uint64_t line, std::si
 }
 
 Result<bool> CsvReader::next(std::vector<std::string>& fields) {
-  fields.clear();
-  if (failed_) return fail("csv.read", source_ + ": reading stopped after an earlier error");
+  if (failed_) {
+    fields.clear();
+    return fail("csv.read", source_ + ": reading stopped after an earlier error");
+  }
   if (!started_) {
     started_ = true;
     if (peek() == 0xEF) {  // UTF-8 byte-order mark: tolerated on input
       get();
       if (get() != 0xBB || get() != 0xBF) {
+        fields.clear();
         return error("csv.invalid_utf8", 1, 1, "invalid UTF-8 at the start of the file");
       }
     }
   }
   if (peek() == -1) {
+    fields.clear();
     if (in_.bad()) return error("csv.read", line_, 1, "read error");
     return false;
   }
   if (records_ >= limits_.max_records) {
+    fields.clear();
     return error("csv.too_many_records", line_, 1,
                  "more than " + std::to_string(limits_.max_records) + " records");
   }
   record_line_ = line_;
-  std::string field;
+  // The strings of `fields` are reused from record to record: no allocation per field.
+  std::size_t count = 0;
+  auto slot = [&]() -> std::string& {
+    if (count == fields.size()) fields.emplace_back();
+    return fields[count];
+  };
+  slot().clear();
   std::size_t record_bytes = 0;
   bool quoted = false;       // inside a quoted field
   bool after_quote = false;  // the quoted field has closed
   std::uint64_t quote_line = 0;
 
   auto finish_field = [&]() -> Status {
-    if (!is_valid_utf8(field)) {
-      return error("csv.invalid_utf8", record_line_, fields.size() + 1, "invalid UTF-8");
+    if (!is_valid_utf8(fields[count])) {
+      return error("csv.invalid_utf8", record_line_, count + 1, "invalid UTF-8");
     }
-    if (fields.size() + 1 > limits_.max_columns) {
-      return error("csv.too_many_columns", record_line_, fields.size() + 1,
+    if (count + 1 > limits_.max_columns) {
+      return error("csv.too_many_columns", record_line_, count + 1,
                    "more than " + std::to_string(limits_.max_columns) + " fields");
     }
-    fields.push_back(std::move(field));
-    field.clear();
+    ++count;
     after_quote = false;
     return ok();
   };
+  auto finish_record = [&]() {
+    fields.resize(count);
+    ++records_;
+  };
 
   for (;;) {
-    const int c = get();
-    if (c == -1) {
-      if (in_.bad()) return error("csv.read", line_, fields.size() + 1, "read error");
+    if (position_ == filled_ && !refill()) {
+      if (in_.bad()) return error("csv.read", line_, count + 1, "read error");
       if (quoted) {
         return error(
-            "csv.unterminated_quote", quote_line, fields.size() + 1,
+            "csv.unterminated_quote", quote_line, count + 1,
             "quoted field opened on line " + std::to_string(quote_line) + " is never closed");
       }
       KBIX_TRY(finish_field());
-      ++records_;
+      finish_record();
       return true;
     }
+    // Fast path: copy a run of ordinary bytes at once, stopping where a limit would be passed.
+    const char* begin = buffer_.data() + position_;
+    const char* end = buffer_.data() + filled_;
+    const char* p = begin;
+    if (quoted) {
+      while (p < end && *p != '"' && *p != '\n' && *p != '\0') ++p;
+    } else {
+      while (p < end && *p != ';' && *p != '\n' && *p != '\r' && *p != '"' && *p != '\0') ++p;
+    }
+    if (p > begin) {
+      if (after_quote) {
+        return error("csv.text_after_quote", line_, count + 1,
+                     "text after the closing quote of a field");
+      }
+      std::string& field = fields[count];
+      std::size_t n = static_cast<std::size_t>(p - begin);
+      n = std::min(
+          {n, limits_.max_field_bytes - std::min(field.size(), limits_.max_field_bytes) + 1,
+           limits_.max_record_bytes - std::min(record_bytes, limits_.max_record_bytes) + 1});
+      field.append(begin, n);
+      position_ += n;
+      record_bytes += n;
+      if (record_bytes > limits_.max_record_bytes) {
+        return error("csv.record_too_long", record_line_, count + 1,
+                     "record longer than " + std::to_string(limits_.max_record_bytes) + " bytes");
+      }
+      if (field.size() > limits_.max_field_bytes) {
+        return error("csv.field_too_long", record_line_, count + 1,
+                     "field longer than " + std::to_string(limits_.max_field_bytes) + " bytes");
+      }
+      continue;
+    }
+    const int c = get();
     if (++record_bytes > limits_.max_record_bytes) {
-      return error("csv.record_too_long", record_line_, fields.size() + 1,
+      return error("csv.record_too_long", record_line_, count + 1,
                    "record longer than " + std::to_string(limits_.max_record_bytes) + " bytes");
     }
-    if (c == 0) return error("csv.nul_byte", line_, fields.size() + 1, "NUL byte");
+    if (c == 0) return error("csv.nul_byte", line_, count + 1, "NUL byte");
     if (quoted) {
       if (c == '"') {
         if (peek() == '"') {
           get();
-          field += '"';
+          fields[count] += '"';
         } else {
           quoted = false;
           after_quote = true;
         }
-      } else {
-        if (c == '\n') ++line_;
-        field += static_cast<char>(c);
+      } else {  // a line feed inside quotes
+        ++line_;
+        fields[count] += static_cast<char>(c);
       }
     } else if (c == ';') {
       KBIX_TRY(finish_field());
+      slot().clear();
       continue;
     } else if (c == '\n' || c == '\r') {
       if (c == '\r') {
         if (peek() != '\n') {
-          return error("csv.bare_cr", line_, fields.size() + 1,
+          return error("csv.bare_cr", line_, count + 1,
                        "carriage return without line feed (old Mac line ends?)");
         }
         get();
       }
       ++line_;
       KBIX_TRY(finish_field());
-      ++records_;
+      finish_record();
       return true;
     } else if (after_quote) {
-      return error("csv.text_after_quote", line_, fields.size() + 1,
+      return error("csv.text_after_quote", line_, count + 1,
                    "text after the closing quote of a field");
-    } else if (c == '"') {
-      if (!field.empty()) {
-        return error("csv.bare_quote", line_, fields.size() + 1,
+    } else {  // c == '"'
+      if (!fields[count].empty()) {
+        return error("csv.bare_quote", line_, count + 1,
                      "quote inside an unquoted field (quote the field and double the quote)");
       }
       quoted = true;
       quote_line = line_;
-    } else {
-      field += static_cast<char>(c);
     }
-    if (field.size() > limits_.max_field_bytes) {
-      return error("csv.field_too_long", record_line_, fields.size() + 1,
+    if (fields[count].size() > limits_.max_field_bytes) {
+      return error("csv.field_too_long", record_line_, count + 1,
                    "field longer than " + std::to_string(limits_.max_field_bytes) + " bytes");
     }
   }

@@ -1,7 +1,8 @@
 #include "kbix/merge.hpp"
 
 #include <algorithm>
-#include <unordered_map>
+#include <cstring>
+#include <memory>
 #include <unordered_set>
 #include <vector>
 
@@ -17,16 +18,49 @@ std::size_t key_index(const std::vector<std::string>& columns, const std::string
   return static_cast<std::size_t>(std::find(columns.begin(), columns.end(), key) - columns.begin());
 }
 
-// The snapshot's people: escaped output cells in one arena, indexed by INSZ value.
+// The snapshot's people: escaped output cells in an arena of fixed-size blocks (no doubling
+// reallocation of one huge string), and a vector sorted by INSZ value for lookup.
 struct Snapshot {
-  std::string arena;
-  struct Slot {
-    std::uint64_t offset = 0;
+  static constexpr std::size_t kBlockBytes = 8u << 20;
+  std::vector<std::unique_ptr<char[]>> blocks;
+  std::size_t used = kBlockBytes;  // of the last block
+  struct Person {
+    std::uint64_t value = 0;
+    std::uint32_t block = 0;
+    std::uint32_t offset = 0;
     std::uint32_t length = 0;
     bool matched = false;
   };
-  std::unordered_map<std::uint64_t, Slot> people;
+  std::vector<Person> people;
   std::uint64_t rows = 0;
+
+  void add(std::uint64_t value, std::string_view cells) {
+    if (used + cells.size() > kBlockBytes) {
+      blocks.push_back(std::make_unique<char[]>(std::max(kBlockBytes, cells.size())));
+      used = 0;
+    }
+    std::memcpy(blocks.back().get() + used, cells.data(), cells.size());
+    people.push_back({value, static_cast<std::uint32_t>(blocks.size() - 1),
+                      static_cast<std::uint32_t>(used), static_cast<std::uint32_t>(cells.size()),
+                      false});
+    used += cells.size();
+  }
+  std::string_view cells(const Person& person) const {
+    return {blocks[person.block].get() + person.offset, person.length};
+  }
+  // Sorts for lookup and keeps the first row of a repeated INSZ (as the export did).
+  void index() {
+    std::stable_sort(people.begin(), people.end(),
+                     [](const Person& a, const Person& b) { return a.value < b.value; });
+    people.erase(std::unique(people.begin(), people.end(),
+                             [](const Person& a, const Person& b) { return a.value == b.value; }),
+                 people.end());
+  }
+  Person* find(std::uint64_t value) {
+    auto at = std::lower_bound(people.begin(), people.end(), value,
+                               [](const Person& p, std::uint64_t v) { return p.value < v; });
+    return at != people.end() && at->value == value ? &*at : nullptr;
+  }
 };
 
 Result<Snapshot> load_snapshot(std::istream& in, std::string_view name, const Protocol& protocol) {
@@ -36,6 +70,7 @@ Result<Snapshot> load_snapshot(std::istream& in, std::string_view name, const Pr
   const std::size_t key = key_index(protocol.extract_columns, protocol.key_column);
   Snapshot snapshot;
   std::vector<std::string> fields;
+  std::string cells;
   for (;;) {
     auto more = reader.next(fields);
     if (!more) return fail(std::move(more).error());
@@ -43,19 +78,18 @@ Result<Snapshot> load_snapshot(std::istream& in, std::string_view name, const Pr
     KBIX_TRY(check_field_count(reader, fields.size(), *columns));
     ++snapshot.rows;
     auto insz = Insz::parse(fields[key]);
-    if (!insz || snapshot.people.contains(insz->value())) continue;  // never sent
-    const std::uint64_t offset = snapshot.arena.size();
+    if (!insz) continue;  // never sent
+    cells.clear();
     bool first = true;
     for (std::size_t i = 0; i < fields.size(); ++i) {
       if (i == key) continue;
-      if (!first) snapshot.arena += ';';
+      if (!first) cells += ';';
       first = false;
-      CsvWriter::append_escaped(snapshot.arena, fields[i]);
+      CsvWriter::append_escaped(cells, fields[i]);
     }
-    snapshot.people.emplace(
-        insz->value(),
-        Snapshot::Slot{offset, static_cast<std::uint32_t>(snapshot.arena.size() - offset), false});
+    snapshot.add(insz->value(), cells);
   }
+  snapshot.index();
   return snapshot;
 }
 
@@ -82,8 +116,7 @@ Result<MergeReport> merge_and_pseudonymise(std::istream& vdab_return, std::strin
   MergeReport report;
   report.snapshot_rows = snapshot->rows;
   report.sent = snapshot->people.size();
-  std::unordered_set<std::uint64_t> returned;
-  returned.reserve(snapshot->people.size());
+  std::unordered_set<std::uint64_t> returned_not_sent;  // duplicates among rows we never sent
   std::uint64_t first_not_sent_line = 0;
   std::vector<std::string> fields;
   std::string row;
@@ -99,23 +132,25 @@ Result<MergeReport> merge_and_pseudonymise(std::istream& vdab_return, std::strin
                                             "invalid INSZ in the return (" + insz.error().message +
                                             ")");
     }
-    if (!returned.insert(insz->value()).second) {
+    auto* person = snapshot->find(insz->value());
+    const bool repeated =
+        person != nullptr ? person->matched : !returned_not_sent.insert(insz->value()).second;
+    if (repeated) {
       return fail("merge.duplicate_in_return",
                   reader.where(return_key + 1) + "this INSZ already appeared in the return");
     }
-    const auto person = snapshot->people.find(insz->value());
-    if (person == snapshot->people.end()) {
+    if (person == nullptr) {
       if (report.not_sent++ == 0) first_not_sent_line = reader.record_line();
       continue;
     }
-    person->second.matched = true;
+    person->matched = true;
     ++report.matched;
     row.clear();
     if (keyed) {
       row += key->pseudo_id(*insz);
       row += ';';
     }
-    row.append(snapshot->arena, person->second.offset, person->second.length);
+    row += snapshot->cells(*person);
     for (std::size_t i = 0; i < fields.size(); ++i) {
       if (i == return_key) continue;
       row += ';';

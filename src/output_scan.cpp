@@ -20,25 +20,56 @@ bool is_letter(char c) {
 }
 }  // namespace
 
+// A "number" is a run of digit groups joined by single separators ("85.07.30-033.28"), not glued
+// to letters or digits at its ends. Any contiguous groups of it holding exactly 11 digits are a
+// candidate, so "nr 12 85073003328" is caught as surely as "85073003328".
 bool contains_insz_like_number(std::string_view text) {
   const std::size_t n = text.size();
-  for (std::size_t start = 0; start < n; ++start) {
-    if (!is_digit(text[start])) continue;
-    if (start > 0 && (is_digit(text[start - 1]) || is_letter(text[start - 1]))) continue;
-    if (start > 1 && is_separator(text[start - 1]) && is_digit(text[start - 2])) continue;
-    std::string digits;
-    std::size_t at = start;
-    while (at < n && digits.size() <= 11) {
-      if (is_digit(text[at])) {
-        digits += text[at++];
-      } else if (is_separator(text[at]) && at + 1 < n && is_digit(text[at + 1])) {
-        ++at;
+  std::size_t at = 0;
+  while (at < n) {
+    if (!is_digit(text[at])) {
+      ++at;
+      continue;
+    }
+    const bool glued_before = at > 0 && is_letter(text[at - 1]);
+    struct Group {
+      std::size_t begin, length;
+    };
+    Group groups[32];
+    std::size_t count = 0;
+    bool too_many = false;
+    for (;;) {
+      const std::size_t begin = at;
+      while (at < n && is_digit(text[at])) ++at;
+      if (count < 32) {
+        groups[count++] = {begin, at - begin};
       } else {
-        break;
+        too_many = true;
+      }
+      if (at + 1 < n && is_separator(text[at]) && is_digit(text[at + 1])) {
+        ++at;
+        continue;
+      }
+      break;
+    }
+    const bool glued_after = at < n && is_letter(text[at]);
+    for (std::size_t first = 0; first < count; ++first) {
+      if (first == 0 && glued_before) continue;
+      std::size_t digits = 0;
+      for (std::size_t last = first; last < count && digits < 11; ++last) {
+        digits += groups[last].length;
+        if (digits != 11) continue;
+        if (last + 1 == count && glued_after && !too_many) break;
+        char joined[11];
+        std::size_t k = 0;
+        for (std::size_t g = first; g <= last; ++g) {
+          for (std::size_t i = 0; i < groups[g].length; ++i) {
+            joined[k++] = text[groups[g].begin + i];
+          }
+        }
+        if (is_valid_insz_digits(std::string_view(joined, 11))) return true;
       }
     }
-    const bool glued = at < n && (is_digit(text[at]) || is_letter(text[at]));
-    if (digits.size() == 11 && !glued && is_valid_insz_digits(digits)) return true;
   }
   return false;
 }

@@ -2,7 +2,8 @@
 //
 // The snapshot (KBI extract) is read with the export rules, so "sent" means exactly what the
 // outbound file held. It is kept compactly in memory: per person one string with its output
-// cells already escaped, indexed by the 64-bit INSZ value (about 150 MB for 1,000,000 people).
+// cells already escaped, in fixed-size blocks, with a vector sorted by the 64-bit INSZ value
+// (about 180 MB for 1,000,000 people).
 // The return is then streamed: its header must be the protocol's return columns; an invalid INSZ
 // or a duplicated INSZ rejects it (merge.invalid_insz, merge.duplicate_in_return, naming the
 // line); a row whose INSZ was not sent is counted and, because a return is accepted only when

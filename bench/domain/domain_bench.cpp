@@ -1,0 +1,70 @@
+// domain_bench: the domain steps on files, for bench/domain/run.sh (timed from outside with
+// /usr/bin/time -v, so the figures include reading and writing the files).
+//   domain_bench export EXTRACT OUTBOUND
+//   domain_bench merge RETURN SNAPSHOT OUTPUT      (merge + pseudonymise "none" + output scan)
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "kbix/extract_export.hpp"
+#include "kbix/merge.hpp"
+#include "kbix/output_scan.hpp"
+#include "kbix/protocol.hpp"
+
+namespace {
+struct Buffered {
+  std::vector<char> buffer = std::vector<char>(1 << 20);
+};
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  auto protocol = kbix::load_protocol(KBIX_DEFAULT_PROTOCOL);
+  if (!protocol || args.empty()) return 2;
+  Buffered in_buffer, out_buffer, extra_buffer;
+  if (args[0] == "export" && args.size() == 3) {
+    std::ifstream in;
+    in.rdbuf()->pubsetbuf(in_buffer.buffer.data(), 1 << 20);
+    in.open(args[1], std::ios::binary);
+    std::ofstream out;
+    out.rdbuf()->pubsetbuf(out_buffer.buffer.data(), 1 << 20);
+    out.open(args[2], std::ios::binary);
+    auto report = kbix::export_outbound(in, args[1], *protocol, out);
+    if (!report) {
+      std::cerr << report.error().describe() << "\n";
+      return 1;
+    }
+    std::cerr << "exported " << report->exported << " of " << report->rows << " rows\n";
+    return 0;
+  }
+  if (args[0] == "merge" && args.size() == 4) {
+    std::ifstream returned, snapshot;
+    returned.rdbuf()->pubsetbuf(in_buffer.buffer.data(), 1 << 20);
+    snapshot.rdbuf()->pubsetbuf(extra_buffer.buffer.data(), 1 << 20);
+    returned.open(args[1], std::ios::binary);
+    snapshot.open(args[2], std::ios::binary);
+    {
+      std::ofstream out;
+      out.rdbuf()->pubsetbuf(out_buffer.buffer.data(), 1 << 20);
+      out.open(args[3], std::ios::binary);
+      auto report = kbix::merge_and_pseudonymise(returned, args[1], snapshot, args[2], *protocol,
+                                                 nullptr, out);
+      if (!report) {
+        std::cerr << report.error().describe() << "\n";
+        return 1;
+      }
+      std::cerr << "merged " << report->output_rows << " rows\n";
+    }
+    std::ifstream output(args[3], std::ios::binary);
+    auto scanned = kbix::scan_output(output, args[3]);
+    if (!scanned) {
+      std::cerr << scanned.error().describe() << "\n";
+      return 1;
+    }
+    std::cerr << "scanned " << scanned->cells << " cells\n";
+    return 0;
+  }
+  std::cerr << "usage: domain_bench export EXTRACT OUTBOUND | merge RETURN SNAPSHOT OUTPUT\n";
+  return 2;
+}
