@@ -6,9 +6,10 @@ if(TARGET kbix_partner_sim AND TARGET kbix-gen AND TARGET kbix_test_sshd)
       ${PROJECT_SOURCE_DIR}/tests/e2e/control_test.cpp
       ${PROJECT_SOURCE_DIR}/tests/e2e/e2e_support.cpp
       ${PROJECT_SOURCE_DIR}/tests/e2e/fault_test.cpp
+      ${PROJECT_SOURCE_DIR}/tests/e2e/operations_test.cpp
       ${PROJECT_SOURCE_DIR}/tests/e2e/round_trip_test.cpp
       ${PROJECT_SOURCE_DIR}/tests/support/exchange_world.cpp
-    DEPS kbix_partner_sim kbix_test_sshd kbix_domain kbix_core OpenSSL::Crypto
+    DEPS kbix_app kbix_partner_sim kbix_test_sshd kbix_domain kbix_core OpenSSL::Crypto SQLite::SQLite3
          nlohmann_json::nlohmann_json Threads::Threads
     LABELS integration e2e
     TIMEOUT 600)

@@ -23,11 +23,16 @@ class Daemon {
   int stop();  // SIGTERM, wait; returns the exit code (-1 when killed by a signal)
   bool running() const { return pid_ > 0; }
   const std::filesystem::path& log_file() const { return log_; }
+  pid_t pid() const { return pid_; }
 
  private:
   pid_t pid_ = -1;
   std::filesystem::path log_;
 };
+
+inline pid_t daemon_pid(const Daemon& daemon) {
+  return daemon.pid();
+}
 
 // Plays VDAB every 200 ms until destroyed; counts the outbound files it picked up.
 class SimulatorThread {
