@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "exchange_internal.hpp"
+#include "kbix/retry.hpp"
 #include "kbix/run_id.hpp"
 #include "kbix/schedule.hpp"
 #include "kbix/sftp.hpp"
@@ -219,7 +220,11 @@ Result<RunState> Exchange::step(const std::string& run_id) {
   (void)wipe_work(run.id);  // plaintext never outlives its step
   if (!outcome) {
     const Error& error = outcome.error();
-    const bool retryable = error.code.starts_with("sftp.") || error.code.starts_with("io.");
+    // Passing conditions only: a lost connection or a full disk. Host-key and authentication
+    // failures are never retried (to the partner they would look like an attack).
+    const bool retryable = is_transient(error) || error.code == "io.write" ||
+                           error.code == "io.sync" || error.code == "io.create" ||
+                           error.code == "io.rename" || error.code == "io.commit";
     spdlog::error("run {}: {} failed: {}", run.id, to_string(run.state), error.describe());
     (void)store_.fail(run.id, error.code, error.message, retryable);
     (void)record(run.id, "run.failed",
