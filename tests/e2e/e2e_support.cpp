@@ -40,6 +40,11 @@ Daemon::Daemon(const ExchangeWorld& world) : log_(world.dir() / "daemon.log") {
 int Daemon::stop() {
   if (pid_ <= 0) return -1;
   ::kill(pid_, SIGTERM);
+  return wait_exit();
+}
+
+int Daemon::wait_exit() {
+  if (pid_ <= 0) return -1;
   int status = 0;
   ::waitpid(pid_, &status, 0);
   pid_ = -1;

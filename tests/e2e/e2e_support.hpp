@@ -20,7 +20,8 @@ class Daemon {
  public:
   explicit Daemon(const ExchangeWorld& world);
   ~Daemon();
-  int stop();  // SIGTERM, wait; returns the exit code (-1 when killed by a signal)
+  int stop();       // SIGTERM, wait; returns the exit code (-1 when killed by a signal)
+  int wait_exit();  // wait only (the test signalled it itself)
   bool running() const { return pid_ > 0; }
   const std::filesystem::path& log_file() const { return log_; }
   pid_t pid() const { return pid_; }

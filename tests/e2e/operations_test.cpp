@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -146,6 +148,52 @@ TEST(Operations, KeysCheckListsEveryKeyAndFailsNearExpiry) {
   std::ofstream(world.config_file()) << config;
   const auto warned = world.kbix("keys check");
   EXPECT_EQ(warned.exit_code, 1) << "the example certificates live 400 days: " << warned.output;
+}
+
+// A stand-in for systemd's notification socket: what the daemon sends with sd_notify.
+class NotifySocket {
+ public:
+  explicit NotifySocket(const fs::path& path) : path_(path) {
+    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::snprintf(address.sun_path, sizeof address.sun_path, "%s", path.c_str());
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    timeval limit{10, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+    ::setenv("NOTIFY_SOCKET", path.c_str(), 1);
+  }
+  ~NotifySocket() {
+    ::unsetenv("NOTIFY_SOCKET");
+    ::close(fd_);
+  }
+  // Messages until one contains `wanted` (or 10 s pass); returns them all.
+  std::string until(const std::string& wanted) {
+    std::string seen;
+    char buffer[4096];
+    for (ssize_t n; (n = ::recv(fd_, buffer, sizeof buffer, 0)) > 0;) {
+      seen.append(buffer, static_cast<std::size_t>(n)).append("|");
+      if (seen.find(wanted) != std::string::npos) break;
+    }
+    return seen;
+  }
+
+ private:
+  fs::path path_;
+  int fd_ = -1;
+};
+
+TEST(Operations, TheDaemonTellsSystemdWhenItIsReadyAndWhenItStops) {
+  ExchangeWorld world("e2e-notify");
+  NotifySocket systemd(world.dir() / "notify.sock");
+  Daemon daemon(world);
+  const auto ready = systemd.until("READY=1");
+  EXPECT_NE(ready.find("READY=1"), std::string::npos) << ready;
+  ::kill(daemon.pid(), SIGHUP);
+  EXPECT_NE(systemd.until("RELOADING=1").find("RELOADING=1"), std::string::npos);
+  ::kill(daemon.pid(), SIGTERM);
+  EXPECT_NE(systemd.until("STOPPING=1").find("STOPPING=1"), std::string::npos);
+  EXPECT_EQ(daemon.wait_exit(), 0);
 }
 
 TEST(Privacy, NoPersonalValueOfTheExtractReachesLogsAuditOrState) {
