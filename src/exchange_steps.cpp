@@ -233,6 +233,7 @@ Result<Exchange::StepOutcome> Exchange::merge_return(const RunRecord& run) {
     key.emplace(std::move(*loaded));
   }
   const fs::path partial = dir / "work/output.csv";
+  progress(run.id, "merge", 0, run.facts.value("return_plaintext_bytes", std::uint64_t{0}));
   MergeReport report;
   {
     BufferedInput returned(return_plain);
