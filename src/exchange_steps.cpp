@@ -403,6 +403,7 @@ Result<SftpClient> Exchange::connect_sftp(const std::string& run_id) {
                    {"port", settings.port},
                    {"user", settings.user},
                    {"cipher", client->cipher()},
+                   {"host_key", client->host_key_fingerprint()},
                    {"known_hosts_sha256", known_hosts_sha ? *known_hosts_sha : ""}}));
   return client;
 }

@@ -78,6 +78,10 @@ SftpClient::SftpClient(SftpClient&&) noexcept = default;
 SftpClient& SftpClient::operator=(SftpClient&&) noexcept = default;
 SftpClient::~SftpClient() = default;
 
+std::string SftpClient::host_key_fingerprint() const {
+  return session_ ? session_->host_key_fingerprint : "";
+}
+
 std::string SftpClient::cipher() const {
   if (!session_ || session_->ssh == nullptr) return "";
   const char* name = ssh_get_cipher_out(session_->ssh);

@@ -231,6 +231,7 @@ Status verify_host_key(SftpClient::Session& session) {
   // Only an exact match in the pinned file is accepted; every other answer refuses.
   switch (ssh_session_is_known_server(session.ssh)) {
     case SSH_KNOWN_HOSTS_OK:
+      session.host_key_fingerprint = *fingerprint;
       return ok();
     case SSH_KNOWN_HOSTS_CHANGED:
     case SSH_KNOWN_HOSTS_OTHER:

@@ -23,7 +23,8 @@ struct SftpClient::Session {
   int fd = -1;  // closed by libssh (ssh_free) once handed over with SSH_OPTIONS_FD
   bool fd_handed_to_ssh = false;  // set just before ssh_connect()
   std::atomic<bool> deadline_passed{false};
-  bool broken = false;  // after a timeout or a lost connection: connect again
+  bool broken = false;               // after a timeout or a lost connection: connect again
+  std::string host_key_fingerprint;  // "ssh-ed25519 SHA256:...", set once the pin matched
 
   Session() = default;
   Session(const Session&) = delete;

@@ -111,6 +111,8 @@ class SftpClient {
 
   // The negotiated cipher (client to server), for logs and the benchmark.
   std::string cipher() const;
+  // The server's host key as it matched the pin ("ssh-ed25519 SHA256:..."), for the audit log.
+  std::string host_key_fingerprint() const;
 
   struct Session;  // opaque: defined inside the module only
 
