@@ -1,6 +1,7 @@
 #include "cli_commands.hpp"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <iostream>
 #include <thread>
@@ -118,9 +119,29 @@ int daemon(const GlobalOptions& options) {
   return run_daemon(DaemonOptions{options.config_file});
 }
 
+// Without a daemon (kbix driven by `run once` from a timer), status reads the run database.
+static std::optional<nlohmann::json> status_from_database(const GlobalOptions& options) {
+  auto config = load_config(options.config_file);
+  if (!config) return std::nullopt;
+  const auto file = config->daemon.state_dir / "runs.sqlite3";
+  if (::access(file.c_str(), R_OK) != 0) return std::nullopt;
+  auto store = RunStore::open(file);
+  if (!store) return std::nullopt;
+  auto runs = store->list();
+  if (!runs) return std::nullopt;
+  return status_to_json(*runs, std::nullopt);
+}
+
 int status(const GlobalOptions& options) {
   int exit_code = kExitOk;
   auto answer = ask_daemon(options, request_of(ControlCommand::status), exit_code);
+  if (!answer && exit_code == kExitFailure) {
+    if (auto offline = status_from_database(options)) {
+      std::cerr << "kbix: (the daemon is not running; read from the run database)\n";
+      print(options, *offline, format_status(*offline));
+      return kExitOk;
+    }
+  }
   if (answer) print(options, *answer, format_status(*answer));
   return exit_code;
 }

@@ -82,6 +82,15 @@ Result<std::unique_ptr<Instance>> Instance::open(const fs::path& config_file, st
                     cfg.daemon.state_dir.string());
   }
 
+  // A crash during publication can leave a hidden temporary copy in the output directory; only
+  // the process holding the lock may remove it.
+  for (const auto& entry : fs::directory_iterator(cfg.daemon.output_dir, error)) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with(".") && name.find(".tmp-") != std::string::npos) {
+      fs::remove(entry.path(), error);
+      spdlog::warn("removed an unfinished publication {}", entry.path().string());
+    }
+  }
   auto store = RunStore::open(cfg.daemon.state_dir / "runs.sqlite3");
   if (!store) return fail(std::move(store).error());
   instance->store_ = std::make_unique<RunStore>(std::move(*store));

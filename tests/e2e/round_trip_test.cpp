@@ -68,6 +68,10 @@ TEST(RoundTrip, DaemonCompletesAFullExchange) {
   EXPECT_EQ(verified.exit_code, 0) << verified.output;
 
   EXPECT_EQ(daemon.stop(), 0) << "SIGTERM stops the daemon cleanly";
+  const auto offline = world.kbix("status");
+  EXPECT_EQ(offline.exit_code, 0) << offline.output;
+  EXPECT_NE(offline.output.find("daemon is not running"), std::string::npos) << offline.output;
+  EXPECT_NE(offline.output.find(run_id + "  done"), std::string::npos) << offline.output;
   EXPECT_EQ(ExchangeWorld::count_insz_like(daemon.log_file()), 0u) << "the daemon log";
 }
 
