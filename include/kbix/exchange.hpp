@@ -93,6 +93,7 @@ class Exchange {
   Result<StepOutcome> run_step(const RunRecord& run);
   Result<StepOutcome> seal_extract(const RunRecord& run);
   Result<StepOutcome> seal_outbound(const RunRecord& run);
+  Status remove_sealed_extract(const RunRecord& run);
   Result<StepOutcome> upload_outbound(const RunRecord& run);
   Result<StepOutcome> verify_return(const RunRecord& run);
   Result<StepOutcome> merge_return(const RunRecord& run);

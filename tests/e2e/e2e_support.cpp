@@ -150,6 +150,7 @@ std::uint64_t count_audit_events(const ExchangeWorld& world, const std::string& 
 }
 
 void expect_no_plaintext_left(const ExchangeWorld& world) {
+  EXPECT_TRUE(files_under(world.inbox_dir()).empty()) << "the sealed extract left the inbox";
   for (const auto& dir : {world.state_dir(), world.output_dir()}) {
     for (const auto& file : files_under(dir)) {
       EXPECT_EQ(ExchangeWorld::count_insz_like(file), 0u) << file;

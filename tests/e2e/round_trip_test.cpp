@@ -60,6 +60,7 @@ TEST(RoundTrip, DaemonCompletesAFullExchange) {
   // Exactly one upload and one publication, and the audit chain verifies (inv. 8, 9).
   EXPECT_EQ(count_audit_events(world, "run.upload"), 1u);
   EXPECT_EQ(count_audit_events(world, "run.published"), 1u);
+  EXPECT_EQ(count_audit_events(world, "inbox.extract_removed"), 1u);
   const auto shown = world.kbix("audit show --run " + run_id);
   EXPECT_NE(shown.output.find(key_fingerprint(world.sshd().host_public_key()).substr(0, 20)),
             std::string::npos)
