@@ -8,9 +8,11 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <sstream>
 
 #include "kbix/csv.hpp"
@@ -66,7 +68,11 @@ SimulatorThread::SimulatorThread(const ExchangeWorld& world, sim::CorruptMode co
       }()] {
         while (!stop_) {
           auto report = sim::process_pending(options);
-          if (report) files_ += report->files;
+          if (report) {
+            files_ += report->files;
+          } else {
+            std::fprintf(stderr, "simulator: %s\n", report.error().describe().c_str());
+          }
           std::this_thread::sleep_for(std::chrono::milliseconds(200));
         }
       }) {}
@@ -76,8 +82,9 @@ SimulatorThread::~SimulatorThread() {
   thread_.join();
 }
 
-nlohmann::json wait_for_final_state(const ExchangeWorld& world, Daemon*) {
-  SimulatorThread partner(world);
+nlohmann::json wait_for_final_state(const ExchangeWorld& world, Daemon*, bool play_partner) {
+  std::optional<SimulatorThread> partner;
+  if (play_partner) partner.emplace(world);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   nlohmann::json last;
   while (std::chrono::steady_clock::now() < deadline) {

@@ -51,7 +51,9 @@ class SimulatorThread {
 
 // Polls `kbix run show` (through the daemon) while playing the partner, until the newest run
 // is done, failed or cancelled (or 120 s pass); returns the run's JSON.
-nlohmann::json wait_for_final_state(const ExchangeWorld& world, Daemon* daemon);
+// `play_partner`: false when the test runs its own SimulatorThread (two would race).
+nlohmann::json wait_for_final_state(const ExchangeWorld& world, Daemon* daemon,
+                                    bool play_partner = true);
 
 std::vector<std::string> read_lines(const std::filesystem::path& file);
 std::string read_file(const std::filesystem::path& file);

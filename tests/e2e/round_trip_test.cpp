@@ -121,6 +121,38 @@ TEST_P(CrashAfterState, RestartFinishesWithOneUploadOnePublicationSameOutput) {
   EXPECT_EQ(world.kbix("audit verify").exit_code, 0);
 }
 
+// The same through the daemon: killed after a state, started again, it finishes the run.
+class DaemonCrashAfterState : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(DaemonCrashAfterState, RestartedDaemonFinishesWithOneUploadOnePublicationSameOutput) {
+  ExchangeWorld world("e2e-daemon-crash");
+  world.generate_extract(120, 21);
+  SimulatorThread partner(world);
+  ::setenv("KBIX_TEST_KILL_AFTER", GetParam().c_str(), 1);
+  Daemon first(world);
+  ::unsetenv("KBIX_TEST_KILL_AFTER");
+  ASSERT_EQ(world.kbix("run start").exit_code, 0);
+  EXPECT_EQ(first.wait_exit(), -1) << "the test hook killed the daemon after " << GetParam();
+  Daemon second(world);
+  const auto run = wait_for_final_state(world, &second, /*play_partner=*/false);
+  EXPECT_EQ(run.value("state", ""), "done") << run.dump(2);
+  EXPECT_EQ(second.stop(), 0);
+  EXPECT_EQ(count_audit_events(world, "run.upload"), 1u);
+  EXPECT_EQ(count_audit_events(world, "run.published"), 1u);
+  EXPECT_EQ(partner.files_received(), 1u);
+  const auto outputs = files_with_suffix(world.output_dir(), ".csv");
+  ASSERT_EQ(outputs.size(), 1u);
+  EXPECT_EQ(read_file(outputs.front()), reference_output(120, 21));
+  expect_no_plaintext_left(world);
+  EXPECT_EQ(world.kbix("audit verify").exit_code, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryState, DaemonCrashAfterState,
+                         ::testing::Values("extract_sealed", "outbound_sealed", "uploaded",
+                                           "awaiting_return", "return_downloaded",
+                                           "return_verified", "merged", "published", "cleaned",
+                                           "done"));
+
 INSTANTIATE_TEST_SUITE_P(EveryState, CrashAfterState,
                          ::testing::Values("extract_sealed", "outbound_sealed", "uploaded",
                                            "awaiting_return", "return_downloaded",

@@ -134,7 +134,8 @@ Result<SimulatorReport> process_pending(const SimulatorOptions& options) {
     if (!run_id || !entry.is_regular_file || now - entry.modified < options.min_file_age) continue;
     const std::string return_name = return_remote_name(protocol->id, *run_id);
     if (client->stat(options.outbox_dir, return_name)) {
-      KBIX_TRY(client->remove(options.inbox_dir, entry.name));
+      auto removed = client->remove(options.inbox_dir, entry.name);
+      if (!removed && removed.error().code != "sftp.not_found") return fail(removed.error());
       continue;
     }
     const fs::path sealed_in = options.work_dir / (*run_id + ".in.p7m");
@@ -168,11 +169,12 @@ Result<SimulatorReport> process_pending(const SimulatorOptions& options) {
       if (options.corrupt == CorruptMode::flip_byte) KBIX_TRY(flip_middle_byte(sealed_out));
       auto sent = client->upload(sealed_out, options.outbox_dir, return_name);
       if (!sent) return fail(std::move(sent).error());
-      KBIX_TRY(client->remove(options.inbox_dir, entry.name));
       report.people_received += counts->first;
       report.people_returned += counts->second;
       report.returns_uploaded.push_back(return_name);
       ++report.files;
+      auto removed = client->remove(options.inbox_dir, entry.name);
+      if (!removed && removed.error().code != "sftp.not_found") return removed;
       return ok();
     }();
     clean();
