@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sys/mount.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "e2e/e2e_support.hpp"
@@ -17,6 +18,8 @@ struct HostileReturnCase {
   sim::CorruptMode mode;
   const char* code;
 };
+
+void PrintTo(const HostileReturnCase& c, std::ostream* out) { *out << c.code; }
 
 class HostileReturn : public ::testing::TestWithParam<HostileReturnCase> {};
 
@@ -47,7 +50,12 @@ INSTANTIATE_TEST_SUITE_P(
                       HostileReturnCase{sim::CorruptMode::unsent_insz, "merge.insz_not_sent"},
                       HostileReturnCase{sim::CorruptMode::duplicate_insz,
                                         "merge.duplicate_in_return"},
-                      HostileReturnCase{sim::CorruptMode::flip_byte, "envelope.integrity"}));
+                      HostileReturnCase{sim::CorruptMode::flip_byte, "envelope.integrity"}),
+    [](const ::testing::TestParamInfo<HostileReturnCase>& param_info) {
+      std::string name = param_info.param.code;  // stable test names: "schema_extra_column", ...
+      std::replace(name.begin(), name.end(), '.', '_');
+      return name;
+    });
 
 TEST(Faults, ServerDownAtUploadFailsRetryablyAndTheNextRunOnceFinishes) {
   ExchangeWorld world("e2e-down");
