@@ -328,8 +328,36 @@ Status Exchange::resume_retryable() {
   return ok();
 }
 
+Status Exchange::clean_cancelled() {
+  auto runs = store_.list();
+  if (!runs) return fail(std::move(runs).error());
+  for (const auto& run : *runs) {
+    if (run.state != RunState::cancelled || !run.facts.contains("outbound_remote_name") ||
+        run.facts.value("remote_cleaned", false)) {
+      continue;
+    }
+    // Our sealed file should not wait on the partner's server for a run nobody follows.
+    auto client = connect_sftp(run.id);
+    if (!client) return fail(std::move(client).error());
+    const std::pair<std::string, std::string> remote_files[] = {
+        {config_.sftp.outbound_dir, outbound_remote_name(config_.protocol.id, run.id)},
+        {config_.sftp.return_dir, return_remote_name(config_.protocol.id, run.id)}};
+    for (const auto& [remote_dir, name] : remote_files) {
+      auto gone = client->remove(remote_dir, name);
+      if (!gone && gone.error().code != "sftp.not_found") return fail(std::move(gone).error());
+      if (gone)
+        KBIX_TRY(record(run.id, "remote.delete", {{"remote_file", remote_dir + "/" + name}}));
+    }
+    KBIX_TRY(store_.merge_facts(run.id, {{"remote_cleaned", true}}));
+  }
+  return ok();
+}
+
 Status Exchange::tick(Clock::time_point now) {
   KBIX_TRY(resume_retryable());
+  if (auto cleaned = clean_cancelled(); !cleaned) {
+    spdlog::warn("clean-up of cancelled runs: {}", cleaned.error().describe());
+  }
   auto unfinished = store_.unfinished();
   if (!unfinished) return fail(std::move(unfinished).error());
   bool any_waiting = false;

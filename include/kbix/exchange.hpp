@@ -70,6 +70,9 @@ class Exchange {
   Status resume_retryable();
   static constexpr int kAutomaticRetries = 5;
 
+  // Removes the remote files of cancelled runs (best effort, once, audited as remote.delete).
+  Status clean_cancelled();
+
   // Resumes retryable failures, drives every unfinished run (start-up resume), then polls for
   // returns.
   Status tick(Clock::time_point now = Clock::now());

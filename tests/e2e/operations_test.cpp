@@ -89,6 +89,11 @@ TEST(Operations, CancelAndReloadThroughTheDaemonAreAudited) {
   EXPECT_NE(world.kbix("run show " + id).output.find("cancelled: wrong extract, ticket 12"),
             std::string::npos);
   EXPECT_EQ(world.kbix("run retry " + id).exit_code, 1) << "a cancelled run is not retryable";
+  for (int i = 0; i < 100 && !files_under(world.sshd().sftp_root()).empty(); ++i) {
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  EXPECT_TRUE(files_under(world.sshd().sftp_root()).empty())
+      << "the cancelled run's sealed file is removed from the partner's server";
 
   // SIGHUP: a broken configuration is refused and the old one kept; a good one is taken
   const std::string good = read_file(world.config_file());
