@@ -7,6 +7,7 @@ if(TARGET kbix_partner_sim AND TARGET kbix-gen AND TARGET kbix_test_sshd)
       ${PROJECT_SOURCE_DIR}/tests/e2e/e2e_support.cpp
       ${PROJECT_SOURCE_DIR}/tests/e2e/fault_test.cpp
       ${PROJECT_SOURCE_DIR}/tests/e2e/operations_test.cpp
+      ${PROJECT_SOURCE_DIR}/tests/e2e/partner_sim_test.cpp
       ${PROJECT_SOURCE_DIR}/tests/e2e/round_trip_test.cpp
       ${PROJECT_SOURCE_DIR}/tests/support/exchange_world.cpp
     DEPS kbix_app kbix_partner_sim kbix_test_sshd kbix_domain kbix_core OpenSSL::Crypto SQLite::SQLite3
