@@ -216,6 +216,24 @@ AuditVerifyReport verify_audit(const AuditVerifyOptions& options) {
   return report;
 }
 
+namespace {
+// `audit show` reads a log that may have been tampered with: every field is read by type,
+// so a wrong type prints as "?" instead of throwing.
+std::string text_field(const nlohmann::json& object, const char* key) {
+  if (!object.is_object()) return "?";
+  const auto found = object.find(key);
+  if (found == object.end()) return "";
+  return found->is_string() ? found->get<std::string>() : "?";
+}
+
+std::string number_field(const nlohmann::json& object, const char* key) {
+  if (!object.is_object()) return "?";
+  const auto found = object.find(key);
+  if (found == object.end() || !found->is_number_unsigned()) return "?";
+  return std::to_string(found->get<std::uint64_t>());
+}
+}  // namespace
+
 std::string format_entries(const AuditVerifyOptions& options,
                            const std::optional<std::string>& run_id_filter) {
   const auto files =
@@ -229,19 +247,17 @@ std::string format_entries(const AuditVerifyOptions& options,
         out << "(unreadable line in " << file.filename().string() << ")\n";
         continue;
       }
-      const std::string run = entry.value("run_id", "");
+      const std::string run = text_field(entry, "run_id");
       if (run_id_filter && run != *run_id_filter) continue;
-      const auto& actor = entry.contains("actor") ? entry["actor"] : nlohmann::json::object();
-      out << entry.value("seq", 0ULL) << "  " << entry.value("time", "") << "  "
-          << actor.value("name", "?");
-      if (actor.contains("uid") && actor["uid"].is_number()) {
-        out << "(" << actor["uid"].get<std::uint64_t>() << ")";
-      }
-      out << "  " << entry.value("event", "");
+      const auto actor = entry.find("actor");
+      const bool has_actor = actor != entry.end() && actor->is_object();
+      out << number_field(entry, "seq") << "  " << text_field(entry, "time") << "  "
+          << (has_actor ? text_field(*actor, "name") : std::string("?"));
+      if (has_actor && actor->contains("uid")) out << "(" << number_field(*actor, "uid") << ")";
+      out << "  " << text_field(entry, "event");
       if (!run.empty()) out << "  run " << run;
-      if (entry.contains("details") && !entry["details"].empty()) {
-        out << "  " << entry["details"].dump();
-      }
+      const auto details = entry.find("details");
+      if (details != entry.end() && !details->empty()) out << "  " << details->dump();
       out << "\n";
     }
   }

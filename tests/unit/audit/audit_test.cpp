@@ -191,6 +191,22 @@ TEST(AuditLogWriter, ResumesAfterReopenAndRecoversATornTailLoudly) {
   fs::remove_all(dir);
 }
 
+TEST(AuditShow, PrintsFieldsOfTheWrongTypeAsQuestionMarksInsteadOfThrowing) {
+  // Found by the audit_verify fuzzer: a tampered log must still be shown, line by line.
+  const fs::path dir = test::make_temp_dir("kbix-audit-show-types");
+  std::ofstream(dir / "audit.jsonl")
+      << "{\"seq\":\"one\",\"time\":7,\"actor\":5,\"event\":[],\"run_id\":3}\n"
+      << "{\"seq\":2,\"time\":\"t\",\"actor\":{\"name\":1,\"uid\":\"x\"},\"event\":\"e\"}\n"
+      << "not json\n";
+  AuditVerifyOptions options;
+  options.directory = dir;
+  std::string shown;
+  ASSERT_NO_THROW(shown = format_entries(options, std::nullopt));
+  EXPECT_EQ(shown, "?  ?  ?  ?  run ?\n2  t  ?(?)  e\n(unreadable line in audit.jsonl)\n");
+  EXPECT_FALSE(verify_audit(options).ok);
+  fs::remove_all(dir);
+}
+
 TEST(AuditLogWriter, RotationKeepsTheChainAcrossFiles) {
   const fs::path dir = test::make_temp_dir("kbix-audit-rotate");
   auto options = options_in(dir);
