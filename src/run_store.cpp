@@ -81,12 +81,14 @@ namespace {
 // A prepared statement with positional binding.
 class Statement {
  public:
-  Statement(const RunStore::Connection& connection, const char* sql) : connection_(connection) {
+  Statement(const RunStore::Connection& connection, const char* sql) {
     if (sqlite3_prepare_v2(connection.db, sql, -1, &statement_, nullptr) != SQLITE_OK) {
       statement_ = nullptr;
     }
   }
   ~Statement() { sqlite3_finalize(statement_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
   bool ok() const { return statement_ != nullptr; }
   Statement& bind(std::string_view text) {
     sqlite3_bind_text(statement_, ++index_, text.data(), static_cast<int>(text.size()),
@@ -110,7 +112,6 @@ class Statement {
   bool is_null(int column) const { return sqlite3_column_type(statement_, column) == SQLITE_NULL; }
 
  private:
-  const RunStore::Connection& connection_;
   sqlite3_stmt* statement_ = nullptr;
   int index_ = 0;
 };
