@@ -19,7 +19,9 @@ struct HostileReturnCase {
   const char* code;
 };
 
-void PrintTo(const HostileReturnCase& c, std::ostream* out) { *out << c.code; }
+void PrintTo(const HostileReturnCase& c, std::ostream* out) {
+  *out << c.code;
+}
 
 class HostileReturn : public ::testing::TestWithParam<HostileReturnCase> {};
 
@@ -50,7 +52,8 @@ INSTANTIATE_TEST_SUITE_P(
                       HostileReturnCase{sim::CorruptMode::unsent_insz, "merge.insz_not_sent"},
                       HostileReturnCase{sim::CorruptMode::duplicate_insz,
                                         "merge.duplicate_in_return"},
-                      HostileReturnCase{sim::CorruptMode::flip_byte, "envelope.integrity"}),
+                      HostileReturnCase{sim::CorruptMode::flip_byte, "envelope.integrity"},
+                      HostileReturnCase{sim::CorruptMode::wrong_signer, "envelope.unknown_signer"}),
     [](const ::testing::TestParamInfo<HostileReturnCase>& param_info) {
       std::string name = param_info.param.code;  // stable test names: "schema_extra_column", ...
       std::replace(name.begin(), name.end(), '.', '_');

@@ -21,6 +21,7 @@ Result<CorruptMode> parse_corrupt_mode(const std::string& text) {
   if (text == "unsent-insz") return CorruptMode::unsent_insz;
   if (text == "duplicate-insz") return CorruptMode::duplicate_insz;
   if (text == "flip-byte") return CorruptMode::flip_byte;
+  if (text == "wrong-signer") return CorruptMode::wrong_signer;
   return fail("sim.bad_corrupt_mode", "unknown --corrupt mode '" + text + "'");
 }
 
@@ -158,11 +159,13 @@ Result<SimulatorReport> process_pending(const SimulatorOptions& options) {
       if (!opened) return fail(std::move(opened).error());
       auto counts = enrich(options, *protocol, plain_in, plain_out);
       if (!counts) return fail(std::move(counts).error());
-      auto sealer = Sealer::create({options.vdab_signing_certificate,
-                                    options.vdab_signing_key,
-                                    std::nullopt,
-                                    {options.agii_encryption_certificate},
-                                    *profile});
+      const bool wrong_signer = options.corrupt == CorruptMode::wrong_signer;
+      auto sealer = Sealer::create(
+          {wrong_signer ? options.vdab_decryption_certificate : options.vdab_signing_certificate,
+           wrong_signer ? options.vdab_decryption_key : options.vdab_signing_key,
+           std::nullopt,
+           {options.agii_encryption_certificate},
+           *profile});
       if (!sealer) return fail(std::move(sealer).error());
       auto sealed = sealer->seal(plain_out, sealed_out);
       if (!sealed) return fail(std::move(sealed).error());

@@ -27,7 +27,8 @@ enum class CorruptMode {
   unsent_insz,
   duplicate_insz,
   flip_byte,
-  missing_column
+  missing_column,
+  wrong_signer  // signed with VDAB's encryption key: a VDAB certificate AgII has not pinned
 };
 
 Result<CorruptMode> parse_corrupt_mode(const std::string& text);
