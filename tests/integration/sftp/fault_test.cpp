@@ -1,4 +1,5 @@
-// Faults against a real server: killed mid-upload, restarted, frozen.
+// Faults against a real server: killed mid-upload, mid-download and under a listing, restarted,
+// frozen.
 #include <gtest/gtest.h>
 
 #include "kbix/remote_name.hpp"
@@ -52,6 +53,54 @@ TEST(SftpFaults, ServerKilledMidUploadLeavesNoFinalNameAndRetryAfterRestartSucce
     const std::string name = entry.path().filename().string();
     EXPECT_TRUE(name == kOutName || is_temporary_upload_name(name)) << name;
   }
+}
+
+TEST(SftpFaults, ServerKilledMidDownloadLeavesNoLocalFileAndRetryAfterRestartSucceeds) {
+  SshdServer server;
+  ScratchDir local;
+  const std::uint64_t size = 32ull * 1024 * 1024;
+  write_random_file(server.remote_file("van-vdab", kReturnName), size, 12);
+  RetryPolicy policy;
+  policy.initial_delay = std::chrono::milliseconds(50);
+  policy.jitter = 0.0;
+  std::vector<std::string> failures;
+  auto result = with_retry(
+      policy,
+      [&](int attempt) -> Result<std::uint64_t> {
+        auto client = SftpClient::connect(server.client_settings());
+        if (!client) return fail(std::move(client).error());
+        auto downloaded = client->download(
+            "van-vdab", kReturnName, local / "return.p7m", [&](std::uint64_t done, std::uint64_t) {
+              if (attempt == 1 && done >= size / 4 && server.running()) server.kill();
+            });
+        if (!downloaded) failures.push_back(downloaded.error().code);
+        return downloaded;
+      },
+      [&](std::chrono::milliseconds) {
+        EXPECT_TRUE(std::filesystem::is_empty(local.path())) << "a partial download is visible";
+        server.start();
+      });
+  ASSERT_TRUE(result) << result.error().describe();
+  EXPECT_EQ(*result, size);
+  EXPECT_EQ(failures, std::vector<std::string>{"sftp.connection_lost"});
+  EXPECT_EQ(sha_of(local / "return.p7m"), sha_of(server.remote_file("van-vdab", kReturnName)));
+}
+
+TEST(SftpFaults, ServerKilledUnderAListingFailsAsTransientAndTheListingAfterRestartWorks) {
+  SshdServer server;
+  write_random_file(server.remote_file("van-vdab", kReturnName), 1024, 13);
+  auto client = connect_or_die(server.client_settings());
+  server.kill();
+  auto listing = client.list("van-vdab");
+  ASSERT_FALSE(listing);
+  EXPECT_EQ(listing.error().code, "sftp.connection_lost");
+  EXPECT_TRUE(is_transient(listing.error()));
+  server.start();
+  auto again = connect_or_die(server.client_settings());
+  auto relisted = again.list("van-vdab");
+  ASSERT_TRUE(relisted) << relisted.error().describe();
+  ASSERT_EQ(relisted->entries.size(), 1u);
+  EXPECT_EQ(relisted->entries[0].name, kReturnName);
 }
 
 TEST(SftpFaults, FrozenServerFailsTheOperationWithTimeout) {
