@@ -2,7 +2,7 @@
 # rotation, the privacy guard, and an independent verifier in Python (standard library only).
 kbix_add_test(audit_unit_tests
   SOURCES ${PROJECT_SOURCE_DIR}/tests/unit/audit/audit_test.cpp
-  DEPS kbix_audit kbix_test_sshd
+  DEPS kbix_audit kbix_test_support
   LABELS unit
   TIMEOUT 300)
 add_dependencies(audit_unit_tests envelope_test_keys)

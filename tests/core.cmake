@@ -1,4 +1,7 @@
 # Tests of module 'core' and of the command line.
+# kbix_test_support: helpers every module's tests may use (scratch directories); no kbix deps.
+add_library(kbix_test_support STATIC ${PROJECT_SOURCE_DIR}/tests/support/temp_dir.cpp)
+target_include_directories(kbix_test_support PUBLIC ${PROJECT_SOURCE_DIR}/tests)
 kbix_add_test(kbix_core_test
   SOURCES
     ${PROJECT_SOURCE_DIR}/tests/unit/core/config_test.cpp

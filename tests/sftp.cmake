@@ -3,7 +3,7 @@
 # integration tests link too.
 add_library(kbix_test_sshd STATIC ${PROJECT_SOURCE_DIR}/tests/support/sshd_fixture.cpp)
 target_include_directories(kbix_test_sshd PUBLIC ${PROJECT_SOURCE_DIR}/tests)
-target_link_libraries(kbix_test_sshd PUBLIC kbix_sftp)
+target_link_libraries(kbix_test_sshd PUBLIC kbix_sftp kbix_test_support)
 
 kbix_add_test(sftp_unit_tests
   SOURCES

@@ -71,15 +71,6 @@ pid_t parent_of(pid_t pid) {
 
 }  // namespace
 
-std::filesystem::path make_temp_dir(std::string_view prefix) {
-  const char* tmp = std::getenv("TMPDIR");
-  std::string pattern = (std::filesystem::path(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") /
-                         (std::string(prefix) + "-XXXXXX"))
-                            .string();
-  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  return pattern;
-}
-
 void write_random_file(const std::filesystem::path& path, std::uint64_t size, std::uint64_t seed) {
   std::mt19937_64 engine(seed);
   std::ofstream out(path, std::ios::binary | std::ios::trunc);

@@ -21,11 +21,9 @@
 #include <vector>
 
 #include "kbix/sftp.hpp"
+#include "support/temp_dir.hpp"
 
 namespace kbix::test {
-
-// mkdtemp under $TMPDIR (or /tmp): "<prefix>-XXXXXX".
-std::filesystem::path make_temp_dir(std::string_view prefix);
 
 // Writes `size` pseudo-random bytes (deterministic for a seed), mode 0600.
 void write_random_file(const std::filesystem::path& path, std::uint64_t size, std::uint64_t seed);

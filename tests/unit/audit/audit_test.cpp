@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "kbix/audit_verify.hpp"
-#include "support/sshd_fixture.hpp"
+#include "support/temp_dir.hpp"
 
 namespace kbix {
 namespace {

@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "kbix/control_socket.hpp"
-#include "support/sshd_fixture.hpp"
+#include "support/temp_dir.hpp"
 
 namespace kbix {
 namespace {

@@ -10,7 +10,7 @@
 #include <filesystem>
 
 #include "kbix/run_id.hpp"
-#include "support/sshd_fixture.hpp"
+#include "support/temp_dir.hpp"
 
 namespace kbix {
 namespace {
