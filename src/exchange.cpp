@@ -88,12 +88,16 @@ Result<fs::path> find_extract(const fs::path& inbox) {
   return found.front();
 }
 
-void maybe_kill_after(RunState reached) {
+void maybe_kill_at(std::string_view point) {
   const char* target = std::getenv("KBIX_TEST_KILL_AFTER");
-  if (target != nullptr && to_string(reached) == target) {
-    spdlog::warn("test hook: killing the process after state {}", target);
+  if (target != nullptr && point == target) {
+    spdlog::warn("test hook: killing the process after {}", target);
     ::raise(SIGKILL);
   }
+}
+
+void maybe_kill_after(RunState reached) {
+  maybe_kill_at(to_string(reached));
 }
 
 Status Exchange::record(const std::string& run_id, std::string event, nlohmann::json details,
@@ -332,16 +336,20 @@ Status Exchange::clean_cancelled() {
   auto runs = store_.list();
   if (!runs) return fail(std::move(runs).error());
   for (const auto& run : *runs) {
-    if (run.state != RunState::cancelled || !run.facts.contains("outbound_remote_name") ||
+    const auto renaming = run.facts.find("upload_renaming");
+    const bool pending = renaming != run.facts.end() && renaming->is_string();
+    if (run.state != RunState::cancelled ||
+        !(run.facts.contains("outbound_remote_name") || pending) ||
         run.facts.value("remote_cleaned", false)) {
       continue;
     }
     // Our sealed file should not wait on the partner's server for a run nobody follows.
     auto client = connect_sftp(run.id);
     if (!client) return fail(std::move(client).error());
-    const std::pair<std::string, std::string> remote_files[] = {
+    std::vector<std::pair<std::string, std::string>> remote_files = {
         {config_.sftp.outbound_dir, outbound_remote_name(config_.protocol.id, run.id)},
         {config_.sftp.return_dir, return_remote_name(config_.protocol.id, run.id)}};
+    if (pending) remote_files.emplace_back(config_.sftp.outbound_dir, renaming->get<std::string>());
     for (const auto& [remote_dir, name] : remote_files) {
       auto gone = client->remove(remote_dir, name);
       if (!gone && gone.error().code != "sftp.not_found") return fail(std::move(gone).error());

@@ -176,9 +176,12 @@ Result<Exchange::StepOutcome> Exchange::seal_outbound(const RunRecord& run) {
                      "run.outbound_sealed"};
 }
 
-// outbound_sealed -> uploaded: once. A final name already on the server with our size is our
-// own earlier upload (killed before the commit); a return already waiting means the partner took
-// the file: do not send it again.
+// outbound_sealed -> uploaded: once (inv. 8). Just before the rename the temporary name is
+// committed as `upload_renaming`. After a crash: a final name on the server with our size is our
+// own upload; a return already waiting means the partner took the file; the recorded temporary
+// file gone without a final name means it was renamed and the partner took it before sending the
+// return. In none of these is the file sent again. A temporary file still there was never
+// renamed: it is removed and the upload starts over.
 Result<Exchange::StepOutcome> Exchange::upload_outbound(const RunRecord& run) {
   const fs::path outbound = run_directory(run.id) / "outbound.csv.p7m";
   const std::string remote_name = outbound_remote_name(config_.protocol.id, run.id);
@@ -204,11 +207,39 @@ Result<Exchange::StepOutcome> Exchange::upload_outbound(const RunRecord& run) {
     facts["upload"] = "return already present (earlier attempt)";
     return StepOutcome{RunState::uploaded, facts, "run.upload_confirmed"};
   }
-  auto sent = client->upload(outbound, sftp.outbound_dir, remote_name,
-                             [this, &run](std::uint64_t done, std::uint64_t total) {
-                               progress(run.id, "upload", done, total);
-                             });
-  if (!sent) return fail(std::move(sent).error());
+  if (const auto pending = run.facts.find("upload_renaming");
+      pending != run.facts.end() && pending->is_string()) {
+    const std::string temporary = pending->get<std::string>();
+    auto left = client->stat(sftp.outbound_dir, temporary);
+    if (!left && left.error().code == "sftp.not_found") {
+      facts["upload"] = "renamed before a crash, then taken by the partner (earlier attempt)";
+      facts["upload_temporary_name"] = temporary;
+      return StepOutcome{RunState::uploaded, facts, "run.upload_confirmed"};
+    }
+    if (!left) return fail(std::move(left).error());
+    auto removed = client->remove(sftp.outbound_dir, temporary);
+    if (!removed && removed.error().code != "sftp.not_found") return fail(removed.error());
+    KBIX_TRY(store_.merge_facts(run.id, {{"upload_renaming", nullptr}}));
+  }
+  auto sent = client->upload(
+      outbound, sftp.outbound_dir, remote_name,
+      [this, &run](std::uint64_t done, std::uint64_t total) {
+        progress(run.id, "upload", done, total);
+      },
+      [this, &run](const std::string& temporary) -> Status {
+        KBIX_TRY(store_.merge_facts(run.id, {{"upload_renaming", temporary}}));
+        maybe_kill_at("upload_renaming");
+        return ok();
+      });
+  if (!sent) {
+    // A lost connection may have cut the rename itself: keep the record, the next attempt looks.
+    // Otherwise the upload removed its temporary file, and a kept record would mislead it.
+    if (!is_transient(sent.error())) {
+      (void)store_.merge_facts(run.id, {{"upload_renaming", nullptr}});
+    }
+    return fail(std::move(sent).error());
+  }
+  maybe_kill_at("upload_renamed");
   facts["upload"] = "uploaded";
   facts["outbound_remote_bytes"] = *sent;
   return StepOutcome{RunState::uploaded, facts, "run.upload"};

@@ -97,7 +97,8 @@ std::string SftpClient::cipher() const {
 Result<std::uint64_t> SftpClient::upload(const std::filesystem::path& local_file,
                                          const std::string& remote_dir,
                                          const std::string& final_name,
-                                         const TransferProgress& progress) {
+                                         const TransferProgress& progress,
+                                         const BeforeRename& before_rename) {
   KBIX_TRY(validate_remote_name(final_name));
   KBIX_REQUIRE_SESSION();
   LocalFile local(::open(local_file.c_str(), O_RDONLY | O_CLOEXEC));
@@ -109,8 +110,8 @@ Result<std::uint64_t> SftpClient::upload(const std::filesystem::path& local_file
   const auto total = static_cast<std::uint64_t>(local_stat.st_size);
   Session& session = *session_;
   const std::string final_path = remote_path(remote_dir, final_name);
-  const std::string temp_path =
-      remote_path(remote_dir, temporary_upload_name(final_name, random_hex(8)));
+  const std::string temp_name = temporary_upload_name(final_name, random_hex(8));
+  const std::string temp_path = remote_path(remote_dir, temp_name);
   DeadlineWatchdog watchdog(session, session.settings.operation_deadline);
 
   if (AttributesHandle existing{sftp_lstat(session.sftp, final_path.c_str())}) {
@@ -161,6 +162,9 @@ Result<std::uint64_t> SftpClient::upload(const std::filesystem::path& local_file
     return failed({"sftp.size_mismatch",
                    temp_path + ": server holds " + std::to_string(written->size) + " bytes, sent " +
                        std::to_string(done) + " of " + std::to_string(total)});
+  }
+  if (before_rename) {
+    if (auto noted = before_rename(temp_name); !noted) return failed(std::move(noted).error());
   }
   // OpenSSH's server renames with link()+unlink(): it fails when the final name exists.
   if (sftp_rename(session.sftp, temp_path.c_str(), final_path.c_str()) != SSH_OK) {

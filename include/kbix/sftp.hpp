@@ -83,6 +83,11 @@ SftpSettings make_sftp_settings(const SftpConfig& config);
 // Called after each chunk: bytes transferred so far and the total. Must not throw.
 using TransferProgress = std::function<void(std::uint64_t done, std::uint64_t total)>;
 
+// Called by upload() once the temporary file is complete and size-checked, just before the
+// rename, with the temporary file's name. A caller that must know after a crash whether the rename
+// happened records that name durably here; a failure cancels the upload (temporary file removed).
+using BeforeRename = std::function<Status(const std::string& temporary_name)>;
+
 class SftpClient {
  public:
   // Connects, checks the host key and authenticates. Never retries (see retry.hpp).
@@ -97,7 +102,8 @@ class SftpClient {
   // Uploads `local_file` as remote_dir/final_name (see header comment). Returns the byte count.
   Result<std::uint64_t> upload(const std::filesystem::path& local_file,
                                const std::string& remote_dir, const std::string& final_name,
-                               const TransferProgress& progress = {});
+                               const TransferProgress& progress = {},
+                               const BeforeRename& before_rename = {});
 
   // Downloads remote_dir/name to `local_path` (created 0600, never replacing an existing file:
   // "io.exists"). Returns the byte count.

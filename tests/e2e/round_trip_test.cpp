@@ -15,6 +15,7 @@
 #include "e2e/e2e_support.hpp"
 #include "kbix/digest.hpp"
 #include "kbix/protocol.hpp"
+#include "kbix/remote_name.hpp"
 
 namespace kbix::test {
 namespace {
@@ -94,6 +95,21 @@ TEST(RoundTrip, JoinsEachReturnedPersonWithTheirOwnProfile) {
   expect_rows_joined_to_their_own_profile(extract_lines, read_lines(outputs.front()), key);
 }
 
+// After a crash and a restart: one publication, the partner got one file, the output is the one
+// an uninterrupted run makes, nothing left on the server or in plaintext, the audit intact.
+void expect_finished_exactly_once(ExchangeWorld& world, const SimulatorThread& partner,
+                                  std::uint64_t upload_events = 1) {
+  EXPECT_EQ(count_audit_events(world, "run.upload"), upload_events);
+  EXPECT_EQ(count_audit_events(world, "run.published"), 1u);
+  EXPECT_EQ(partner.files_received(), 1u) << "the partner received exactly one file";
+  const auto outputs = files_with_suffix(world.output_dir(), ".csv");
+  ASSERT_EQ(outputs.size(), 1u);
+  EXPECT_EQ(read_file(outputs.front()), reference_output(120, 21));
+  EXPECT_TRUE(files_under(world.sshd().sftp_root()).empty());
+  expect_no_plaintext_left(world);
+  EXPECT_EQ(world.kbix("audit verify").exit_code, 0);
+}
+
 // Crash at every state transition (inv. 8): killed with SIGKILL right after committing a state
 // and started again, the run finishes with one upload, one publication and the same output.
 class CrashAfterState : public ::testing::TestWithParam<std::string> {};
@@ -109,16 +125,7 @@ TEST_P(CrashAfterState, RestartFinishesWithOneUploadOnePublicationSameOutput) {
   const auto resumed = world.kbix("run once --wait 60");
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
   EXPECT_NE(resumed.output.find(" done since"), std::string::npos) << resumed.output;
-
-  EXPECT_EQ(count_audit_events(world, "run.upload"), 1u);
-  EXPECT_EQ(count_audit_events(world, "run.published"), 1u);
-  EXPECT_EQ(partner.files_received(), 1u) << "the partner received exactly one file";
-  const auto outputs = files_with_suffix(world.output_dir(), ".csv");
-  ASSERT_EQ(outputs.size(), 1u);
-  EXPECT_EQ(read_file(outputs.front()), reference_output(120, 21));
-  EXPECT_TRUE(files_under(world.sshd().sftp_root()).empty());
-  expect_no_plaintext_left(world);
-  EXPECT_EQ(world.kbix("audit verify").exit_code, 0);
+  expect_finished_exactly_once(world, partner);
 }
 
 // The same through the daemon: killed after a state, started again, it finishes the run.
@@ -137,14 +144,55 @@ TEST_P(DaemonCrashAfterState, RestartedDaemonFinishesWithOneUploadOnePublication
   const auto run = wait_for_final_state(world, &second, /*play_partner=*/false);
   EXPECT_EQ(run.value("state", ""), "done") << run.dump(2);
   EXPECT_EQ(second.stop(), 0);
-  EXPECT_EQ(count_audit_events(world, "run.upload"), 1u);
-  EXPECT_EQ(count_audit_events(world, "run.published"), 1u);
-  EXPECT_EQ(partner.files_received(), 1u);
-  const auto outputs = files_with_suffix(world.output_dir(), ".csv");
-  ASSERT_EQ(outputs.size(), 1u);
-  EXPECT_EQ(read_file(outputs.front()), reference_output(120, 21));
-  expect_no_plaintext_left(world);
-  EXPECT_EQ(world.kbix("audit verify").exit_code, 0);
+  expect_finished_exactly_once(world, partner);
+}
+
+// The upload's own crash windows (inv. 8). Killed after the rename and before `uploaded` is
+// committed, while the partner has taken the file and not answered yet: the restart must not send
+// the file again. Killed before the rename: the temporary file is removed and the upload redone.
+// Starts a run of 120 people that the test hook kills at `point` inside the upload step; returns
+// what is then in the partner's inbox.
+std::vector<fs::path> start_run_killed_in_upload(ExchangeWorld& world, const std::string& point) {
+  world.generate_extract(120, 21);
+  const auto killed = world.kbix("run once --start", "KBIX_TEST_KILL_AFTER=" + point);
+  EXPECT_EQ(killed.signal, SIGKILL) << killed.output;
+  return files_under(world.sshd().sftp_root() / "naar-vdab");
+}
+
+TEST(UploadCrash, KilledAfterTheRenameWhileThePartnerHoldsTheFileSendsNothingTwice) {
+  ExchangeWorld world("e2e-crash-renamed");
+  const auto sent = start_run_killed_in_upload(world, "upload_renamed");
+  const fs::path inbox = world.sshd().sftp_root() / "naar-vdab";
+  ASSERT_EQ(sent.size(), 1u) << "the final name is on the server";
+  const fs::path held = world.state_dir().parent_path() / "held-by-the-partner.p7m";
+  fs::rename(sent.front(), held);  // the partner took the file and is still working on it
+
+  const auto resumed = world.kbix("run once");
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("awaiting_return"), std::string::npos) << resumed.output;
+  EXPECT_TRUE(files_under(inbox).empty()) << "the file was sent a second time";
+  EXPECT_EQ(count_audit_events(world, "run.upload"), 0u);
+  EXPECT_EQ(count_audit_events(world, "run.upload_confirmed"), 1u);
+
+  fs::rename(held, sent.front());  // the partner answers
+  SimulatorThread partner(world);
+  const auto finished = world.kbix("run once --wait 60");
+  EXPECT_EQ(finished.exit_code, 0) << finished.output;
+  EXPECT_NE(finished.output.find(" done since"), std::string::npos) << finished.output;
+  expect_finished_exactly_once(world, partner, /*upload_events=*/0);
+}
+
+TEST(UploadCrash, KilledBeforeTheRenameRemovesTheTemporaryFileAndUploadsOnce) {
+  ExchangeWorld world("e2e-crash-renaming");
+  const auto left = start_run_killed_in_upload(world, "upload_renaming");
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_TRUE(is_temporary_upload_name(left.front().filename().string())) << left.front();
+
+  SimulatorThread partner(world);
+  const auto finished = world.kbix("run once --wait 60");
+  EXPECT_EQ(finished.exit_code, 0) << finished.output;
+  EXPECT_NE(finished.output.find(" done since"), std::string::npos) << finished.output;
+  expect_finished_exactly_once(world, partner);  // the temporary file is gone too
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryState, DaemonCrashAfterState,

@@ -82,6 +82,37 @@ TEST(SftpTransfer, UploadNeverOverwritesAFinalName) {
             1);
 }
 
+TEST(SftpTransfer, BeforeRenameSeesTheCompleteTemporaryFileAndCanCancelTheUpload) {
+  SshdServer server;
+  ScratchDir local;
+  write_random_file(local / "out.p7m", 5000, 3);
+  auto client = connect_or_die(server.client_settings());
+  std::string seen;
+  std::uintmax_t seen_size = 0;
+  auto cancelled = client.upload(
+      local / "out.p7m", "naar-vdab", kOutName, {}, [&](const std::string& temporary) -> Status {
+        seen = temporary;
+        seen_size = std::filesystem::file_size(server.remote_file("naar-vdab", temporary));
+        return fail("test.refused", "the caller could not record it");
+      });
+  ASSERT_FALSE(cancelled);
+  EXPECT_EQ(cancelled.error().code, "test.refused");
+  EXPECT_TRUE(is_temporary_upload_name(seen)) << seen;
+  EXPECT_EQ(seen_size, 5000u) << "called only once the temporary file is complete";
+  EXPECT_TRUE(std::filesystem::is_empty(server.sftp_root() / "naar-vdab"))
+      << "neither the temporary file nor a final name is left";
+
+  std::string recorded;
+  auto uploaded = client.upload(local / "out.p7m", "naar-vdab", kOutName, {},
+                                [&](const std::string& temporary) -> Status {
+                                  recorded = temporary;
+                                  return ok();
+                                });
+  ASSERT_TRUE(uploaded) << uploaded.error().describe();
+  EXPECT_FALSE(std::filesystem::exists(server.remote_file("naar-vdab", recorded)));
+  EXPECT_EQ(sha_of(server.remote_file("naar-vdab", kOutName)), sha_of(local / "out.p7m"));
+}
+
 TEST(SftpTransfer, UploadRefusesAnInvalidFinalName) {
   SshdServer server;
   ScratchDir local;
