@@ -16,6 +16,7 @@
 #include "kbix/digest.hpp"
 #include "kbix/protocol.hpp"
 #include "kbix/remote_name.hpp"
+#include "kbix/run_store.hpp"
 
 namespace kbix::test {
 namespace {
@@ -193,6 +194,24 @@ TEST(UploadCrash, KilledBeforeTheRenameRemovesTheTemporaryFileAndUploadsOnce) {
   EXPECT_EQ(finished.exit_code, 0) << finished.output;
   EXPECT_NE(finished.output.find(" done since"), std::string::npos) << finished.output;
   expect_finished_exactly_once(world, partner);  // the temporary file is gone too
+}
+
+TEST(UploadCrash, ACancelledRunKilledBeforeTheRenameLeavesNothingOnTheServer) {
+  ExchangeWorld world("e2e-crash-cancel");
+  ASSERT_EQ(start_run_killed_in_upload(world, "upload_renaming").size(), 1u);
+  {
+    auto store = RunStore::open(world.state_dir() / "runs.sqlite3");
+    ASSERT_TRUE(store) << store.error().describe();
+    auto runs = store->list();
+    ASSERT_TRUE(runs && runs->size() == 1u);
+    ASSERT_TRUE(store->cancel(runs->front().id, "operator gave up"));
+  }
+  const auto cleaned = world.kbix("run once");
+  EXPECT_EQ(cleaned.exit_code, 0) << cleaned.output;
+  EXPECT_TRUE(files_under(world.sshd().sftp_root()).empty())
+      << "the cancelled run's temporary file is removed from the partner's server";
+  EXPECT_EQ(count_audit_events(world, "remote.delete"), 1u);
+  EXPECT_EQ(world.kbix("audit verify").exit_code, 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryState, DaemonCrashAfterState,
