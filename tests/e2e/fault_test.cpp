@@ -79,6 +79,23 @@ TEST(Faults, ServerDownAtUploadFailsRetryablyAndTheNextRunOnceFinishes) {
   EXPECT_EQ(world.kbix("audit verify").exit_code, 0);
 }
 
+TEST(Faults, AChangedHostKeyFailsTheRunWithoutRetryAndSendsNothing) {
+  ExchangeWorld world("e2e-hostkey");
+  world.generate_extract(40, 35);
+  const fs::path other_key = world.state_dir().parent_path() / "another_host_key";
+  make_ed25519_key(other_key);
+  world.sshd().write_known_hosts(world.sshd().known_hosts(), other_key.string() + ".pub");
+  const auto failed = world.kbix("run once --start");
+  EXPECT_EQ(failed.exit_code, 1) << failed.output;
+  EXPECT_NE(failed.output.find("[sftp.host_key_mismatch]"), std::string::npos) << failed.output;
+  EXPECT_NE(failed.output.find("not retryable"), std::string::npos) << failed.output;
+  const auto again = world.kbix("run once");
+  EXPECT_NE(again.output.find("failed in "), std::string::npos) << again.output;
+  EXPECT_EQ(count_audit_events(world, "run.retry"), 0u) << "never retried automatically (inv. 6)";
+  EXPECT_TRUE(files_under(world.sshd().sftp_root()).empty()) << "nothing was sent";
+  EXPECT_EQ(world.kbix("audit verify").exit_code, 0);
+}
+
 TEST(Faults, ServerDownWhileWaitingForTheReturnKeepsTheRunWaiting) {
   ExchangeWorld world("e2e-wait");
   world.generate_extract(60, 33);
