@@ -253,7 +253,9 @@ std::string format_entries(const AuditVerifyOptions& options,
       const bool has_actor = actor != entry.end() && actor->is_object();
       out << number_field(entry, "seq") << "  " << text_field(entry, "time") << "  "
           << (has_actor ? text_field(*actor, "name") : std::string("?"));
-      if (has_actor && actor->contains("uid")) out << "(" << number_field(*actor, "uid") << ")";
+      if (has_actor && actor->contains("uid") && !(*actor)["uid"].is_null()) {
+        out << "(" << number_field(*actor, "uid") << ")";  // the scheduler has no uid
+      }
       out << "  " << text_field(entry, "event");
       if (!run.empty()) out << "  run " << run;
       const auto details = entry.find("details");

@@ -197,12 +197,18 @@ TEST(AuditShow, PrintsFieldsOfTheWrongTypeAsQuestionMarksInsteadOfThrowing) {
   std::ofstream(dir / "audit.jsonl")
       << "{\"seq\":\"one\",\"time\":7,\"actor\":5,\"event\":[],\"run_id\":3}\n"
       << "{\"seq\":2,\"time\":\"t\",\"actor\":{\"name\":1,\"uid\":\"x\"},\"event\":\"e\"}\n"
-      << "not json\n";
+      << "not json\n"
+      << "{\"seq\":4,\"time\":\"t\",\"actor\":{\"name\":\"scheduler\",\"uid\":null},\"event\":"
+         "\"e\"}\n"
+      << "{\"seq\":5,\"time\":\"t\",\"actor\":{\"name\":\"ops\",\"uid\":1000},\"event\":\"e\"}\n";
   AuditVerifyOptions options;
   options.directory = dir;
   std::string shown;
   ASSERT_NO_THROW(shown = format_entries(options, std::nullopt));
-  EXPECT_EQ(shown, "?  ?  ?  ?  run ?\n2  t  ?(?)  e\n(unreadable line in audit.jsonl)\n");
+  EXPECT_EQ(shown,
+            "?  ?  ?  ?  run ?\n2  t  ?(?)  e\n(unreadable line in audit.jsonl)\n"
+            "4  t  scheduler  e\n5  t  ops(1000)  e\n")
+      << "well-formed entries read as before: the scheduler has no uid, an operator has one";
   EXPECT_FALSE(verify_audit(options).ok);
   fs::remove_all(dir);
 }
