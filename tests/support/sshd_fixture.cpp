@@ -57,9 +57,17 @@ std::uint16_t free_loopback_port() {
   return ntohs(address.sin_port);
 }
 
+// -1 when the process is gone: it may exit between the /proc listing and this read, which then
+// fails with ESRCH (an ifstream would throw from its buffer here; a plain read() just fails).
 pid_t parent_of(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string path = "/proc/" + std::to_string(pid) + "/stat";
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  char buffer[1024];
+  const ssize_t got = ::read(fd, buffer, sizeof buffer);
+  ::close(fd);
+  if (got <= 0) return -1;
+  const std::string stat(buffer, static_cast<std::size_t>(got));
   const auto close_paren = stat.rfind(')');
   if (close_paren == std::string::npos) return -1;
   std::istringstream fields(stat.substr(close_paren + 2));
