@@ -1,6 +1,7 @@
 #include "kbix/file_safety.hpp"
 
 #include <fcntl.h>
+#include <openssl/crypto.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -168,6 +169,33 @@ Status check_private_file(const std::filesystem::path& file) {
                     " lets group or others access a private key; run chmod 600 on it");
   }
   return ok();
+}
+
+Result<std::string> read_small_file(const std::filesystem::path& file, std::size_t limit,
+                                    std::string_view error_code) {
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return fail(std::string(error_code), file.string() + ": cannot open: " + std::strerror(errno));
+  std::string bytes(limit + 1, '\0');  // one byte more than allowed shows a file that is too big
+  std::size_t got = 0;
+  int read_errno = 0;
+  while (got < bytes.size()) {
+    const ssize_t n = ::read(fd, bytes.data() + got, bytes.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) read_errno = errno;
+    if (n <= 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  if (read_errno != 0 || got > limit) {
+    OPENSSL_cleanse(bytes.data(), bytes.size());
+    return fail(std::string(error_code),
+                file.string() + (read_errno != 0
+                                     ? ": read failed: " + std::string(std::strerror(read_errno))
+                                     : ": larger than " + std::to_string(limit) + " bytes"));
+  }
+  bytes.resize(got);  // shrinking never reallocates: no uncleansed copy is left behind
+  return bytes;
 }
 
 }  // namespace kbix

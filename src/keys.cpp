@@ -63,26 +63,12 @@ int passphrase_callback(char* buffer, int size, int /*rwflag*/, void* user) {
   return static_cast<int>(length);
 }
 
-Result<std::string> read_small_file(const std::filesystem::path& file, std::size_t limit) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return fail("keys.unreadable", file.string() + ": cannot open: " + std::strerror(errno));
-  std::string text(limit + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  const auto got = static_cast<std::size_t>(in.gcount());
-  if (got > limit) {
-    OPENSSL_cleanse(text.data(), text.size());
-    return fail("keys.unreadable", file.string() + ": larger than expected");
-  }
-  text.resize(got);
-  return text;
-}
-
 }  // namespace
 
 // ---- Certificate -------------------------------------------------------------------------------
 
 Result<Certificate> Certificate::load(const std::filesystem::path& file) {
-  auto bytes = read_small_file(file, 1 << 20);
+  auto bytes = read_small_file(file, 1 << 20, "keys.unreadable");
   if (!bytes) return fail(std::move(bytes).error());
   BIO* bio = BIO_new_mem_buf(bytes->data(), static_cast<int>(bytes->size()));
   X509* certificate = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
@@ -144,7 +130,7 @@ Result<PrivateKey> PrivateKey::load(const std::filesystem::path& file,
   Passphrase passphrase;
   if (passphrase_file) {
     KBIX_TRY(check_private_file(*passphrase_file));
-    auto text = read_small_file(*passphrase_file, kMaxPassphraseBytes);
+    auto text = read_small_file(*passphrase_file, kMaxPassphraseBytes, "keys.unreadable");
     if (!text) return fail(std::move(text).error());
     passphrase.text = std::move(*text);
     // The first line is the passphrase (a trailing newline from `echo` is not part of it).
@@ -154,7 +140,7 @@ Result<PrivateKey> PrivateKey::load(const std::filesystem::path& file,
     }
     passphrase.supplied = true;
   }
-  auto pem = read_small_file(file, 1 << 20);
+  auto pem = read_small_file(file, 1 << 20, "keys.unreadable");
   if (!pem) return fail(std::move(pem).error());
   BIO* bio = BIO_new_mem_buf(pem->data(), static_cast<int>(pem->size()));
   EVP_PKEY* key = PEM_read_bio_PrivateKey(bio, nullptr, passphrase_callback, &passphrase);

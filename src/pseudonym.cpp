@@ -4,14 +4,15 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include <fstream>
-#include <iterator>
 #include <vector>
 
 #include "kbix/digest.hpp"
 #include "kbix/file_safety.hpp"
 
 namespace kbix {
+
+// A pseudonym key is at least 32 random bytes; a file far bigger is not a key file.
+constexpr std::size_t kMaxPseudonymKeyBytes = 4096;
 
 struct PseudonymKey::Secret {
   std::vector<unsigned char> bytes;
@@ -20,10 +21,11 @@ struct PseudonymKey::Secret {
 
 Result<PseudonymKey> PseudonymKey::load(const std::filesystem::path& key_file) {
   KBIX_TRY(check_private_file(key_file));
-  std::ifstream in(key_file, std::ios::binary);
-  if (!in) return fail("pseudonym.key_unreadable", "cannot read " + key_file.string());
+  auto text = read_small_file(key_file, kMaxPseudonymKeyBytes, "pseudonym.key_unreadable");
+  if (!text) return fail(std::move(text).error());
   auto secret = std::make_shared<Secret>();
-  secret->bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  secret->bytes.assign(text->begin(), text->end());
+  OPENSSL_cleanse(text->data(), text->size());
   if (secret->bytes.size() < 32) {
     return fail("pseudonym.key_too_short",
                 key_file.string() + ": a pseudonym key needs at least 32 random bytes, found " +

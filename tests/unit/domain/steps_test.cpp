@@ -191,6 +191,10 @@ fs::path write_key(std::size_t bytes) {
 TEST(Pseudonym, KeyedPseudonymsAreStableAndNeedAStrongPrivateKey) {
   const fs::path short_key = write_key(16);
   EXPECT_EQ(PseudonymKey::load(short_key).error().code, "pseudonym.key_too_short");
+  const fs::path huge_key = write_key(1 << 20);
+  EXPECT_EQ(PseudonymKey::load(huge_key).error().code, "pseudonym.key_unreadable")
+      << "a megabyte is not a key file";
+  fs::remove(huge_key);
   const fs::path good = write_key(32);
   auto key = PseudonymKey::load(good);
   ASSERT_TRUE(key) << key.error().describe();
