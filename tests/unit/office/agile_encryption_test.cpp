@@ -67,15 +67,14 @@ TEST_F(Agile, OneFlippedByteInTheEncryptedPackageIsRefusedByTheIntegrityHmac) {
   }
 }
 
-TEST_F(Agile, TheSameListTwiceGivesUnrelatedFiles) {
+TEST(AgileInput, TheSamePackageAndPasswordTwiceGiveUnrelatedFiles) {
   auto password = FilePassword::from_text(kExamplePassword);
   ASSERT_TRUE(password);
-  const auto a = protect(*password, "a.xlsx");
-  const auto b = protect(*password, "b.xlsx");
-  auto bytes_a = kbix::read_small_file(a, 1 << 20, "test");
-  auto bytes_b = kbix::read_small_file(b, 1 << 20, "test");
-  ASSERT_TRUE(bytes_a && bytes_b);
-  EXPECT_NE(*bytes_a, *bytes_b);  // fresh salts and a fresh intermediate key per file
+  const std::string package(10000, 'P');  // the same bytes twice, so only the crypto can differ
+  auto a = kbix::office::encrypt_agile(package, *password);
+  auto b = kbix::office::encrypt_agile(package, *password);
+  ASSERT_TRUE(a && b);
+  EXPECT_NE(*a, *b);  // fresh salts and a fresh intermediate key per file
 }
 
 TEST_F(Agile, ThePlainWorkbookNeverOutlivesTheCallAndTheFileIsPrivate) {
