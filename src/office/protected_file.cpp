@@ -10,7 +10,7 @@
 #include <cstring>
 #include <system_error>
 
-#include "kbix/file_safety.hpp"
+#include "kbix/core/file_safety.hpp"
 #include "kbix/office/agile_encryption.hpp"
 #include "kbix/office/zip_aes.hpp"
 

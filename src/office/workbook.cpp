@@ -9,7 +9,7 @@
 #include <memory>
 #include <system_error>
 
-#include "kbix/csv.hpp"  // is_valid_utf8
+#include "kbix/domain/csv.hpp"  // is_valid_utf8
 
 namespace kbix::office {
 namespace {

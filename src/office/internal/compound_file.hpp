@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "kbix/result.hpp"
+#include "kbix/core/result.hpp"
 
 namespace kbix::office::internal {
 

@@ -8,7 +8,7 @@
 #include <fstream>
 #include <iterator>
 
-#include "kbix/file_safety.hpp"
+#include "kbix/core/file_safety.hpp"
 #include "kbix/office/protected_file.hpp"
 #include "office_test_support.hpp"
 

@@ -24,7 +24,7 @@
 #include <span>
 #include <string_view>
 
-#include "kbix/result.hpp"
+#include "kbix/core/result.hpp"
 
 namespace kbix::office {
 

@@ -12,9 +12,9 @@
 #include <filesystem>
 #include <string_view>
 
+#include "kbix/core/result.hpp"
 #include "kbix/office/password.hpp"
 #include "kbix/office/workbook.hpp"
-#include "kbix/result.hpp"
 
 namespace kbix::office {
 

@@ -28,7 +28,7 @@
 #include <string_view>
 #include <vector>
 
-#include "kbix/result.hpp"
+#include "kbix/core/result.hpp"
 
 namespace kbix::office {
 

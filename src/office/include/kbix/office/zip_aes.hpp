@@ -13,8 +13,8 @@
 #include <string>
 #include <string_view>
 
+#include "kbix/core/result.hpp"
 #include "kbix/office/password.hpp"
-#include "kbix/result.hpp"
 
 namespace kbix::office {
 
