@@ -92,6 +92,8 @@ Status write_protected_file(const Table& table, FileProfile profile, const FileP
 
   PlainWorkbook plain;
   plain.path = work_dir / ("." + output.stem().string() + ".plain.xlsx");
+  std::error_code leftover;  // a plain workbook left by a crash: plaintext, so it goes first
+  std::filesystem::remove(plain.path, leftover);
   KBIX_TRY(write_workbook(table, plain.path, options));
   KBIX_TRY(read_whole(plain));
 

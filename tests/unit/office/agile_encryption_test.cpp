@@ -95,6 +95,15 @@ TEST_F(Agile, ThePlainWorkbookNeverOutlivesTheCallAndTheFileIsPrivate) {
   EXPECT_FALSE(fs::exists(refused));
 }
 
+TEST_F(Agile, APlainWorkbookLeftByACrashIsRemovedNotInTheWay) {
+  std::ofstream(work_ / ".lijst.plain.xlsx") << "plaintext left by a crash";
+  auto password = FilePassword::generate();
+  ASSERT_TRUE(password);
+  const auto file = protect(*password);
+  EXPECT_TRUE(fs::exists(file));
+  EXPECT_TRUE(fs::is_empty(work_));
+}
+
 TEST_F(Agile, AnExistingOutputIsNotReplaced) {
   auto password = FilePassword::generate();
   ASSERT_TRUE(password);

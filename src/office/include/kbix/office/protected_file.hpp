@@ -32,7 +32,8 @@ std::string_view profile_extension(FileProfile profile) noexcept;
 
 // Writes `table` as the protected file `output` (a new file, mode 0600, made visible atomically;
 // an existing one is refused with "io.exists"). The plain workbook exists only inside `work_dir`
-// (the caller's private directory) and is removed before this returns, whatever the outcome;
+// (the caller's private directory) and is removed before this returns, whatever the outcome
+// (one left there by a crash is removed first);
 // the ZIP entry is named after `output` with the extension .xlsx.
 // Errors: those of write_workbook, encrypt_agile and write_zip_aes256, "io.*", and
 // "office.profile_elsewhere" for cms.
