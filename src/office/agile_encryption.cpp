@@ -34,7 +34,9 @@ struct Secret {
   std::string bytes;
   Secret() = default;
   explicit Secret(std::string b) : bytes(std::move(b)) {}
-  Secret(Secret&& other) noexcept : bytes(std::move(other.bytes)) {}
+  Secret(Secret&& other) noexcept : bytes(std::move(other.bytes)) {
+    OPENSSL_cleanse(other.bytes.data(), other.bytes.capacity());  // a short string is copied
+  }
   Secret(const Secret&) = delete;
   Secret& operator=(const Secret&) = delete;
   ~Secret() { OPENSSL_cleanse(bytes.data(), bytes.size()); }
@@ -114,7 +116,8 @@ std::string base64(std::string_view bytes) {
 // SHA-512(LE32(i) ‖ H).
 Result<Secret> password_hash(std::string_view salt, const FilePassword& password) {
   Secret utf16;
-  for (const char c : password.reveal()) {  // the alphabet is ASCII: one UTF-16 unit each
+  utf16.bytes.reserve(2 * FilePassword::kLength);  // no reallocation leaves a copy behind
+  for (const char c : password.reveal()) {         // the alphabet is ASCII: one UTF-16 unit each
     utf16.bytes.push_back(c);
     utf16.bytes.push_back('\0');
   }

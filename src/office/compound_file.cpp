@@ -1,9 +1,9 @@
 // The compound-file container comes from libgsf (GsfOutfileMSOle); nothing of MS-CFB is written
 // here by hand. GObject casts are spelled as reinterpret_cast: GLib's checking macros are C casts,
-// which the project's -Wold-style-cast refuses; each cast below is an upcast to a parent class.
+// which the project's -Wold-style-cast refuses; each cast below is an upcast to a parent class,
+// or the downcast of the memory output back to the GsfOutputMemory it was made as.
 #include "internal/compound_file.hpp"
 
-#include <gsf/gsf-infile.h>
 #include <gsf/gsf-outfile-msole.h>
 #include <gsf/gsf-outfile.h>
 #include <gsf/gsf-output-memory.h>
@@ -11,6 +11,7 @@
 
 #include <map>
 #include <mutex>
+#include <utility>
 
 namespace kbix::office::internal {
 namespace {

@@ -13,6 +13,8 @@
 //  - No formula, hyperlink or number cell is ever written.
 // What it does NOT guarantee: a value exported again by the employee (Save As CSV) and opened
 // elsewhere is then outside this file's protection; docs/municipal-file-format.md says so.
+// libxlsxwriter's in-memory copies of the cells are freed, not wiped; its temporary files are
+// unlinked, not overwritten (the work directory is the caller's, private, and wiped by it).
 //
 // Plaintext stays in the caller's work directory: the workbook is written to `path`, and
 // libxlsxwriter's own temporary files are made (and unlinked at once) in path's directory,
