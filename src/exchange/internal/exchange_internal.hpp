@@ -6,10 +6,11 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
-#include "kbix/core/utc_time.hpp"
 #include "kbix/core/result.hpp"
+#include "kbix/runs/run_state.hpp"
 
 namespace kbix::detail {
 
@@ -55,3 +56,12 @@ class BufferedOutput {
 };
 
 }  // namespace kbix::detail
+
+namespace kbix {
+// Test-only crash hook (DESIGN.md inv. 8 tests): when KBIX_TEST_KILL_AFTER names a state, the
+// process sends itself SIGKILL right after committing that state. Inside the upload step,
+// "upload_renaming" kills it after the temporary name is committed and before the remote rename,
+// "upload_renamed" after the rename and before `uploaded` is committed.
+void maybe_kill_after(RunState reached);
+void maybe_kill_at(std::string_view point);
+}  // namespace kbix

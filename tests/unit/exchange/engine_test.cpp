@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include "kbix/core/config.hpp"
 #include "kbix/exchange/exchange.hpp"
 #include "kbix/runs/run_id.hpp"
+#include "kbix/runs/run_state.hpp"
 #include "kbix/runs/run_store.hpp"
 #include "partner_sim/partner_sim.hpp"
 #include "support/fake_remote_store.hpp"
@@ -153,7 +155,9 @@ class Engine : public ::testing::Test {
 
   // A poll as the daemon makes it, a minute later than now: the return is then older than the
   // protocol's minimum file age.
-  Status poll() { return exchange_->poll_returns(Exchange::Clock::now() + std::chrono::minutes(1)); }
+  Status poll() {
+    return exchange_->poll_returns(Exchange::Clock::now() + std::chrono::minutes(1));
+  }
 
   // Polls until the return is downloaded (readiness wants two listings with the same size).
   void poll_until_downloaded(const std::string& id) {
@@ -210,7 +214,19 @@ TEST_F(Engine, RunsTheWholeRoundTripAgainstTheFakeStore) {
   ASSERT_TRUE(exchange_->drive(id));
   expect_one_clean_round_trip(id);
   EXPECT_EQ(audit_count("remote.delete"), 1);  // the return; the partner took the outbound file
-  EXPECT_EQ(audit_count("run.done"), 1);
+  // The run's step events are the run table's, in the table's order.
+  std::vector<std::string> expected;
+  std::set<std::string> step_events;
+  for (const auto& row : run_transitions()) {
+    expected.emplace_back(row.audit_event);
+    step_events.emplace(row.audit_event);
+    if (!row.alternative_event.empty()) step_events.emplace(row.alternative_event);
+  }
+  std::vector<std::string> logged;
+  for (const auto& entry : audit_entries()) {
+    if (step_events.contains(entry.value("event", ""))) logged.push_back(entry["event"]);
+  }
+  EXPECT_EQ(logged, expected);
 }
 
 // A fault in a step: the step fails, the run is marked failed and retryable in that state, the

@@ -134,11 +134,4 @@ class Exchange {
 // run.ambiguous_extract (names the count, not the files' content).
 Result<std::filesystem::path> find_extract(const std::filesystem::path& inbox);
 
-// Test-only crash hook (DESIGN.md inv. 8 tests): when KBIX_TEST_KILL_AFTER names a state, the
-// process sends itself SIGKILL right after committing that state. Inside the upload step,
-// "upload_renaming" kills it after the temporary name is committed and before the remote rename,
-// "upload_renamed" after the rename and before `uploaded` is committed.
-void maybe_kill_after(RunState reached);
-void maybe_kill_at(std::string_view point);
-
 }  // namespace kbix
