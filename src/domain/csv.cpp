@@ -67,6 +67,29 @@ bool has_byte_to_quote(std::string_view value) {
   }
 }
 
+// True when [p, end) holds no '"', NUL or CR; `ascii` tells whether it holds only ASCII.
+bool is_plain_text(const char* p, const char* end, bool& ascii) {
+  ascii = true;
+#ifdef __SSE2__
+  const __m128i quote = _mm_set1_epi8('"'), carriage = _mm_set1_epi8('\r');
+  const __m128i nul = _mm_setzero_si128();
+  while (end - p >= 16) {
+    const __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i hits =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(chunk, quote), _mm_cmpeq_epi8(chunk, carriage)),
+                     _mm_cmpeq_epi8(chunk, nul));
+    if (_mm_movemask_epi8(hits) != 0) return false;
+    if (_mm_movemask_epi8(chunk) != 0) ascii = false;
+    p += 16;
+  }
+#endif
+  for (; p < end; ++p) {
+    if (*p == '"' || *p == '\r' || *p == '\0') return false;
+    if (static_cast<unsigned char>(*p) >= 0x80) ascii = false;
+  }
+  return true;
+}
+
 bool is_ascii(std::string_view text) {
   std::size_t i = 0;
   for (; i + 8 <= text.size(); i += 8) {
@@ -153,6 +176,45 @@ Unexpected<Error> CsvReader::error(std::string code, std::uint64_t line, std::si
               source_ + ":" + std::to_string(line) + ":" + std::to_string(field) + ": " + what);
 }
 
+// The common record: whole in the buffer, no quote, NUL or CR (but a CRLF end), within every
+// limit. It is split with memchr and taken as it is. Anything else (or any doubt) returns false
+// with nothing consumed, and the byte-by-byte path below reads the same bytes and gives the
+// exact error, so both paths accept and refuse exactly the same inputs.
+bool CsvReader::next_plain(std::vector<std::string>& fields) {
+  const char* begin = buffer_.data() + position_;
+  const char* end = buffer_.data() + filled_;
+  const auto* eol = static_cast<const char*>(std::memchr(begin, '\n', end - begin));
+  if (eol == nullptr || static_cast<std::size_t>(eol - begin) + 1 > limits_.max_record_bytes) {
+    return false;
+  }
+  const char* stop = eol > begin && eol[-1] == '\r' ? eol - 1 : eol;
+  bool ascii = true;
+  if (!is_plain_text(begin, stop, ascii)) return false;
+  std::size_t count = 0;
+  for (const char* field = begin;; ++count) {
+    const auto* next = static_cast<const char*>(std::memchr(field, ';', stop - field));
+    const char* field_end = next == nullptr ? stop : next;
+    const auto length = static_cast<std::size_t>(field_end - field);
+    if (count + 1 > limits_.max_columns || length > limits_.max_field_bytes) return false;
+    if (!ascii && !is_valid_utf8(std::string_view(field, length))) return false;
+    if (next == nullptr) break;
+    field = next + 1;
+  }
+  if (fields.size() < count + 1) fields.resize(count + 1);
+  const char* field = begin;
+  for (std::size_t i = 0; i <= count; ++i) {
+    const auto* next = static_cast<const char*>(std::memchr(field, ';', stop - field));
+    const char* field_end = next == nullptr ? stop : next;
+    fields[i].assign(field, field_end);
+    field = field_end + 1;
+  }
+  fields.resize(count + 1);
+  position_ = static_cast<std::size_t>(eol + 1 - buffer_.data());
+  ++line_;
+  ++records_;
+  return true;
+}
+
 Result<bool> CsvReader::next(std::vector<std::string>& fields) {
   if (failed_) {
     fields.clear();
@@ -179,6 +241,7 @@ Result<bool> CsvReader::next(std::vector<std::string>& fields) {
                  "more than " + std::to_string(limits_.max_records) + " records");
   }
   record_line_ = line_;
+  if (next_plain(fields)) return true;
   // The strings of `fields` are reused from record to record: no allocation per field.
   std::size_t count = 0;
   auto slot = [&]() -> std::string& {

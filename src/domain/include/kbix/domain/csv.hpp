@@ -50,6 +50,7 @@ class CsvReader {
   Unexpected<Error> error(std::string code, std::uint64_t line, std::size_t field,
                           const std::string& what);
   bool refill();
+  bool next_plain(std::vector<std::string>& fields);  // the fast path of next()
 
   std::istream& in_;
   std::string source_;
