@@ -11,8 +11,6 @@
 namespace kbix {
 
 namespace {
-// Large reads: the extract is read in 1 MiB pieces (fewer calls, one copy out of the page cache).
-constexpr std::size_t kBufferBytes = 1 << 20;
 
 // The bytes that end a run of ordinary bytes, outside and inside quotes.
 constexpr std::array<bool, 256> special_table(bool quoted) {
@@ -144,10 +142,13 @@ bool is_valid_utf8(std::string_view text) {
 }
 
 CsvReader::CsvReader(std::istream& in, std::string source_name, CsvLimits limits)
-    : in_(in), source_(std::move(source_name)), limits_(limits), buffer_(kBufferBytes) {}
+    : in_(in), source_(std::move(source_name)), limits_(limits), buffer_(kFirstReadBytes) {}
 
 bool CsvReader::refill() {
   if (eof_) return false;
+  // Large reads for large files (fewer calls, one copy out of the page cache); a small input
+  // never pays for a 1 MiB buffer.
+  if (filled_ == buffer_.size() && buffer_.size() < kReadBytes) buffer_.resize(kReadBytes);
   in_.read(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
   filled_ = static_cast<std::size_t>(in_.gcount());
   position_ = 0;

@@ -35,6 +35,9 @@ struct CsvLimits {
 
 class CsvReader {
  public:
+  // The first read is 64 KiB; once a read fills the buffer, reads are 1 MiB.
+  static constexpr std::size_t kFirstReadBytes = 64 * 1024;
+  static constexpr std::size_t kReadBytes = 1 << 20;
   CsvReader(std::istream& in, std::string source_name, CsvLimits limits = {});
   // Reads the next record into `fields`; false at the end of the input.
   Result<bool> next(std::vector<std::string>& fields);
