@@ -1,5 +1,5 @@
-// domain_bench: the domain steps on files, for bench/domain/run.sh (timed from outside with
-// /usr/bin/time -v, so the figures include reading and writing the files).
+// domain_bench: the domain steps on files, for bench/domain/run.sh and compare.sh (timed from
+// outside with /usr/bin/time, so the figures include reading and writing the files).
 //   domain_bench export EXTRACT OUTBOUND
 //   domain_bench merge RETURN SNAPSHOT OUTPUT      (merge + pseudonymise "none" + output scan)
 #include <fstream>

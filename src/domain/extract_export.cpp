@@ -1,8 +1,8 @@
 #include "kbix/domain/extract_export.hpp"
 
 #include <algorithm>
-#include <unordered_set>
 
+#include "internal/u64_set.hpp"
 #include "kbix/domain/csv.hpp"
 #include "kbix/domain/insz.hpp"
 #include "kbix/domain/schema.hpp"
@@ -26,7 +26,7 @@ Result<ExportReport> export_outbound(std::istream& extract, std::string_view ext
   CsvWriter writer(outbound_csv);
   writer.write_row(std::vector<std::string_view>{protocol.key_column});
   ExportReport report;
-  std::unordered_set<std::uint64_t> seen;
+  detail::U64Set seen;
   std::vector<std::string> fields;
   for (;;) {
     auto more = reader.next(fields);
@@ -41,7 +41,7 @@ Result<ExportReport> export_outbound(std::istream& extract, std::string_view ext
         report.invalid_lines.push_back(reader.record_line());
       continue;
     }
-    if (!seen.insert(insz->value()).second) {
+    if (!seen.insert(insz->value())) {
       ++report.duplicate_insz;
       if (report.duplicate_lines.size() < kLinesKept) {
         report.duplicate_lines.push_back(reader.record_line());

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
-#include <unordered_set>
 #include <vector>
 
+#include "internal/u64_set.hpp"
 #include "kbix/domain/csv.hpp"
 #include "kbix/domain/insz.hpp"
 #include "kbix/domain/schema.hpp"
@@ -19,9 +19,12 @@ std::size_t key_index(const std::vector<std::string>& columns, const std::string
 }
 
 // The snapshot's people: escaped output cells in an arena of fixed-size blocks (no doubling
-// reallocation of one huge string), and a vector sorted by INSZ value for lookup.
+// reallocation of one huge string), people in file order, and an open-addressing table of
+// their indices keyed by INSZ value (4 bytes a slot, load at most 1/2). A lookup costs about
+// two cache misses where a binary search over a million people costs ten or more.
 struct Snapshot {
   static constexpr std::size_t kBlockBytes = 8u << 20;
+  static constexpr std::uint32_t kEmpty = 0xFFFFFFFFu;
   std::vector<std::unique_ptr<char[]>> blocks;
   std::size_t used = kBlockBytes;  // of the last block
   struct Person {
@@ -32,34 +35,50 @@ struct Snapshot {
     bool matched = false;
   };
   std::vector<Person> people;
+  std::vector<std::uint32_t> table;
   std::uint64_t rows = 0;
 
-  void add(std::uint64_t value, std::string_view cells) {
+  static std::size_t slot_of(std::uint64_t value, std::size_t mask) {
+    value ^= value >> 33;  // the low digits of an INSZ are check digits: mix before masking
+    value *= 0xff51afd7ed558ccdULL;
+    value ^= value >> 33;
+    return static_cast<std::size_t>(value) & mask;
+  }
+  // The slot holding `value`, or the empty slot where it would go.
+  std::size_t probe(std::uint64_t value) const {
+    const std::size_t mask = table.size() - 1;
+    std::size_t at = slot_of(value, mask);
+    while (table[at] != kEmpty && people[table[at]].value != value) at = (at + 1) & mask;
+    return at;
+  }
+  void grow() {
+    table.assign(table.empty() ? 1024 : table.size() * 2, kEmpty);
+    for (std::uint32_t i = 0; i < people.size(); ++i) table[probe(people[i].value)] = i;
+  }
+  // Keeps the first row of a repeated INSZ (as the export did); false for a later one.
+  bool add(std::uint64_t value, std::string_view cells) {
+    if ((people.size() + 1) * 2 > table.size()) grow();
+    const std::size_t slot = probe(value);
+    if (table[slot] != kEmpty) return false;
     if (used + cells.size() > kBlockBytes) {
       blocks.push_back(std::make_unique<char[]>(std::max(kBlockBytes, cells.size())));
       used = 0;
     }
     std::memcpy(blocks.back().get() + used, cells.data(), cells.size());
+    table[slot] = static_cast<std::uint32_t>(people.size());
     people.push_back({value, static_cast<std::uint32_t>(blocks.size() - 1),
                       static_cast<std::uint32_t>(used), static_cast<std::uint32_t>(cells.size()),
                       false});
     used += cells.size();
+    return true;
   }
   std::string_view cells(const Person& person) const {
     return {blocks[person.block].get() + person.offset, person.length};
   }
-  // Sorts for lookup and keeps the first row of a repeated INSZ (as the export did).
-  void index() {
-    std::stable_sort(people.begin(), people.end(),
-                     [](const Person& a, const Person& b) { return a.value < b.value; });
-    people.erase(std::unique(people.begin(), people.end(),
-                             [](const Person& a, const Person& b) { return a.value == b.value; }),
-                 people.end());
-  }
   Person* find(std::uint64_t value) {
-    auto at = std::lower_bound(people.begin(), people.end(), value,
-                               [](const Person& p, std::uint64_t v) { return p.value < v; });
-    return at != people.end() && at->value == value ? &*at : nullptr;
+    if (table.empty()) return nullptr;
+    const std::uint32_t at = table[probe(value)];
+    return at == kEmpty ? nullptr : &people[at];
   }
 };
 
@@ -89,7 +108,6 @@ Result<Snapshot> load_snapshot(std::istream& in, std::string_view name, const Pr
     }
     snapshot.add(insz->value(), cells);
   }
-  snapshot.index();
   return snapshot;
 }
 
@@ -116,7 +134,7 @@ Result<MergeReport> merge_and_pseudonymise(std::istream& vdab_return, std::strin
   MergeReport report;
   report.snapshot_rows = snapshot->rows;
   report.sent = snapshot->people.size();
-  std::unordered_set<std::uint64_t> returned_not_sent;  // duplicates among rows we never sent
+  detail::U64Set returned_not_sent;  // duplicates among rows we never sent
   std::uint64_t first_not_sent_line = 0;
   std::vector<std::string> fields;
   std::string row;
@@ -134,7 +152,7 @@ Result<MergeReport> merge_and_pseudonymise(std::istream& vdab_return, std::strin
     }
     auto* person = snapshot->find(insz->value());
     const bool repeated =
-        person != nullptr ? person->matched : !returned_not_sent.insert(insz->value()).second;
+        person != nullptr ? person->matched : !returned_not_sent.insert(insz->value());
     if (repeated) {
       return fail("merge.duplicate_in_return",
                   reader.where(return_key + 1) + "this INSZ already appeared in the return");

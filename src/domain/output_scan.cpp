@@ -15,60 +15,80 @@ bool is_digit(char c) {
 bool is_separator(char c) {
   return c == '.' || c == '-' || c == '/' || c == ' ';
 }
-bool is_letter(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+bool is_alnum(char c) {
+  return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool is_lower_hex_letter(char c) {
+  return c >= 'a' && c <= 'f';
+}
+
+// A digest-shaped word: 16, 32, 40 or 64 lowercase hex characters with at least one letter (a key
+// id, a pseudo_id, a SHA-1 or SHA-256 that kbix writes). One 32-character pseudonym in 1,000 and
+// one SHA-256 in 400 hold an 11-digit window that passes the check by chance (measured over
+// 200,000 hashes); a window wholly inside such a word is skipped, so that a file hash in an audit
+// entry or a keyed pseudonym never blocks by luck. An INSZ glued into a word of exactly that shape
+// would have to replace hex characters of a digest, which no step of kbix does.
+bool is_digest_token(std::string_view token) {
+  const std::size_t n = token.size();
+  if (n != 16 && n != 32 && n != 40 && n != 64) return false;
+  bool letter = false;
+  for (char c : token) {
+    if (is_lower_hex_letter(c)) {
+      letter = true;
+    } else if (!is_digit(c)) {
+      return false;
+    }
+  }
+  return letter;
+}
+
+// The month and checksum rules on the 11 digits of `ring`, read from slot `oldest` on.
+bool window_passes(const char (&ring)[11], std::size_t oldest) {
+  char digits[11];
+  for (std::size_t k = 0; k < 11; ++k) digits[k] = ring[(oldest + k) % 11];
+  return is_valid_insz_digits(std::string_view(digits, 11));
+}
+
+// True when text[first..last] lies inside one word (no separator in between) that is
+// digest-shaped. Asked only for a window that passes, which is rare: the common path stays one
+// pass over the bytes.
+bool inside_digest_token(std::string_view text, std::size_t first, std::size_t last) {
+  if (last - first != 10) return false;  // separators inside: a written number, not a digest
+  std::size_t begin = first, end = last + 1;
+  while (begin > 0 && is_alnum(text[begin - 1])) --begin;
+  while (end < text.size() && is_alnum(text[end])) ++end;
+  return is_digest_token(text.substr(begin, end - begin));
+}
+
+// kbix's keyed pseudonym: exactly 32 lowercase hex characters (pseudonym.hpp). A cell of the
+// pseudo_id column in that shape is HMAC output, not data; in any other shape it is scanned.
+constexpr std::string_view kPseudoIdColumn = "pseudo_id";
+bool is_pseudo_id(std::string_view cell) {
+  if (cell.size() != 32) return false;
+  for (char c : cell) {
+    if (!is_digit(c) && !is_lower_hex_letter(c)) return false;
+  }
+  return true;
 }
 }  // namespace
 
-// A "number" is a run of digit groups joined by single separators ("85.07.30-033.28"), not glued
-// to letters or digits at its ends. Any contiguous groups of it holding exactly 11 digits are a
-// candidate, so "nr 12 85073003328" is caught as surely as "85073003328".
 bool contains_insz_like_number(std::string_view text) {
   const std::size_t n = text.size();
-  std::size_t at = 0;
-  while (at < n) {
-    if (!is_digit(text[at])) {
-      ++at;
-      continue;
-    }
-    const bool glued_before = at > 0 && is_letter(text[at - 1]);
-    struct Group {
-      std::size_t begin, length;
-    };
-    Group groups[32];
-    std::size_t count = 0;
-    bool too_many = false;
-    for (;;) {
-      const std::size_t begin = at;
-      while (at < n && is_digit(text[at])) ++at;
-      if (count < 32) {
-        groups[count++] = {begin, at - begin};
-      } else {
-        too_many = true;
+  char ring[11];
+  std::size_t where[11];  // position in `text` of each digit in `ring`
+  std::size_t run = 0;    // digits in the current number (digit groups joined by one separator)
+  for (std::size_t i = 0; i < n; ++i) {
+    const char c = text[i];
+    if (is_digit(c)) {
+      ring[run % 11] = c;
+      where[run % 11] = i;
+      ++run;
+      if (run >= 11 && window_passes(ring, run % 11) &&
+          !inside_digest_token(text, where[run % 11], i)) {
+        return true;
       }
-      if (at + 1 < n && is_separator(text[at]) && is_digit(text[at + 1])) {
-        ++at;
-        continue;
-      }
-      break;
-    }
-    const bool glued_after = at < n && is_letter(text[at]);
-    for (std::size_t first = 0; first < count; ++first) {
-      if (first == 0 && glued_before) continue;
-      std::size_t digits = 0;
-      for (std::size_t last = first; last < count && digits < 11; ++last) {
-        digits += groups[last].length;
-        if (digits != 11) continue;
-        if (last + 1 == count && glued_after && !too_many) break;
-        char joined[11];
-        std::size_t k = 0;
-        for (std::size_t g = first; g <= last; ++g) {
-          for (std::size_t i = 0; i < groups[g].length; ++i) {
-            joined[k++] = text[groups[g].begin + i];
-          }
-        }
-        if (is_valid_insz_digits(std::string_view(joined, 11))) return true;
-      }
+    } else if (!(run > 0 && is_separator(c) && i + 1 < n && is_digit(text[i + 1]))) {
+      run = 0;
     }
   }
   return false;
@@ -80,6 +100,7 @@ Result<ScanReport> scan_output(std::istream& output_csv, std::string_view output
   ScanReport report;
   std::vector<std::string> fields;
   bool header = true;
+  std::size_t pseudo_column = std::string_view::npos;
   for (;;) {
     auto more = reader.next(fields);
     if (!more) return fail(std::move(more).error());
@@ -90,7 +111,9 @@ Result<ScanReport> scan_output(std::istream& output_csv, std::string_view output
                                            std::string(key_column) +
                                            "' column; publication blocked");
       }
+      if (header && fields[i] == kPseudoIdColumn) pseudo_column = i;
       ++report.cells;
+      if (!header && i == pseudo_column && is_pseudo_id(fields[i])) continue;
       if (contains_insz_like_number(fields[i])) {
         return fail(
             "scan.insz_found",

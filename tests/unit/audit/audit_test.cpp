@@ -245,6 +245,17 @@ TEST(AuditLogWriter, RefusesDetailsThatLookPersonalOrAreNotCanonical) {
   auto nested =
       log->append(AuditEvent{"", scheduler_actor(), "x", {{"list", {"ok", "85.07.30-033.28"}}}});
   EXPECT_EQ(nested.error().code, "audit.personal_value");
+  // The same rule as the output scan (issue 13 item 10): glued or inside a digit run still counts,
+  // while a SHA-256 that happens to hold a passing window is a hash, not an INSZ.
+  for (const char* glued : {"BE85073003328", "insz85073003328", "1285073003328"}) {
+    auto refused = log->append(AuditEvent{"", scheduler_actor(), "x", {{"note", glued}}});
+    EXPECT_EQ(refused.error().code, "audit.personal_value") << glued;
+  }
+  EXPECT_TRUE(log->append(AuditEvent{
+      "",
+      scheduler_actor(),
+      "x",
+      {{"sha256", "ab85073003328cdeab85073003328cdeab85073003328cdeab85073003328cde"}}}));
   auto floating = log->append(AuditEvent{"", scheduler_actor(), "x", {{"ratio", 0.5}}});
   EXPECT_EQ(floating.error().code, "audit.float");
   EXPECT_TRUE(log->append(AuditEvent{

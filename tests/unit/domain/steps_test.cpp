@@ -228,11 +228,19 @@ TEST(Pseudonym, HmacModeAddsPseudoIdFirst) {
 TEST(Scan, BlocksInszInAnyShapeAndLetsOtherNumbersPass) {
   for (const char* cell :
        {"85073003328", "85.07.30-033.28", "85 07 30 033 28", "x 85073003328", "id:85073003328;",
-        "85/07/30/033/28", "nr 12 85073003328", "2023-03-15 85.07.30-033.28", "85073003328 12"}) {
+        "85/07/30/033/28", "nr 12 85073003328", "2023-03-15 85.07.30-033.28", "85073003328 12",
+        // Glued to letters or inside a longer digit run (issue 13 item 10): still an INSZ.
+        "BE85073003328", "insz85073003328", "a85073003328", "85073003328b", "850730033280",
+        "1285073003328", "99985073003328999", "x85.07.30-033.28y", "12.85.07.30-033.28",
+        // A digest-sized word without hex letters is a digit run, not a digest.
+        "85073003328000000000000000000000"}) {
     EXPECT_TRUE(contains_insz_like_number(cell)) << cell;
   }
-  for (const char* cell : {"85073003329", "850730033280", "2023-03-15", "a85073003328",
-                           "85073003328b", "12345678901", "2019-01-01 2020-02-02"}) {
+  for (const char* cell :
+       {"85073003329", "8507300332", "2023-03-15", "12345678901", "2019-01-01 2020-02-02",
+        // key id, pseudo_id and SHA-256 shapes: hex words kbix writes itself
+        "ab85073003328cde", "ab85073003328cdeab85073003328cde",
+        "sha256=ab85073003328cdeab85073003328cdeab85073003328cdeab85073003328cde"}) {
     EXPECT_FALSE(contains_insz_like_number(cell)) << cell;
   }
   std::istringstream blocked("a;b\nok;\"note 85.07.30-033.28\"\n");
@@ -243,6 +251,13 @@ TEST(Scan, BlocksInszInAnyShapeAndLetsOtherNumbersPass) {
   EXPECT_EQ(scanned.error().message.find("85"), std::string::npos) << "never names the number";
   std::istringstream key_column("a;insz\n1;2\n");
   EXPECT_EQ(scan_output(key_column, "out.csv").error().code, "scan.key_column");
+  std::istringstream glued("a;b\nok;BE85073003328\n");
+  EXPECT_EQ(scan_output(glued, "out.csv").error().code, "scan.insz_found");
+  // A pseudo_id cell in kbix's own shape is HMAC output; any other shape there is scanned.
+  std::istringstream pseudonym("pseudo_id;a\n0085073003328000000000000000000f;x\n");
+  EXPECT_TRUE(scan_output(pseudonym, "out.csv"));
+  std::istringstream not_pseudonym("pseudo_id;a\nID85073003328;x\n");
+  EXPECT_EQ(scan_output(not_pseudonym, "out.csv").error().code, "scan.insz_found");
   std::istringstream clean("a;b\n2023-01-01;WZUA\n");
   auto passed = scan_output(clean, "out.csv");
   ASSERT_TRUE(passed);

@@ -35,6 +35,9 @@ struct CsvLimits {
 
 class CsvReader {
  public:
+  // The first read is 64 KiB; once a read fills the buffer, reads are 1 MiB.
+  static constexpr std::size_t kFirstReadBytes = 64 * 1024;
+  static constexpr std::size_t kReadBytes = 1 << 20;
   CsvReader(std::istream& in, std::string source_name, CsvLimits limits = {});
   // Reads the next record into `fields`; false at the end of the input.
   Result<bool> next(std::vector<std::string>& fields);
@@ -50,6 +53,7 @@ class CsvReader {
   Unexpected<Error> error(std::string code, std::uint64_t line, std::size_t field,
                           const std::string& what);
   bool refill();
+  bool next_plain(std::vector<std::string>& fields);  // the fast path of next()
 
   std::istream& in_;
   std::string source_;

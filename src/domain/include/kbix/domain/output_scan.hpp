@@ -1,10 +1,16 @@
 // Output scan: the last gate before publication (invariant 4).
 //
 // Reads the finished output and blocks it when the header holds the key column or any cell holds
-// an 11-digit number, written plainly or with separators ('.', '-', '/', ' ' between digits),
-// that passes the INSZ check. Numbers inside longer digit runs or glued to letters are not
-// INSZ-shaped and pass. Error: scan.insz_found ("output.csv:LINE:FIELD: ..."), scan.key_column;
-// csv.* when the output is not even well-formed. Never names the number.
+// 11 consecutive digits that pass the INSZ check (month and mod-97 rules), whatever stands around
+// them: glued to letters ("BE85073003328", "insz85073003328"), inside a longer digit run
+// ("1285073003328"), or written with single separators ('.', '-', '/', ' ') between digits
+// ("85.07.30-033.28"; the digits of such a number are read as one run). Error: scan.insz_found
+// ("output.csv:LINE:FIELD: ..."), scan.key_column; csv.* when the output is not even
+// well-formed. Never names the number.
+// Two shapes are skipped because kbix writes them itself and chance windows in them would block
+// by luck (one 32-hex pseudonym in 1,000, one SHA-256 in 400: every large keyed output): a whole
+// word of 16/32/40/64 lowercase hex characters with at least one letter (key ids, pseudonyms,
+// SHA-1/SHA-256 hashes), and a pseudo_id cell of exactly 32 lowercase hex characters.
 #pragma once
 
 #include <cstdint>
@@ -23,7 +29,8 @@ struct ScanReport {
 Result<ScanReport> scan_output(std::istream& output_csv, std::string_view output_name,
                                std::string_view key_column = "insz");
 
-// True when `text` holds an INSZ-valid 11-digit number as described above.
+// True when `text` holds an INSZ-valid 11-digit window as described above. The one rule for every
+// privacy gate: the output scan, the audit log's guard on entry details, operator text.
 bool contains_insz_like_number(std::string_view text);
 
 }  // namespace kbix
