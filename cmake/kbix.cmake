@@ -1,11 +1,16 @@
-# Helpers shared by the module fragments.
+# Helpers shared by the module, test, fuzz and benchmark folders.
 
 # kbix_add_module(NAME SOURCES a.cpp b.cpp DEPS kbix_core OpenSSL::Crypto ...)
-# makes the static library kbix_NAME with the project's include directory.
+# Called from src/NAME/CMakeLists.txt: makes the static library kbix_NAME. Its public headers are
+# src/NAME/include/kbix/NAME/*.hpp (included as "kbix/NAME/x.hpp"); its private headers are
+# src/NAME/internal/*.hpp (included as "internal/x.hpp", from inside the module only). The DEPS
+# line is the module's declared layering: scripts/check-layering reads it.
 function(kbix_add_module name)
   cmake_parse_arguments(arg "" "" "SOURCES;DEPS" ${ARGN})
   add_library(kbix_${name} STATIC ${arg_SOURCES})
-  target_include_directories(kbix_${name} PUBLIC ${PROJECT_SOURCE_DIR}/include)
+  target_include_directories(kbix_${name}
+    PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include
+    PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
   target_link_libraries(kbix_${name} PUBLIC ${arg_DEPS})
   set_target_properties(kbix_${name} PROPERTIES POSITION_INDEPENDENT_CODE ON)
 endfunction()
@@ -29,4 +34,18 @@ function(kbix_add_test name)
   include(GoogleTest)
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
     PROPERTIES LABELS "${arg_LABELS}" TIMEOUT ${arg_TIMEOUT})
+endfunction()
+
+# kbix_add_fuzzer(NAME SOURCES f.cpp DEPS kbix_domain): a libFuzzer target (tests/fuzz/<module>/),
+# built only with -DKBIX_FUZZ=ON and clang++. Seeds: tests/fuzz/seeds/NAME/. scripts/fuzz finds
+# the targets by these lines.
+function(kbix_add_fuzzer name)
+  if(NOT KBIX_FUZZ)
+    return()
+  endif()
+  cmake_parse_arguments(arg "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${arg_SOURCES})
+  target_link_libraries(${name} PRIVATE ${arg_DEPS})
+  target_compile_options(${name} PRIVATE -fsanitize=fuzzer)
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer)
 endfunction()

@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "kbix/extract_export.hpp"
-#include "kbix/merge.hpp"
-#include "kbix/output_scan.hpp"
-#include "kbix/protocol.hpp"
+#include "kbix/core/protocol.hpp"
+#include "kbix/domain/extract_export.hpp"
+#include "kbix/domain/merge.hpp"
+#include "kbix/domain/output_scan.hpp"
 
 namespace {
 struct Buffered {

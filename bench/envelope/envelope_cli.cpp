@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <string>
 
-#include "kbix/envelope.hpp"
+#include "kbix/envelope/envelope.hpp"
 
 namespace {
 

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "kbix/digest.hpp"
-#include "kbix/sftp.hpp"
+#include "kbix/core/digest.hpp"
+#include "kbix/sftp/sftp.hpp"
 #include "support/sshd_fixture.hpp"
 
 namespace {

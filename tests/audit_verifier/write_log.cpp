@@ -2,7 +2,7 @@
 // 300 entries with non-ASCII text, nested details, nulls and rotation.
 #include <iostream>
 
-#include "kbix/audit.hpp"
+#include "kbix/audit/audit.hpp"
 
 int main(int argc, char** argv) {
   if (argc != 4) {

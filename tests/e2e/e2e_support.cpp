@@ -15,9 +15,9 @@
 #include <optional>
 #include <sstream>
 
-#include "kbix/csv.hpp"
-#include "kbix/insz.hpp"
-#include "kbix/pseudonym.hpp"
+#include "kbix/domain/csv.hpp"
+#include "kbix/domain/insz.hpp"
+#include "kbix/domain/pseudonym.hpp"
 
 namespace kbix::test {
 

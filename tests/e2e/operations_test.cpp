@@ -15,8 +15,8 @@
 #include <thread>
 
 #include "e2e/e2e_support.hpp"
-#include "kbix/exchange.hpp"
-#include "kbix/instance.hpp"
+#include "kbix/exchange/exchange.hpp"
+#include "kbix/exchange/instance.hpp"
 
 namespace kbix::test {
 namespace {

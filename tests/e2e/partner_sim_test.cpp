@@ -7,10 +7,10 @@
 #include <set>
 
 #include "e2e/e2e_support.hpp"
-#include "kbix/csv.hpp"
-#include "kbix/envelope.hpp"
-#include "kbix/protocol.hpp"
-#include "kbix/run_id.hpp"
+#include "kbix/core/protocol.hpp"
+#include "kbix/domain/csv.hpp"
+#include "kbix/envelope/envelope.hpp"
+#include "kbix/runs/run_id.hpp"
 #include "synthetic.hpp"
 
 namespace kbix::test {

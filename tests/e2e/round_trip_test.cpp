@@ -13,10 +13,10 @@
 #include <thread>
 
 #include "e2e/e2e_support.hpp"
-#include "kbix/digest.hpp"
-#include "kbix/protocol.hpp"
-#include "kbix/remote_name.hpp"
-#include "kbix/run_store.hpp"
+#include "kbix/core/digest.hpp"
+#include "kbix/core/protocol.hpp"
+#include "kbix/runs/run_store.hpp"
+#include "kbix/sftp/remote_name.hpp"
 
 namespace kbix::test {
 namespace {

@@ -10,14 +10,14 @@
 #include <regex>
 #include <sstream>
 
-#include "kbix/cms_reader.hpp"
-#include "kbix/config.hpp"
-#include "kbix/envelope.hpp"
-#include "kbix/extract_export.hpp"
-#include "kbix/instance.hpp"
-#include "kbix/merge.hpp"
-#include "kbix/output_scan.hpp"
-#include "kbix/remote_name.hpp"
+#include "kbix/core/config.hpp"
+#include "kbix/domain/extract_export.hpp"
+#include "kbix/domain/merge.hpp"
+#include "kbix/domain/output_scan.hpp"
+#include "kbix/envelope/cms_reader.hpp"
+#include "kbix/envelope/envelope.hpp"
+#include "kbix/exchange/instance.hpp"
+#include "kbix/sftp/remote_name.hpp"
 #include "synthetic.hpp"
 #include "unit/envelope/envelope_test_support.hpp"
 

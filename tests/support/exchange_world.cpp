@@ -9,8 +9,8 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "kbix/insz.hpp"
-#include "kbix/sftp.hpp"
+#include "kbix/domain/insz.hpp"
+#include "kbix/sftp/sftp.hpp"
 
 namespace kbix::test {
 

@@ -20,7 +20,7 @@
 #include <string_view>
 #include <vector>
 
-#include "kbix/sftp.hpp"
+#include "kbix/sftp/sftp.hpp"
 #include "support/temp_dir.hpp"
 
 namespace kbix::test {

@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "kbix/config.hpp"
-#include "kbix/csv.hpp"
-#include "kbix/protocol.hpp"
+#include "kbix/core/config.hpp"
+#include "kbix/core/protocol.hpp"
+#include "kbix/domain/csv.hpp"
 #include "synthetic.hpp"
 
 namespace {

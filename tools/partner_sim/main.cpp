@@ -5,7 +5,7 @@
 #include <iostream>
 #include <thread>
 
-#include "kbix/logging.hpp"
+#include "kbix/core/logging.hpp"
 #include "partner_sim/partner_sim.hpp"
 
 namespace {

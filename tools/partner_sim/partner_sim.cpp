@@ -3,11 +3,11 @@
 #include <fstream>
 #include <unordered_set>
 
-#include "kbix/csv.hpp"
-#include "kbix/envelope.hpp"
-#include "kbix/insz.hpp"
-#include "kbix/protocol.hpp"
-#include "kbix/run_id.hpp"
+#include "kbix/core/protocol.hpp"
+#include "kbix/domain/csv.hpp"
+#include "kbix/domain/insz.hpp"
+#include "kbix/envelope/envelope.hpp"
+#include "kbix/runs/run_id.hpp"
 #include "synthetic.hpp"
 
 namespace kbix::sim {

@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "kbix/result.hpp"
-#include "kbix/sftp.hpp"
+#include "kbix/core/result.hpp"
+#include "kbix/sftp/sftp.hpp"
 
 namespace kbix::sim {
 

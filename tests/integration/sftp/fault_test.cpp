@@ -2,8 +2,8 @@
 // frozen.
 #include <gtest/gtest.h>
 
-#include "kbix/remote_name.hpp"
-#include "kbix/retry.hpp"
+#include "kbix/sftp/remote_name.hpp"
+#include "kbix/sftp/retry.hpp"
 #include "sftp_test_support.hpp"
 
 namespace kbix::test {

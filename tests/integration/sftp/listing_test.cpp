@@ -4,7 +4,7 @@
 #include <fstream>
 #include <set>
 
-#include "kbix/sftp_readiness.hpp"
+#include "kbix/sftp/sftp_readiness.hpp"
 #include "sftp_test_support.hpp"
 
 namespace kbix::test {

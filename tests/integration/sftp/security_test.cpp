@@ -3,7 +3,7 @@
 
 #include <fstream>
 
-#include "kbix/retry.hpp"
+#include "kbix/sftp/retry.hpp"
 #include "sftp_test_support.hpp"
 
 namespace kbix::test {

@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <string>
 
-#include "kbix/digest.hpp"
-#include "kbix/sftp.hpp"
+#include "kbix/core/digest.hpp"
+#include "kbix/sftp/sftp.hpp"
 #include "support/sshd_fixture.hpp"
 
 namespace kbix::test {

@@ -1,7 +1,7 @@
 // Upload and download against a real OpenSSH sshd, checked by SHA-256.
 #include <gtest/gtest.h>
 
-#include "kbix/remote_name.hpp"
+#include "kbix/sftp/remote_name.hpp"
 #include "sftp_test_support.hpp"
 
 namespace kbix::test {

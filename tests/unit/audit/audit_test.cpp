@@ -1,6 +1,6 @@
 // The audit chain: any edit, deletion, reorder, duplication or truncation is found at the right
 // line; checkpoints signed by another key fail; torn tails, rotation and the privacy guard.
-#include "kbix/audit.hpp"
+#include "kbix/audit/audit.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "kbix/audit_verify.hpp"
+#include "kbix/audit/audit_verify.hpp"
 #include "support/temp_dir.hpp"
 
 namespace kbix {

@@ -1,4 +1,4 @@
-#include "kbix/config.hpp"
+#include "kbix/core/config.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "kbix/digest.hpp"
+#include "kbix/core/digest.hpp"
 
 #include <gtest/gtest.h>
 

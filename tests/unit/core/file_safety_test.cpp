@@ -1,4 +1,4 @@
-#include "kbix/file_safety.hpp"
+#include "kbix/core/file_safety.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>

@@ -1,4 +1,4 @@
-#include "kbix/protocol.hpp"
+#include "kbix/core/protocol.hpp"
 
 #include <gtest/gtest.h>
 

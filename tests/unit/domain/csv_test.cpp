@@ -1,5 +1,5 @@
 // The CSV reader and writer, including a table of hostile inputs (issue 3: at least 30).
-#include "kbix/csv.hpp"
+#include "kbix/domain/csv.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // INSZ rules (DESIGN.md §2) against public vectors (python-stdnum be/nn and be/bis doctests) and
 // our own edge cases.
-#include "kbix/insz.hpp"
+#include "kbix/domain/insz.hpp"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>

@@ -8,12 +8,12 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "kbix/extract_export.hpp"
-#include "kbix/manifest.hpp"
-#include "kbix/merge.hpp"
-#include "kbix/output_scan.hpp"
-#include "kbix/pseudonym.hpp"
-#include "kbix/schema.hpp"
+#include "kbix/domain/extract_export.hpp"
+#include "kbix/domain/manifest.hpp"
+#include "kbix/domain/merge.hpp"
+#include "kbix/domain/output_scan.hpp"
+#include "kbix/domain/pseudonym.hpp"
+#include "kbix/domain/schema.hpp"
 #include "synthetic.hpp"
 
 namespace kbix {

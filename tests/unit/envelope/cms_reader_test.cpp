@@ -1,5 +1,5 @@
 // The bounded CMS walker: outlines of real files, and every way an untrusted file can be wrong.
-#include "kbix/cms_reader.hpp"
+#include "kbix/envelope/cms_reader.hpp"
 
 #include <gtest/gtest.h>
 

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "kbix/envelope.hpp"
+#include "kbix/envelope/envelope.hpp"
 #include "unit/envelope/envelope_test_support.hpp"
 
 namespace kbix::test {

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "kbix/config.hpp"
+#include "kbix/core/config.hpp"
 #include "unit/envelope/envelope_fixture.hpp"
 
 namespace kbix::test {

@@ -1,5 +1,5 @@
 // Key and certificate loading, file-mode refusals, passphrases, and the `keys check` report.
-#include "kbix/keys.hpp"
+#include "kbix/envelope/keys.hpp"
 
 #include <gtest/gtest.h>
 

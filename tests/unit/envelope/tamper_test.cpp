@@ -4,7 +4,7 @@
 
 #include <set>
 
-#include "kbix/cms_reader.hpp"
+#include "kbix/envelope/cms_reader.hpp"
 #include "unit/envelope/envelope_fixture.hpp"
 
 namespace kbix::test {

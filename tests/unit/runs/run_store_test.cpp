@@ -1,6 +1,6 @@
 // The run state machine in SQLite: compare-and-set transitions, facts, retry, cancel, durability
 // across reopen, and a database locked by another process.
-#include "kbix/run_store.hpp"
+#include "kbix/runs/run_store.hpp"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -9,7 +9,7 @@
 
 #include <filesystem>
 
-#include "kbix/run_id.hpp"
+#include "kbix/runs/run_id.hpp"
 #include "support/temp_dir.hpp"
 
 namespace kbix {

@@ -1,6 +1,6 @@
 // Protocol rules (invariant 12): the validity window, the cadence with month ends, the schedule
 // across years and the retention cutoff.
-#include "kbix/schedule.hpp"
+#include "kbix/runs/schedule.hpp"
 
 #include <gtest/gtest.h>
 

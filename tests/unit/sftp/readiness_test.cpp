@@ -2,7 +2,7 @@
 
 #include <stdexcept>
 
-#include "kbix/sftp_readiness.hpp"
+#include "kbix/sftp/sftp_readiness.hpp"
 
 namespace kbix {
 namespace {

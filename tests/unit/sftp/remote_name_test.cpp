@@ -1,4 +1,4 @@
-#include "kbix/remote_name.hpp"
+#include "kbix/sftp/remote_name.hpp"
 
 #include <gtest/gtest.h>
 

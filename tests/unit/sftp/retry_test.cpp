@@ -1,4 +1,4 @@
-#include "kbix/retry.hpp"
+#include "kbix/sftp/retry.hpp"
 
 #include <gtest/gtest.h>
 

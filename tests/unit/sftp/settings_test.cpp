@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "kbix/config.hpp"
-#include "kbix/sftp.hpp"
+#include "kbix/core/config.hpp"
+#include "kbix/sftp/sftp.hpp"
 
 namespace kbix {
 namespace {

@@ -1,0 +1,139 @@
+#include "kbix/app/cli.hpp"
+
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+
+#include "internal/cli_commands.hpp"
+#include "kbix_version.hpp"
+
+namespace kbix {
+namespace {
+
+constexpr const char* kFooter =
+    R"(Exit codes: 0 success, 1 runtime failure, 2 bad usage or configuration.
+The configuration file defaults to $KBIX_CONFIG, else /etc/kbix/kbix.toml.
+Operators: `kbix status` shows every run; `kbix run start` asks the daemon for a run.
+Documentation: docs/operator-guide.md; partners: docs/exchange-specification.md.)";
+
+std::string default_config_path() {
+  const char* from_env = std::getenv("KBIX_CONFIG");
+  return from_env != nullptr && *from_env != '\0' ? from_env : "/etc/kbix/kbix.toml";
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+  // A peer closing the SFTP socket must be an error value, not a killed process.
+  ::signal(SIGPIPE, SIG_IGN);
+  ::umask(0077);  // everything kbix writes is private unless it says otherwise
+
+  CLI::App app{
+      "kbix " KBIX_VERSION
+      " - secure file exchange for AgII's data-sharing protocols.\n"
+      "Sends VDAB an encrypted file of national register numbers, takes back the enriched\n"
+      "return, merges and pseudonymises it for the monitoring team, and audits every step.",
+      "kbix"};
+  app.footer(kFooter);
+  app.set_version_flag("--version", "kbix " KBIX_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();  // global options may also follow the subcommand
+
+  cli::GlobalOptions options;
+  options.config_file = default_config_path();
+  app.add_option("-c,--config", options.config_file, "configuration file (TOML)")
+      ->capture_default_str();
+  app.add_option("--log-level", options.log_level,
+                 "trace, debug, info, warn, error, critical, off (overrides the configuration)");
+
+  int exit_code = kExitOk;
+  auto* check = app.add_subcommand(
+      "check-config", "check the configuration file and the protocol it names, then exit");
+  check->callback([&] { exit_code = cli::check_config(options); });
+
+  auto* keys = app.add_subcommand("keys", "inspect keys and certificates");
+  keys->require_subcommand(1);
+  keys->add_subcommand("check",
+                       "print fingerprint, subject, expiry and days left of every configured "
+                       "key and certificate; fail when one expires within "
+                       "keys.expiry_warning_days or a private key is readable by others")
+      ->callback([&] { exit_code = cli::keys_check(options); });
+
+  app.add_subcommand("daemon",
+                     "run the exchange daemon: schedule, return polling and the control socket "
+                     "(systemd: Type=notify)")
+      ->callback([&] { exit_code = cli::daemon(options); });
+
+  auto* status = app.add_subcommand("status", "show every run (asks the daemon)");
+  status->add_flag("--json", options.json, "print JSON instead of text");
+  status->callback([&] { exit_code = cli::status(options); });
+
+  cli::RunOptions run_options;
+  auto* run = app.add_subcommand("run", "start, follow and steer exchange runs");
+  run->require_subcommand(1);
+  auto* start = run->add_subcommand(
+      "start", "ask the daemon to start a run with the KBI extract waiting in the inbox");
+  auto add_force = [&](CLI::App* command) {
+    auto* force = command->add_flag(
+        "--force", run_options.force,
+        "run outside the protocol's validity window or sooner than its cadence (audited)");
+    command->add_option("--reason", run_options.reason, "why the run is forced (required)")
+        ->needs(force);
+  };
+  add_force(start);
+  start->callback([&] { exit_code = cli::run_start(options, run_options); });
+  auto* show = run->add_subcommand("show", "show one run in detail");
+  show->add_option("RUN_ID", run_options.run_id, "run id, e.g. 20261122T135500Z-3f9a")->required();
+  show->add_flag("--json", options.json, "print JSON instead of text");
+  show->callback([&] { exit_code = cli::run_show(options, run_options); });
+  auto* cancel = run->add_subcommand("cancel", "cancel an unfinished run (audited)");
+  cancel->add_option("RUN_ID", run_options.run_id, "run id")->required();
+  cancel->add_option("--reason", run_options.reason, "why it is cancelled")->required();
+  cancel->callback([&] { exit_code = cli::run_cancel(options, run_options); });
+  auto* retry = run->add_subcommand("retry", "resume a run that failed for a passing reason");
+  retry->add_option("RUN_ID", run_options.run_id, "run id")->required();
+  retry->callback([&] { exit_code = cli::run_retry(options, run_options); });
+  auto* once = run->add_subcommand(
+      "once",
+      "without the daemon, in this process: advance every unfinished run as far as it goes now "
+      "and poll once for returns (for a systemd timer or cron)");
+  once->add_flag("--start", run_options.start, "also start a new run (the rules of `run start`)");
+  add_force(once);
+  once->add_option("--wait", run_options.wait_seconds,
+                   "keep polling for the return up to SECONDS (default: poll once)")
+      ->check(CLI::Range(0, 86400 * 60));
+  once->callback([&] { exit_code = cli::run_once(options, run_options); });
+
+  cli::AuditOptionsCli audit_options;
+  auto* audit = app.add_subcommand("audit", "check and read the tamper-evident audit log");
+  audit->require_subcommand(1);
+  auto* verify = audit->add_subcommand(
+      "verify",
+      "recompute the hash chain and check the signed checkpoints; exit 0 when intact, "
+      "otherwise 1 naming the first bad line");
+  verify->add_option("--log", audit_options.log_files,
+                     "log file(s) in order (default: every file in <state_dir>/audit)");
+  verify->add_option("--checkpoint", audit_options.checkpoint_file,
+                     "checkpoint file (default: <state_dir>/audit/checkpoints.jsonl)");
+  verify->add_option("--certificate", audit_options.certificate,
+                     "certificate that signs checkpoints (default: keys.signing_certificate)");
+  verify->callback([&] { exit_code = cli::audit_verify(options, audit_options); });
+  auto* show_audit = audit->add_subcommand("show", "print audit entries readably");
+  show_audit->add_option("--run", audit_options.run_id, "only the entries of this run");
+  show_audit->add_option("--log", audit_options.log_files, "log file(s) in order");
+  show_audit->callback([&] { exit_code = cli::audit_show(options, audit_options); });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& success) {
+    return app.exit(success);  // --help, --version
+  } catch (const CLI::ParseError& error) {
+    app.exit(error);
+    return kExitUsage;
+  }
+  return exit_code;
+}
+
+}  // namespace kbix

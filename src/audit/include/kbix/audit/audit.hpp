@@ -1,0 +1,82 @@
+// AuditLog: the append-only, hash-chained record of everything kbix does (invariant 9).
+//
+// Format (docs/audit-log.md): JSON Lines in <state_dir>/audit/audit.jsonl. Each line is one entry
+// {seq, time, run_id, actor{name,uid}, event, details, prev, hash}, written as the canonical
+// serialisation (nlohmann compact dump: keys sorted by byte, no whitespace, UTF-8 as is), where
+// hash = SHA-256 hex of the canonical serialisation of the entry WITHOUT "hash", and prev = the
+// previous entry's hash (64 zeros for the first). The file is opened O_APPEND and each entry is
+// fsynced before append() returns, so an action is acknowledged only after it is recorded.
+// Rotation renames audit.jsonl to audit-<first seq, 12 digits>.jsonl; the chain continues.
+// Checkpoints {seq, head, time, algorithm, signer_sha256, signature} go to checkpoints.jsonl,
+// signed with the AgII signing key: at open, every `checkpoint_every` entries and at close.
+//
+// Privacy guard (invariant 5): details may not hold floats (not canonical) nor any string with an
+// INSZ-like number (audit.personal_value): a last line of defence, not the only one.
+// A torn final line (a crash mid-write) found at open is moved aside to
+// audit.jsonl.torn-<time> and recorded as an "audit.torn_tail" entry; nothing is dropped silently.
+// Thread-safe (one mutex); one writer process per directory (the Instance lock guarantees it).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "kbix/core/result.hpp"
+
+namespace kbix {
+
+struct AuditActor {
+  std::string name;
+  std::optional<std::uint32_t> uid;
+};
+
+AuditActor scheduler_actor();  // {"scheduler", no uid}
+
+struct AuditEvent {
+  std::string run_id;  // may be empty
+  AuditActor actor;
+  std::string event;  // "daemon.start", "run.upload", ...
+  nlohmann::json details = nlohmann::json::object();
+};
+
+struct AuditOptions {
+  std::filesystem::path directory;
+  int checkpoint_every = 100;
+  std::int64_t rotate_bytes = 64LL << 20;
+  std::filesystem::path signing_key;
+  std::filesystem::path signing_certificate;
+  std::optional<std::filesystem::path> key_passphrase_file;
+};
+
+class AuditLog {
+ public:
+  static Result<AuditLog> open(const AuditOptions& options);
+  AuditLog(AuditLog&&) noexcept;
+  AuditLog& operator=(AuditLog&&) noexcept;
+  ~AuditLog();
+
+  Status append(const AuditEvent& event);
+  Status checkpoint(std::string_view reason);
+  Status close();
+  std::uint64_t next_sequence() const;
+  std::string head_hash() const;
+
+  struct State;
+
+ private:
+  explicit AuditLog(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+// The canonical serialisation of an entry (see above) and its hash.
+std::string audit_canonical(const nlohmann::json& entry_without_hash);
+std::string audit_entry_hash(const nlohmann::json& entry_without_hash);
+// The exact bytes a checkpoint signature covers.
+std::string audit_checkpoint_message(std::uint64_t seq, std::string_view head,
+                                     std::string_view time);
+
+}  // namespace kbix

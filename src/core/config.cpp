@@ -1,0 +1,170 @@
+#include "kbix/core/config.hpp"
+
+#include <algorithm>
+#include <array>
+#include <string_view>
+
+#include "internal/toml_reader.hpp"
+#include "kbix/core/file_safety.hpp"
+
+namespace kbix {
+namespace {
+
+using detail::TableReader;
+
+std::chrono::seconds seconds(TableReader& reader, std::string_view key, std::int64_t fallback,
+                             std::int64_t max) {
+  return std::chrono::seconds(reader.integer(key, false, 1, max).value_or(fallback));
+}
+
+void read_daemon(TableReader& table, const std::filesystem::path& dir, DaemonConfig& out) {
+  out.state_dir = table.path("state_dir", true, dir).value_or("");
+  out.output_dir = table.path("output_dir", true, dir).value_or("");
+  out.inbox_dir = table.path("inbox_dir", true, dir).value_or("");
+  out.control_socket = table.path("control_socket", true, dir).value_or("");
+  out.control_group = table.text("control_group", false).value_or("");
+  out.log_level = table.text("log_level", false).value_or("info");
+  static constexpr std::array<std::string_view, 7> kLevels = {"trace", "debug",    "info", "warn",
+                                                              "error", "critical", "off"};
+  if (std::find(kLevels.begin(), kLevels.end(), out.log_level) == kLevels.end()) {
+    table.reject("log_level", "must be one of trace, debug, info, warn, error, critical, off");
+  }
+}
+
+void read_schedule(TableReader& table, ScheduleConfig& out) {
+  out.run_dates = table.text_list("run_dates", true).value_or(std::vector<std::string>{});
+  for (const auto& date : out.run_dates) {
+    if (!detail::is_month_day(date)) {
+      table.reject("run_dates", "'" + date + "' is not MM-DD with a day from 01 to 28");
+      break;
+    }
+  }
+  if (out.run_dates.empty()) table.reject("run_dates", "needs at least one date");
+  out.return_deadline =
+      std::chrono::hours(24 * table.integer("return_deadline_days", false, 1, 365).value_or(30));
+}
+
+void read_keys(TableReader& table, const std::filesystem::path& dir, KeysConfig& out) {
+  out.signing_certificate = table.path("signing_certificate", true, dir).value_or("");
+  out.signing_key = table.path("signing_key", true, dir).value_or("");
+  out.decryption_certificate = table.path("decryption_certificate", true, dir).value_or("");
+  out.decryption_key = table.path("decryption_key", true, dir).value_or("");
+  out.key_passphrase_file = table.path("key_passphrase_file", false, dir);
+  out.pseudonym_key_file = table.path("pseudonym_key_file", false, dir);
+  out.expiry_warning_days =
+      static_cast<int>(table.integer("expiry_warning_days", false, 0, 3650).value_or(60));
+}
+
+void read_partner(TableReader& table, const std::filesystem::path& dir, PartnerConfig& out) {
+  out.name = table.text("name", true).value_or("");
+  out.encryption_certificate = table.path("encryption_certificate", true, dir).value_or("");
+  out.signing_certificate = table.path("signing_certificate", true, dir).value_or("");
+  out.envelope_profile = table.text("envelope_profile", false).value_or("gcm");
+  if (out.envelope_profile != "gcm" && out.envelope_profile != "cbc") {
+    table.reject("envelope_profile", "must be \"gcm\" (default) or \"cbc\"");
+  }
+}
+
+void read_sftp(TableReader& table, const std::filesystem::path& dir, SftpConfig& out) {
+  out.host = table.text("host", true).value_or("");
+  out.port = static_cast<int>(table.integer("port", false, 1, 65535).value_or(22));
+  out.user = table.text("user", true).value_or("");
+  out.identity_file = table.path("identity_file", true, dir).value_or("");
+  out.known_hosts_file = table.path("known_hosts_file", true, dir).value_or("");
+  out.outbound_dir = table.text("outbound_dir", true).value_or("");
+  out.return_dir = table.text("return_dir", true).value_or("");
+  out.connect_timeout = seconds(table, "connect_timeout_seconds", 20, 600);
+  out.operation_deadline = seconds(table, "operation_deadline_seconds", 600, 86400);
+  out.keepalive = seconds(table, "keepalive_seconds", 30, 3600);
+  out.poll_interval = seconds(table, "poll_interval_seconds", 300, 86400);
+  out.min_file_age = seconds(table, "min_file_age_seconds", 60, 86400);
+  if (!out.user.empty() && !detail::is_user_name(out.user)) {
+    table.reject("user", "is not a valid user name");
+  }
+  for (const auto* key : {"outbound_dir", "return_dir"}) {
+    const auto& value = std::string_view(key) == "outbound_dir" ? out.outbound_dir : out.return_dir;
+    if (value.empty() || value.find("..") != std::string::npos) {
+      table.reject(key, "must be a non-empty remote directory without '..'");
+    }
+  }
+}
+
+void read_audit(TableReader& table, AuditConfig& out) {
+  out.checkpoint_every =
+      static_cast<int>(table.integer("checkpoint_every", false, 1, 1000000).value_or(100));
+  out.rotate_bytes =
+      table.integer("rotate_bytes", false, 4096, 1LL << 40).value_or(64LL * 1024 * 1024);
+}
+
+// Reads one required section with `read`, then checks it for unknown keys.
+template <class Read>
+Status section(TableReader& root, const std::filesystem::path& file, const char* name,
+               Read&& read) {
+  const toml::table* table = root.table(name, true);
+  if (table == nullptr) return ok();  // root reports it
+  TableReader reader(*table, file, std::string("[") + name + "]");
+  read(reader);
+  return reader.finish();
+}
+
+}  // namespace
+
+Result<Config> load_config(const std::filesystem::path& file) {
+  auto parsed = detail::parse_toml_file(file);
+  if (!parsed) return fail(std::move(parsed).error());
+  Config config;
+  config.file = std::filesystem::absolute(file).lexically_normal();
+  const auto dir = config.file.parent_path();
+
+  TableReader root(*parsed, file, "the configuration");
+  KBIX_TRY(
+      section(root, file, "daemon", [&](TableReader& t) { read_daemon(t, dir, config.daemon); }));
+  KBIX_TRY(section(root, file, "protocol", [&](TableReader& t) {
+    config.protocol_file = t.path("file", true, dir).value_or("");
+    if (!config.protocol_file.empty() && !std::filesystem::is_regular_file(config.protocol_file)) {
+      t.reject("file", "protocol file " + config.protocol_file.string() + " not found",
+               "config.missing_file");
+    }
+  }));
+  KBIX_TRY(
+      section(root, file, "schedule", [&](TableReader& t) { read_schedule(t, config.schedule); }));
+  KBIX_TRY(section(root, file, "keys", [&](TableReader& t) { read_keys(t, dir, config.keys); }));
+  KBIX_TRY(section(root, file, "partner",
+                   [&](TableReader& t) { read_partner(t, dir, config.partner); }));
+  KBIX_TRY(section(root, file, "sftp", [&](TableReader& t) { read_sftp(t, dir, config.sftp); }));
+  KBIX_TRY(section(root, file, "audit", [&](TableReader& t) { read_audit(t, config.audit); }));
+  KBIX_TRY(root.finish());
+
+  auto protocol = load_protocol(config.protocol_file);
+  if (!protocol) return fail(std::move(protocol).error());
+  config.protocol = std::move(protocol).value();
+  if (config.protocol.pseudonym == PseudonymMode::hmac_sha256 && !config.keys.pseudonym_key_file) {
+    return fail("config.missing_key",
+                file.string() + ": protocol " + config.protocol.id +
+                    " asks for keyed pseudonyms; set [keys] pseudonym_key_file");
+  }
+  return config;
+}
+
+std::vector<std::string> config_warnings(const Config& config) {
+  std::vector<std::string> warnings;
+  const auto& keys = config.keys;
+  const std::filesystem::path public_files[] = {
+      keys.signing_certificate, keys.decryption_certificate, config.partner.encryption_certificate,
+      config.partner.signing_certificate, config.sftp.known_hosts_file};
+  for (const auto& path : public_files) {
+    if (!std::filesystem::exists(path)) warnings.push_back(path.string() + ": file not found");
+  }
+  std::vector<std::filesystem::path> secret_files = {keys.signing_key, keys.decryption_key,
+                                                     config.sftp.identity_file};
+  if (keys.key_passphrase_file) secret_files.push_back(*keys.key_passphrase_file);
+  if (keys.pseudonym_key_file) secret_files.push_back(*keys.pseudonym_key_file);
+  for (const auto& path : secret_files) {
+    if (auto checked = check_private_file(path); !checked) {
+      warnings.push_back(checked.error().message);
+    }
+  }
+  return warnings;
+}
+
+}  // namespace kbix

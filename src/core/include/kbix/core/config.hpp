@@ -1,0 +1,90 @@
+// Config: the daemon's configuration file (config/kbix.toml), read strictly.
+//
+// Every key is known: an unknown key, a wrong type, a missing file or a relative path that leaves
+// the configuration directory is an error "FILE:LINE:COL: message" (code "config.*"). Relative
+// paths are resolved against the directory of the configuration file. Loading checks the form of
+// the file and loads the protocol it names; it does NOT open keys or connect anywhere (`kbix keys
+// check` and the run itself do that), so a fresh config can be checked before keys are installed.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kbix/core/protocol.hpp"
+#include "kbix/core/result.hpp"
+
+namespace kbix {
+
+struct DaemonConfig {
+  std::filesystem::path state_dir;   // run database, audit log, sealed snapshots
+  std::filesystem::path output_dir;  // pseudonymised outputs for the monitoring team
+  std::filesystem::path inbox_dir;   // where operators place the KBI extract
+  std::filesystem::path control_socket;
+  std::string control_group;  // members may use the control socket; empty = root/daemon only
+  std::string log_level = "info";
+};
+
+struct ScheduleConfig {
+  std::vector<std::string> run_dates;  // "MM-DD" in UTC, e.g. {"03-15", "09-15"}
+  std::chrono::hours return_deadline{24 * 30};
+};
+
+struct KeysConfig {
+  std::filesystem::path signing_certificate;  // AgII signs outbound files and audit checkpoints
+  std::filesystem::path signing_key;
+  std::filesystem::path decryption_certificate;  // AgII opens returns and its own snapshots
+  std::filesystem::path decryption_key;
+  std::optional<std::filesystem::path> key_passphrase_file;
+  std::optional<std::filesystem::path> pseudonym_key_file;
+  int expiry_warning_days = 60;
+};
+
+struct PartnerConfig {
+  std::string name;
+  std::filesystem::path encryption_certificate;  // we encrypt to this
+  std::filesystem::path signing_certificate;     // the pinned signer of returns
+  std::string envelope_profile = "gcm";          // "gcm" (default) or "cbc"
+};
+
+struct SftpConfig {
+  std::string host;
+  int port = 22;
+  std::string user;
+  std::filesystem::path identity_file;
+  std::filesystem::path known_hosts_file;
+  std::string outbound_dir;
+  std::string return_dir;
+  std::chrono::seconds connect_timeout{20};
+  std::chrono::seconds operation_deadline{600};
+  std::chrono::seconds keepalive{30};
+  std::chrono::seconds poll_interval{300};
+  std::chrono::seconds min_file_age{60};
+};
+
+struct AuditConfig {
+  int checkpoint_every = 100;
+  std::int64_t rotate_bytes = 64LL * 1024 * 1024;
+};
+
+struct Config {
+  std::filesystem::path file;  // the configuration file itself
+  std::filesystem::path protocol_file;
+  Protocol protocol;
+  DaemonConfig daemon;
+  ScheduleConfig schedule;
+  KeysConfig keys;
+  PartnerConfig partner;
+  SftpConfig sftp;
+  AuditConfig audit;
+};
+
+Result<Config> load_config(const std::filesystem::path& file);
+
+// Problems that do not stop the configuration from loading but that an operator should see
+// (key files not there yet, a private key readable by others). One line each, file named.
+std::vector<std::string> config_warnings(const Config& config);
+
+}  // namespace kbix

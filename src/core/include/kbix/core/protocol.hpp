@@ -1,0 +1,49 @@
+// Protocol: one signed data-exchange protocol, as data (config/protocols/*.toml).
+//
+// Field lists, the validity window, cadence and retention come from the protocol file, never from
+// code, so a new protocol version is a config change. Loading checks the file strictly (unknown
+// keys, wrong types) and reports FILE:LINE:COL.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "kbix/core/result.hpp"
+
+namespace kbix {
+
+enum class PseudonymMode { none, hmac_sha256 };
+
+struct Protocol {
+  std::string id;     // "vdab-derde-pijler-2023"
+  std::string title;  // for people
+  std::string partner;
+
+  std::chrono::sys_days valid_from;   // first day a run may happen
+  std::chrono::sys_days valid_until;  // first day a run may no longer happen
+  int cadence_months = 6;             // minimum months between two runs
+  int retention_years = 5;            // outputs and run data older than this are purged
+
+  PseudonymMode pseudonym = PseudonymMode::none;
+
+  std::string key_column = "insz";
+  std::vector<std::string> extract_columns;   // KBI extract: insz + profile fields
+  std::vector<std::string> outbound_columns;  // what leaves: exactly {insz}
+  std::vector<std::string> return_columns;    // partner's return: insz + enriched fields
+  // Output = extract_columns + return_columns without the key (plus pseudo_id when asked),
+  // in this order; see output_columns().
+
+  [[nodiscard]] std::vector<std::string> output_columns() const;
+};
+
+// Reads and checks a protocol file. Errors are "FILE:LINE:COL: message" with code "config.*".
+Result<Protocol> load_protocol(const std::filesystem::path& file);
+
+const char* to_string(PseudonymMode mode);
+
+// "2023-03-03"
+std::string format_date(std::chrono::sys_days day);
+
+}  // namespace kbix

@@ -1,0 +1,70 @@
+// Strict reading of one TOML table (internal to the core module).
+//
+// Every key must be read exactly by the code that knows it: keys nobody asked for are reported as
+// unknown, a value of the wrong type is reported with its position, and the first problem wins.
+// All messages are "FILE:LINE:COL: message" so an operator can go straight to the spot.
+#pragma once
+
+#define TOML_EXCEPTIONS 1
+#include <toml++/toml.h>
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kbix/core/result.hpp"
+
+namespace kbix::detail {
+
+// Parses a TOML file; syntax errors carry the file, line and column. Error code "config.syntax"
+// or "config.missing_file".
+Result<toml::table> parse_toml_file(const std::filesystem::path& file);
+
+class TableReader {
+ public:
+  // `where` names the table for messages ("[sftp]"); `file` is the file being read.
+  TableReader(const toml::table& table, std::filesystem::path file, std::string where);
+
+  std::optional<std::string> text(std::string_view key, bool required);
+  std::optional<std::int64_t> integer(std::string_view key, bool required, std::int64_t min,
+                                      std::int64_t max);
+  std::optional<bool> boolean(std::string_view key, bool required);
+  std::optional<std::chrono::sys_days> date(std::string_view key, bool required);
+  std::optional<std::vector<std::string>> text_list(std::string_view key, bool required);
+  // A sub-table; nullptr (and an error when required) if absent or not a table.
+  const toml::table* table(std::string_view key, bool required);
+  // A path resolved against `base_dir`. Relative paths may not leave base_dir ("..").
+  std::optional<std::filesystem::path> path(std::string_view key, bool required,
+                                            const std::filesystem::path& base_dir);
+
+  // Records a problem with the value at `key` (for checks only the caller can make).
+  void reject(std::string_view key, const std::string& message, std::string code = "config.value");
+
+  // Reports keys nobody read, then returns the first problem, if any.
+  Status finish();
+
+ private:
+  const toml::node* find(std::string_view key, bool required);
+  std::string position(const toml::source_region& region) const;
+  void record(std::string code, std::string message);
+
+  const toml::table& table_;
+  std::filesystem::path file_;
+  std::string where_;
+  std::set<std::string, std::less<>> read_;
+  std::optional<Error> first_error_;
+};
+
+// Small text rules for configuration values (hand-written: std::regex is slow to build and trips
+// GCC 12's -Wmaybe-uninitialized under the sanitizers).
+bool is_month_day(std::string_view text);  // "MM-DD", day 01..28 so every year has it
+bool is_user_name(std::string_view text);  // [a-z_][a-z0-9_.-]{0,31}
+bool is_column_name(std::string_view text);
+bool is_protocol_id(
+    std::string_view text);  // [a-z0-9][a-z0-9-]{2,63}: part of file names  // [a-z][a-z0-9_]{0,63}
+
+}  // namespace kbix::detail

@@ -1,0 +1,115 @@
+#include "kbix/core/protocol.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <set>
+
+#include "internal/toml_reader.hpp"
+
+namespace kbix {
+
+const char* to_string(PseudonymMode mode) {
+  return mode == PseudonymMode::hmac_sha256 ? "hmac-sha256" : "none";
+}
+
+std::string format_date(std::chrono::sys_days day) {
+  const std::chrono::year_month_day ymd{day};
+  char text[16];
+  std::snprintf(text, sizeof text, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+  return text;
+}
+
+std::vector<std::string> Protocol::output_columns() const {
+  std::vector<std::string> columns;
+  if (pseudonym == PseudonymMode::hmac_sha256) columns.emplace_back("pseudo_id");
+  for (const auto* list : {&extract_columns, &return_columns}) {
+    for (const auto& column : *list) {
+      if (column != key_column) columns.push_back(column);
+    }
+  }
+  return columns;
+}
+
+namespace {
+
+// A column list must be non-empty, hold the key, and have no duplicates or odd names.
+void check_columns(detail::TableReader& reader, std::string_view key,
+                   const std::vector<std::string>& columns, const std::string& key_column) {
+  std::set<std::string> seen;
+  for (const auto& column : columns) {
+    if (!detail::is_column_name(column)) {
+      reader.reject(key, "column '" + column + "' is not a lower-case name of letters, digits, _");
+      return;
+    }
+    if (!seen.insert(column).second) {
+      reader.reject(key, "column '" + column + "' appears twice");
+      return;
+    }
+  }
+  if (!seen.contains(key_column))
+    reader.reject(key, "must hold the key column '" + key_column + "'");
+}
+
+}  // namespace
+
+Result<Protocol> load_protocol(const std::filesystem::path& file) {
+  auto parsed = detail::parse_toml_file(file);
+  if (!parsed) return fail(std::move(parsed).error());
+  const toml::table& root = *parsed;
+
+  Protocol protocol;
+  detail::TableReader top(root, file, "the protocol");
+  protocol.id = top.text("id", true).value_or("");
+  protocol.title = top.text("title", true).value_or("");
+  protocol.partner = top.text("partner", true).value_or("");
+  if (!protocol.id.empty() && !detail::is_protocol_id(protocol.id)) {
+    top.reject("id", "must be lower-case letters, digits and '-' (it is part of file names)");
+  }
+  protocol.valid_from = top.date("valid_from", true).value_or(std::chrono::sys_days{});
+  protocol.valid_until = top.date("valid_until", true).value_or(std::chrono::sys_days{});
+  if (protocol.valid_until <= protocol.valid_from) {
+    top.reject("valid_until", "must be after valid_from");
+  }
+  protocol.cadence_months =
+      static_cast<int>(top.integer("cadence_months", true, 1, 120).value_or(6));
+  protocol.retention_years =
+      static_cast<int>(top.integer("retention_years", true, 1, 30).value_or(5));
+  const auto mode = top.text("pseudonym", true).value_or("none");
+  if (mode == "none") {
+    protocol.pseudonym = PseudonymMode::none;
+  } else if (mode == "hmac-sha256") {
+    protocol.pseudonym = PseudonymMode::hmac_sha256;
+  } else {
+    top.reject("pseudonym", "must be \"none\" or \"hmac-sha256\"");
+  }
+
+  if (const toml::table* datasets = top.table("datasets", true)) {
+    detail::TableReader sets(*datasets, file, "[datasets]");
+    protocol.key_column = sets.text("key", true).value_or("insz");
+    protocol.extract_columns = sets.text_list("extract", true).value_or(std::vector<std::string>{});
+    protocol.outbound_columns =
+        sets.text_list("outbound", true).value_or(std::vector<std::string>{});
+    protocol.return_columns = sets.text_list("return", true).value_or(std::vector<std::string>{});
+    check_columns(sets, "extract", protocol.extract_columns, protocol.key_column);
+    check_columns(sets, "return", protocol.return_columns, protocol.key_column);
+    // Invariant 1: only the key ever leaves.
+    if (protocol.outbound_columns != std::vector<std::string>{protocol.key_column}) {
+      sets.reject("outbound", "must be exactly [\"" + protocol.key_column +
+                                  "\"]: only the key column may leave AgII");
+    }
+    for (const auto& column : protocol.return_columns) {
+      if (column != protocol.key_column &&
+          std::find(protocol.extract_columns.begin(), protocol.extract_columns.end(), column) !=
+              protocol.extract_columns.end()) {
+        sets.reject("return", "column '" + column + "' is also in extract; names must differ");
+        break;
+      }
+    }
+    KBIX_TRY(sets.finish());
+  }
+  KBIX_TRY(top.finish());
+  return protocol;
+}
+
+}  // namespace kbix

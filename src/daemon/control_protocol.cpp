@@ -1,0 +1,83 @@
+#include "kbix/daemon/control_protocol.hpp"
+
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "kbix/runs/run_id.hpp"
+
+namespace kbix {
+
+namespace {
+
+constexpr std::string_view kCommands[] = {"status", "run_start", "run_show", "run_cancel",
+                                          "run_retry"};
+
+Unexpected<Error> bad(const std::string& why) {
+  return fail("control.bad_request", "bad control request: " + why);
+}
+
+bool has_control_characters(std::string_view text) {
+  for (unsigned char c : text) {
+    if (c < 0x20 || c == 0x7F) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<ControlRequest> parse_control_request(std::string_view line) {
+  if (line.size() > kMaxControlMessageBytes) return bad("larger than 64 KiB");
+  const auto json = nlohmann::json::parse(line, nullptr, false);
+  if (json.is_discarded() || !json.is_object()) return bad("not a JSON object");
+  static const std::set<std::string> kFields = {"command", "run_id", "force", "reason"};
+  for (const auto& [key, value] : json.items()) {
+    if (!kFields.contains(key)) return bad("unknown field '" + key.substr(0, 40) + "'");
+  }
+  if (!json.contains("command") || !json["command"].is_string()) return bad("no command");
+  const std::string command = json["command"];
+  ControlRequest request;
+  std::size_t index = 0;
+  for (; index < std::size(kCommands); ++index) {
+    if (kCommands[index] == command) break;
+  }
+  if (index == std::size(kCommands)) return bad("unknown command");
+  request.command = static_cast<ControlCommand>(index);
+  if (json.contains("run_id")) {
+    if (!json["run_id"].is_string() || !is_valid_run_id(json["run_id"].get<std::string>())) {
+      return bad("run_id is not a run id like 20261122T135500Z-3f9a");
+    }
+    request.run_id = json["run_id"];
+  }
+  if (json.contains("force")) {
+    if (!json["force"].is_boolean()) return bad("force must be true or false");
+    request.force = json["force"];
+  }
+  if (json.contains("reason")) {
+    if (!json["reason"].is_string()) return bad("reason must be a string");
+    request.reason = json["reason"];
+    if (request.reason.size() > 500) return bad("reason longer than 500 characters");
+    if (has_control_characters(request.reason)) return bad("reason holds control characters");
+  }
+  const bool needs_id = request.command == ControlCommand::run_show ||
+                        request.command == ControlCommand::run_cancel ||
+                        request.command == ControlCommand::run_retry;
+  if (needs_id && request.run_id.empty()) return bad(command + " needs run_id");
+  if (!needs_id && !request.run_id.empty()) return bad(command + " takes no run_id");
+  if (request.command == ControlCommand::run_cancel && request.reason.empty()) {
+    return bad("run_cancel needs a reason");
+  }
+  if (request.force && request.command != ControlCommand::run_start) {
+    return bad("only run_start can be forced");
+  }
+  return request;
+}
+
+std::string serialize_control_request(const ControlRequest& request) {
+  nlohmann::json json = {{"command", kCommands[static_cast<std::size_t>(request.command)]}};
+  if (!request.run_id.empty()) json["run_id"] = request.run_id;
+  if (request.force) json["force"] = true;
+  if (!request.reason.empty()) json["reason"] = request.reason;
+  return json.dump();
+}
+
+}  // namespace kbix

@@ -1,0 +1,295 @@
+#include "kbix/daemon/daemon.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <mutex>
+#include <optional>
+
+#include "kbix/core/exit_code.hpp"
+#include "kbix/core/logging.hpp"
+#include "kbix/daemon/control_socket.hpp"
+#include "kbix/daemon/systemd_notify.hpp"
+#include "kbix/exchange/exchange.hpp"
+#include "kbix/exchange/instance.hpp"
+#include "kbix/runs/schedule.hpp"
+#include "kbix/runs/status_view.hpp"
+
+namespace kbix {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::system_clock;
+
+namespace {
+
+nlohmann::json refusal(const Error& error) {
+  return {{"ok", false}, {"error", error.code}, {"message", error.message}};
+}
+
+std::optional<std::chrono::sys_days> last_run_day(RunStore& store) {
+  auto last = store.last_started_run_time();
+  if (!last || !*last || (*last)->size() < 10) return std::nullopt;
+  int year = 0;
+  unsigned month = 0, day = 0;
+  if (std::sscanf((*last)->c_str(), "%4d-%2u-%2u", &year, &month, &day) != 3) return std::nullopt;
+  return std::chrono::sys_days{std::chrono::year{year} / std::chrono::month{month} /
+                               std::chrono::day{day}};
+}
+
+std::optional<std::string> next_run_text(const Config& config, RunStore& store) {
+  const auto next =
+      next_scheduled_run(config.schedule, config.protocol, last_run_day(store), Clock::now());
+  if (!next) return std::nullopt;
+  const std::time_t seconds = Clock::to_time_t(*next);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return std::string(text);
+}
+
+// Everything the daemon owns; lives on run_daemon's stack.
+class DaemonState {
+ public:
+  DaemonState(asio::io_context& io, Instance& instance)
+      : io_(io),
+        instance_(instance),
+        worker_(1),
+        poll_timer_(io),
+        watchdog_timer_(io),
+        worker_exchange_(instance.config(), instance.store(), instance.audit()) {
+    worker_exchange_.set_stop_flag(&stopping_);
+  }
+
+  Status start() {
+    auto control_store = RunStore::open(instance_.config().daemon.state_dir / "runs.sqlite3");
+    if (!control_store) return fail(std::move(control_store).error());
+    control_store_ = std::make_unique<RunStore>(std::move(*control_store));
+    control_exchange_.emplace(instance_.config(), *control_store_, instance_.audit());
+    auto server = ControlServer::start(
+        io_, instance_.config().daemon.control_socket, instance_.config().daemon.control_group,
+        [this](const ControlRequest& request, const PeerCredentials& peer) {
+          return handle(request, peer);
+        },
+        [this](const PeerCredentials& peer, std::string_view why) {
+          (void)instance_.audit().append(
+              AuditEvent{"",
+                         AuditActor{peer.user_name, peer.uid},
+                         "control.refused",
+                         {{"uid", peer.uid}, {"pid", peer.pid}, {"reason", std::string(why)}}});
+        });
+    if (!server) return fail(std::move(server).error());
+    control_ = std::move(*server);
+    schedule_poll(std::chrono::seconds(0));
+    if (auto interval = watchdog_interval()) schedule_watchdog(*interval / 2);
+    notify_ready();
+    notify_status("waiting for work");
+    spdlog::info("kbix daemon ready; control socket {}",
+                 instance_.config().daemon.control_socket.string());
+    return ok();
+  }
+
+  void stop(std::string_view why) {
+    if (stopping_.exchange(true)) return;
+    spdlog::info("stopping ({}); the current step finishes first", why);
+    notify_stopping();
+    poll_timer_.cancel();
+    watchdog_timer_.cancel();
+    if (control_) control_->stop();
+    worker_.join();
+    (void)instance_.close(why);
+  }
+
+  void reload() {
+    notify_reloading();
+    asio::post(worker_, [this] {
+      std::lock_guard lock(control_mutex_);  // the socket reads the configuration too
+      auto reloaded = instance_.reload();
+      if (!reloaded) {
+        spdlog::error("configuration reload refused, keeping the old one: {}",
+                      reloaded.error().describe());
+      } else {
+        worker_exchange_.replace_config(instance_.config());
+        control_exchange_->replace_config(instance_.config());
+        spdlog::info("configuration reloaded");
+      }
+      notify_ready();
+    });
+  }
+
+ private:
+  void schedule_poll(std::chrono::seconds delay) {
+    if (stopping_) return;
+    poll_timer_.expires_after(delay);
+    poll_timer_.async_wait([this](const boost::system::error_code& error) {
+      if (error || stopping_) return;
+      request_tick();
+      schedule_poll(instance_.config().sftp.poll_interval);
+    });
+  }
+
+  void schedule_watchdog(std::chrono::microseconds every) {
+    watchdog_timer_.expires_after(every);
+    watchdog_timer_.async_wait([this, every](const boost::system::error_code& error) {
+      if (error || stopping_) return;
+      notify_watchdog();
+      schedule_watchdog(every);
+    });
+  }
+
+  // At most one tick queued: the worker catches up with everything in one pass.
+  void request_tick() {
+    if (tick_queued_.exchange(true)) return;
+    asio::post(worker_, [this] {
+      tick_queued_ = false;
+      if (stopping_) return;
+      start_scheduled_run();
+      notify_status("working");
+      auto ticked = worker_exchange_.tick();
+      if (!ticked) spdlog::warn("poll: {}", ticked.error().describe());
+      auto purged = worker_exchange_.purge_expired();
+      if (!purged) spdlog::error("retention purge: {}", purged.error().describe());
+      notify_status("waiting for work");
+    });
+  }
+
+  // The six-monthly schedule: once a configured date has come, try to start until it works or
+  // the protocol's rules refuse it; a missing extract is reported once per due date.
+  void start_scheduled_run() {
+    const Config& config = worker_exchange_.config();
+    if (!scheduled_due_) {
+      scheduled_due_ = next_scheduled_run(config.schedule, config.protocol,
+                                          last_run_day(instance_.store()), Clock::now());
+    }
+    if (!scheduled_due_ || Clock::now() < *scheduled_due_) return;
+    const auto due_day = std::chrono::floor<std::chrono::days>(*scheduled_due_);
+    if (attempted_day_ == due_day) {  // one automatic run per scheduled date, whatever its fate
+      scheduled_due_.reset();
+      return;
+    }
+    std::lock_guard lock(control_mutex_);
+    auto started =
+        control_exchange_->start_run(StartRequest{scheduler_actor(), "schedule", false, ""});
+    if (started) {
+      attempted_day_ = due_day;
+      scheduled_due_.reset();
+      return;
+    }
+    const std::string& code = started.error().code;
+    if (code == "run.no_extract" || code == "run.ambiguous_extract" || code == "run.busy") {
+      if (!reported_missing_) spdlog::error("scheduled run waits: {}", started.error().describe());
+      reported_missing_ = true;
+      return;
+    }
+    spdlog::error("scheduled run refused: {}", started.error().describe());
+    attempted_day_ = due_day;
+    scheduled_due_.reset();  // the rules refused this date: wait for the next one
+    reported_missing_ = false;
+  }
+
+  nlohmann::json handle(const ControlRequest& request, const PeerCredentials& peer) {
+    const AuditActor actor{peer.user_name, peer.uid};
+    std::lock_guard lock(control_mutex_);
+    RunStore& store = *control_store_;
+    switch (request.command) {
+      case ControlCommand::status: {
+        auto runs = store.list();
+        if (!runs) return refusal(runs.error());
+        auto status = status_to_json(*runs, next_run_text(instance_.config(), store));
+        status["ok"] = true;
+        return status;
+      }
+      case ControlCommand::run_show: {
+        auto run = store.find(request.run_id);
+        if (!run) return refusal(run.error());
+        if (!*run) return refusal({"run.unknown", "no run " + request.run_id});
+        return {{"ok", true}, {"run", run_to_json(**run)}};
+      }
+      case ControlCommand::run_start: {
+        auto started = control_exchange_->start_run(
+            StartRequest{actor, "operator", request.force, request.reason});
+        if (!started) return refusal(started.error());
+        request_tick();
+        return {{"ok", true}, {"run", run_to_json(*started)}};
+      }
+      case ControlCommand::run_cancel: {
+        auto cancelled = store.cancel(request.run_id, request.reason);
+        (void)instance_.audit().append(
+            AuditEvent{request.run_id,
+                       actor,
+                       "run.cancel",
+                       {{"reason", request.reason},
+                        {"outcome", cancelled ? "cancelled" : cancelled.error().code}}});
+        if (!cancelled) return refusal(cancelled.error());
+        return {{"ok", true}};
+      }
+      case ControlCommand::run_retry: {
+        auto retried = store.retry(request.run_id);
+        (void)instance_.audit().append(
+            AuditEvent{request.run_id,
+                       actor,
+                       "run.retry",
+                       {{"outcome", retried ? "resumed" : retried.error().code}}});
+        if (!retried) return refusal(retried.error());
+        request_tick();
+        return {{"ok", true}};
+      }
+    }
+    return refusal({"control.bad_request", "unknown command"});
+  }
+
+  asio::io_context& io_;
+  Instance& instance_;
+  asio::thread_pool worker_;
+  asio::steady_timer poll_timer_;
+  asio::steady_timer watchdog_timer_;
+  Exchange worker_exchange_;
+  std::unique_ptr<RunStore> control_store_;
+  std::optional<Exchange> control_exchange_;
+  std::unique_ptr<ControlServer> control_;
+  std::mutex control_mutex_;  // the control exchange is used by the socket and the schedule
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> tick_queued_{false};
+  std::optional<Clock::time_point> scheduled_due_;
+  bool reported_missing_ = false;
+  std::optional<std::chrono::sys_days> attempted_day_;
+};
+
+}  // namespace
+
+int run_daemon(const DaemonOptions& options) {
+  auto instance = Instance::open(options.config_file, "daemon", scheduler_actor());
+  if (!instance) {
+    spdlog::critical("refusing to start: {}", instance.error().describe());
+    const auto& code = instance.error().code;
+    return code.starts_with("config.") || code.starts_with("security.") || code.starts_with("keys.")
+               ? kExitUsage
+               : kExitFailure;
+  }
+  asio::io_context io;
+  DaemonState daemon(io, **instance);
+  asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
+  std::function<void(const boost::system::error_code&, int)> on_signal =
+      [&](const boost::system::error_code& error, int signal) {
+        if (error) return;
+        if (signal == SIGHUP) {
+          daemon.reload();
+          signals.async_wait(on_signal);
+          return;
+        }
+        daemon.stop(signal == SIGTERM ? "SIGTERM" : "SIGINT");
+        io.stop();
+      };
+  signals.async_wait(on_signal);
+  auto started = daemon.start();
+  if (!started) {
+    spdlog::critical("refusing to start: {}", started.error().describe());
+    daemon.stop("start-up failed");
+    return kExitFailure;
+  }
+  io.run();
+  return kExitOk;
+}
+
+}  // namespace kbix

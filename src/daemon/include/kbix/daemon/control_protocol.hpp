@@ -1,0 +1,41 @@
+// The operator control protocol over the daemon's Unix socket: one JSON object per line, at most
+// 64 KiB, answered by one JSON object per line.
+//
+// Requests: {"command":"status"} | {"command":"run_start","force":bool,"reason":"..."} |
+// {"command":"run_show","run_id":"..."} | {"command":"run_cancel","run_id":"...","reason":"..."} |
+// {"command":"run_retry","run_id":"..."}. Parsing is strict (unknown fields, wrong types, a bad
+// run id, a reason over 500 characters or with control characters: control.bad_request), since
+// the socket's peers are only as trusted as the group that may open it.
+// Answers: {"ok":true,...} or {"ok":false,"error":CODE,"message":TEXT}.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "kbix/core/result.hpp"
+
+namespace kbix {
+
+enum class ControlCommand { status, run_start, run_show, run_cancel, run_retry };
+
+struct ControlRequest {
+  ControlCommand command = ControlCommand::status;
+  std::string run_id;
+  bool force = false;
+  std::string reason;
+};
+
+inline constexpr std::size_t kMaxControlMessageBytes = 64 * 1024;
+
+Result<ControlRequest> parse_control_request(std::string_view line);
+std::string serialize_control_request(const ControlRequest& request);
+
+struct PeerCredentials {
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
+  std::int32_t pid = 0;
+  std::string user_name;
+};
+
+}  // namespace kbix

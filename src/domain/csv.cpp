@@ -1,0 +1,274 @@
+#include "kbix/domain/csv.hpp"
+
+#include <algorithm>
+
+namespace kbix {
+
+namespace {
+constexpr std::size_t kBufferBytes = 1 << 16;
+}
+
+bool is_valid_utf8(std::string_view text) {
+  std::size_t i = 0;
+  const std::size_t n = text.size();
+  while (i < n) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t extra = 0;
+    std::uint32_t code = 0;
+    if (c >= 0xC2 && c <= 0xDF) {
+      extra = 1;
+      code = c & 0x1Fu;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      extra = 2;
+      code = c & 0x0Fu;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      extra = 3;
+      code = c & 0x07u;
+    } else {
+      return false;
+    }
+    if (i + extra >= n) return false;
+    for (std::size_t k = 1; k <= extra; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xC0u) != 0x80u) return false;
+      code = (code << 6) | (next & 0x3Fu);
+    }
+    if ((extra == 2 && code < 0x800) || (extra == 3 && (code < 0x10000 || code > 0x10FFFF)) ||
+        (code >= 0xD800 && code <= 0xDFFF)) {
+      return false;
+    }
+    i += extra + 1;
+  }
+  return true;
+}
+
+CsvReader::CsvReader(std::istream& in, std::string source_name, CsvLimits limits)
+    : in_(in), source_(std::move(source_name)), limits_(limits), buffer_(kBufferBytes) {}
+
+bool CsvReader::refill() {
+  if (eof_) return false;
+  in_.read(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
+  filled_ = static_cast<std::size_t>(in_.gcount());
+  position_ = 0;
+  if (filled_ == 0) eof_ = true;
+  return filled_ > 0;
+}
+
+int CsvReader::get() {
+  if (position_ == filled_ && !refill()) return -1;
+  return static_cast<unsigned char>(buffer_[position_++]);
+}
+
+int CsvReader::peek() {
+  if (position_ == filled_ && !refill()) return -1;
+  return static_cast<unsigned char>(buffer_[position_]);
+}
+
+std::string CsvReader::where(std::size_t field_number) const {
+  return source_ + ":" + std::to_string(record_line_) + ":" + std::to_string(field_number) + ": ";
+}
+
+Unexpected<Error> CsvReader::error(std::string code, std::uint64_t line, std::size_t field,
+                                   const std::string& what) {
+  failed_ = true;
+  return fail(std::move(code),
+              source_ + ":" + std::to_string(line) + ":" + std::to_string(field) + ": " + what);
+}
+
+Result<bool> CsvReader::next(std::vector<std::string>& fields) {
+  if (failed_) {
+    fields.clear();
+    return fail("csv.read", source_ + ": reading stopped after an earlier error");
+  }
+  if (!started_) {
+    started_ = true;
+    if (peek() == 0xEF) {  // UTF-8 byte-order mark: tolerated on input
+      get();
+      if (get() != 0xBB || get() != 0xBF) {
+        fields.clear();
+        return error("csv.invalid_utf8", 1, 1, "invalid UTF-8 at the start of the file");
+      }
+    }
+  }
+  if (peek() == -1) {
+    fields.clear();
+    if (in_.bad()) return error("csv.read", line_, 1, "read error");
+    return false;
+  }
+  if (records_ >= limits_.max_records) {
+    fields.clear();
+    return error("csv.too_many_records", line_, 1,
+                 "more than " + std::to_string(limits_.max_records) + " records");
+  }
+  record_line_ = line_;
+  // The strings of `fields` are reused from record to record: no allocation per field.
+  std::size_t count = 0;
+  auto slot = [&]() -> std::string& {
+    if (count == fields.size()) fields.emplace_back();
+    return fields[count];
+  };
+  slot().clear();
+  std::size_t record_bytes = 0;
+  bool quoted = false;       // inside a quoted field
+  bool after_quote = false;  // the quoted field has closed
+  std::uint64_t quote_line = 0;
+
+  auto finish_field = [&]() -> Status {
+    if (!is_valid_utf8(fields[count])) {
+      return error("csv.invalid_utf8", record_line_, count + 1, "invalid UTF-8");
+    }
+    if (count + 1 > limits_.max_columns) {
+      return error("csv.too_many_columns", record_line_, count + 1,
+                   "more than " + std::to_string(limits_.max_columns) + " fields");
+    }
+    ++count;
+    after_quote = false;
+    return ok();
+  };
+  auto finish_record = [&]() {
+    fields.resize(count);
+    ++records_;
+  };
+
+  for (;;) {
+    if (position_ == filled_ && !refill()) {
+      if (in_.bad()) return error("csv.read", line_, count + 1, "read error");
+      if (quoted) {
+        return error(
+            "csv.unterminated_quote", quote_line, count + 1,
+            "quoted field opened on line " + std::to_string(quote_line) + " is never closed");
+      }
+      KBIX_TRY(finish_field());
+      finish_record();
+      return true;
+    }
+    // Fast path: copy a run of ordinary bytes at once, stopping where a limit would be passed.
+    const char* begin = buffer_.data() + position_;
+    const char* end = buffer_.data() + filled_;
+    const char* p = begin;
+    if (quoted) {
+      while (p < end && *p != '"' && *p != '\n' && *p != '\0') ++p;
+    } else {
+      while (p < end && *p != ';' && *p != '\n' && *p != '\r' && *p != '"' && *p != '\0') ++p;
+    }
+    if (p > begin) {
+      if (after_quote) {
+        return error("csv.text_after_quote", line_, count + 1,
+                     "text after the closing quote of a field");
+      }
+      std::string& field = fields[count];
+      std::size_t n = static_cast<std::size_t>(p - begin);
+      n = std::min(
+          {n, limits_.max_field_bytes - std::min(field.size(), limits_.max_field_bytes) + 1,
+           limits_.max_record_bytes - std::min(record_bytes, limits_.max_record_bytes) + 1});
+      field.append(begin, n);
+      position_ += n;
+      record_bytes += n;
+      if (record_bytes > limits_.max_record_bytes) {
+        return error("csv.record_too_long", record_line_, count + 1,
+                     "record longer than " + std::to_string(limits_.max_record_bytes) + " bytes");
+      }
+      if (field.size() > limits_.max_field_bytes) {
+        return error("csv.field_too_long", record_line_, count + 1,
+                     "field longer than " + std::to_string(limits_.max_field_bytes) + " bytes");
+      }
+      continue;
+    }
+    const int c = get();
+    if (++record_bytes > limits_.max_record_bytes) {
+      return error("csv.record_too_long", record_line_, count + 1,
+                   "record longer than " + std::to_string(limits_.max_record_bytes) + " bytes");
+    }
+    if (c == 0) return error("csv.nul_byte", line_, count + 1, "NUL byte");
+    if (quoted) {
+      if (c == '"') {
+        if (peek() == '"') {
+          get();
+          fields[count] += '"';
+        } else {
+          quoted = false;
+          after_quote = true;
+        }
+      } else {  // a line feed inside quotes
+        ++line_;
+        fields[count] += static_cast<char>(c);
+      }
+    } else if (c == ';') {
+      KBIX_TRY(finish_field());
+      slot().clear();
+      continue;
+    } else if (c == '\n' || c == '\r') {
+      if (c == '\r') {
+        if (peek() != '\n') {
+          return error("csv.bare_cr", line_, count + 1,
+                       "carriage return without line feed (old Mac line ends?)");
+        }
+        get();
+      }
+      ++line_;
+      KBIX_TRY(finish_field());
+      finish_record();
+      return true;
+    } else if (after_quote) {
+      return error("csv.text_after_quote", line_, count + 1,
+                   "text after the closing quote of a field");
+    } else {  // c == '"'
+      if (!fields[count].empty()) {
+        return error("csv.bare_quote", line_, count + 1,
+                     "quote inside an unquoted field (quote the field and double the quote)");
+      }
+      quoted = true;
+      quote_line = line_;
+    }
+    if (fields[count].size() > limits_.max_field_bytes) {
+      return error("csv.field_too_long", record_line_, count + 1,
+                   "field longer than " + std::to_string(limits_.max_field_bytes) + " bytes");
+    }
+  }
+}
+
+void CsvWriter::append_escaped(std::string& out, std::string_view value) {
+  const bool formula = !value.empty() && (value[0] == '=' || value[0] == '+' || value[0] == '-' ||
+                                          value[0] == '@' || value[0] == '\t' || value[0] == '\r');
+  const bool needs_quotes = formula || value.find_first_of(";\"\r\n") != std::string_view::npos;
+  if (!needs_quotes) {
+    out += value;
+    return;
+  }
+  out += '"';
+  if (formula) out += '\'';
+  for (char c : value) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+}
+
+void CsvWriter::field(std::string_view value) {
+  if (row_started_) row_ += ';';
+  row_started_ = true;
+  append_escaped(row_, value);
+}
+
+void CsvWriter::end_row() {
+  row_ += '\n';
+  out_.write(row_.data(), static_cast<std::streamsize>(row_.size()));
+  row_.clear();
+  row_started_ = false;
+}
+
+void CsvWriter::write_row(const std::vector<std::string>& fields) {
+  for (const auto& value : fields) field(value);
+  end_row();
+}
+
+void CsvWriter::write_row(const std::vector<std::string_view>& fields) {
+  for (const auto value : fields) field(value);
+  end_row();
+}
+
+}  // namespace kbix

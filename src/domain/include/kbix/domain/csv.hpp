@@ -1,0 +1,88 @@
+// CSV as exchanged with partners (docs/csv-format.md): RFC 4180 with ';' as separator, a header
+// row, UTF-8.
+//
+// CsvReader streams: memory holds one record (bounded by CsvLimits), never the file. It accepts
+// LF or CRLF line ends, quoted fields holding ';', '""' and line breaks, a UTF-8 byte-order mark
+// at the very start, and keeps empty fields. Errors name "SOURCE:LINE:FIELD" (FIELD = 1-based
+// field number) and never echo content; after an error the reader is done.
+// Error codes: csv.unterminated_quote (names the line where the quote opened), csv.bare_quote,
+// csv.text_after_quote, csv.bare_cr, csv.nul_byte, csv.invalid_utf8, csv.field_too_long,
+// csv.too_many_columns, csv.record_too_long, csv.too_many_records, csv.read.
+//
+// CsvWriter writes ';' separated fields with LF line ends, quoting fields that hold ';', '"', CR
+// or LF, and neutralises spreadsheet formulas: a field starting with '=', '+', '-', '@', TAB or CR
+// gets a leading apostrophe (and is quoted), so no spreadsheet evaluates it. It never writes a BOM.
+// Does NOT guarantee: that field counts match a header (schema.hpp and the steps check that).
+#pragma once
+
+#include <cstdint>
+#include <istream>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kbix/core/result.hpp"
+
+namespace kbix {
+
+struct CsvLimits {
+  std::size_t max_field_bytes = 64 * 1024;
+  std::size_t max_columns = 256;
+  std::size_t max_record_bytes = 1024 * 1024;
+  std::uint64_t max_records = 50'000'000;
+};
+
+class CsvReader {
+ public:
+  CsvReader(std::istream& in, std::string source_name, CsvLimits limits = {});
+  // Reads the next record into `fields`; false at the end of the input.
+  Result<bool> next(std::vector<std::string>& fields);
+  std::uint64_t record_line() const { return record_line_; }  // line where the record started
+  std::uint64_t records() const { return records_; }
+  const std::string& source_name() const { return source_; }
+  // "SOURCE:LINE:FIELD: " for messages of the caller.
+  std::string where(std::size_t field_number) const;
+
+ private:
+  int get();  // next byte or -1 at end
+  int peek();
+  Unexpected<Error> error(std::string code, std::uint64_t line, std::size_t field,
+                          const std::string& what);
+  bool refill();
+
+  std::istream& in_;
+  std::string source_;
+  CsvLimits limits_;
+  std::vector<char> buffer_;
+  std::size_t position_ = 0;
+  std::size_t filled_ = 0;
+  bool eof_ = false;
+  bool started_ = false;
+  bool failed_ = false;
+  std::uint64_t line_ = 1;
+  std::uint64_t record_line_ = 0;
+  std::uint64_t records_ = 0;
+};
+
+class CsvWriter {
+ public:
+  explicit CsvWriter(std::ostream& out) : out_(out) {}
+  void write_row(const std::vector<std::string>& fields);
+  void write_row(const std::vector<std::string_view>& fields);
+  // Appends one field to the current row (a separator first unless it is the row's first).
+  void field(std::string_view value);
+  void end_row();
+  // The escaped form of one field, as write_row writes it.
+  static void append_escaped(std::string& out, std::string_view value);
+
+ private:
+  std::ostream& out_;
+  std::string row_;
+  bool row_started_ = false;
+};
+
+// True when `text` is valid UTF-8 (no overlongs, no surrogates, at most U+10FFFF).
+bool is_valid_utf8(std::string_view text);
+
+}  // namespace kbix

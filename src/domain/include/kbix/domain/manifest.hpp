@@ -1,0 +1,31 @@
+// Manifest: the JSON description published next to every output (for the monitoring team and the
+// DPO): run id, protocol, columns, counts, the output's SHA-256 and the pseudonym key id. It holds
+// no personal data and no line numbers of individual people.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kbix/domain/extract_export.hpp"
+#include "kbix/domain/merge.hpp"
+
+namespace kbix {
+
+struct Manifest {
+  std::string run_id;
+  std::string protocol_id;
+  std::string created_at_utc;
+  std::string output_file;
+  std::string output_sha256;
+  std::string pseudonym_mode;
+  std::string pseudonym_key_id;  // empty in mode "none"
+  std::uint64_t output_bytes = 0;
+  std::vector<std::string> columns;
+  ExportReport export_report;
+  MergeReport merge_report;
+};
+
+std::string to_json(const Manifest& manifest);  // pretty-printed, ends with a newline
+
+}  // namespace kbix

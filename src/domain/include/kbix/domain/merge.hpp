@@ -1,0 +1,43 @@
+// Merge: VDAB's return + the KBI snapshot -> the pseudonymised output, in one streaming pass.
+//
+// The snapshot (KBI extract) is read with the export rules, so "sent" means exactly what the
+// outbound file held. It is kept compactly in memory: per person one string with its output
+// cells already escaped, in fixed-size blocks, with a vector sorted by the 64-bit INSZ value
+// (about 180 MB for 1,000,000 people).
+// The return is then streamed: its header must be the protocol's return columns; an invalid INSZ
+// or a duplicated INSZ rejects it (merge.invalid_insz, merge.duplicate_in_return, naming the
+// line); a row whose INSZ was not sent is counted and, because a return is accepted only when
+// every INSZ in it was sent (invariant 3), the merge then fails with merge.insz_not_sent (count
+// and first line). Sent people missing from the return (unknown to VDAB) are counted only.
+// Output: header = protocol.output_columns(), one row per return row, in return order (a re-run
+// is byte-identical); pseudo_id first when the protocol asks for keyed pseudonyms; never insz.
+// The caller writes the output to a temporary file and discards it on failure.
+#pragma once
+
+#include <cstdint>
+#include <istream>
+#include <ostream>
+#include <string_view>
+
+#include "kbix/core/protocol.hpp"
+#include "kbix/core/result.hpp"
+#include "kbix/domain/pseudonym.hpp"
+
+namespace kbix {
+
+struct MergeReport {
+  std::uint64_t snapshot_rows = 0;
+  std::uint64_t sent = 0;
+  std::uint64_t returned = 0;
+  std::uint64_t matched = 0;
+  std::uint64_t not_sent = 0;
+  std::uint64_t sent_missing_from_return = 0;
+  std::uint64_t output_rows = 0;
+};
+
+Result<MergeReport> merge_and_pseudonymise(std::istream& vdab_return, std::string_view return_name,
+                                           std::istream& kbi_snapshot,
+                                           std::string_view snapshot_name, const Protocol& protocol,
+                                           const PseudonymKey* key, std::ostream& output_csv);
+
+}  // namespace kbix

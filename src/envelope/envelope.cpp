@@ -1,0 +1,281 @@
+#include "kbix/envelope/envelope.hpp"
+
+#include <openssl/bio.h>
+#include <openssl/cms.h>
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <array>
+#include <cstdio>
+#include <ctime>
+
+#include "internal/envelope_internal.hpp"
+#include "kbix/core/config.hpp"
+#include "kbix/core/file_safety.hpp"
+
+namespace kbix {
+namespace {
+
+using namespace envelope_detail;  // NOLINT: this module's own plumbing
+
+constexpr int kMinRsaBits = 3072;
+constexpr int kStreamFlags = CMS_STREAM | CMS_PARTIAL | CMS_BINARY;
+
+// True when `in` has no bytes; the one byte peeked is pushed back by rewinding the file BIO.
+bool input_is_empty(BIO* in) {
+  char probe = 0;
+  const int got = BIO_read(in, &probe, 1);
+  (void)BIO_seek(in, 0);
+  return got <= 0;
+}
+
+// Streams `in` through a SignedData encoder into `sink` (the envelope chain) and finalises both:
+// flushing the top finalises the SignedData (signature), then the envelope (tag), in order.
+Result<std::uint64_t> stream_signed(BIO* in, BIO* sink, CMS_ContentInfo* signed_data) {
+  BIO* signing_chain = BIO_new_CMS(sink, signed_data);
+  if (signing_chain == nullptr) return fail("envelope.seal_failed", openssl_reason());
+  std::vector<char> chunk(kCopyChunkBytes);
+  std::uint64_t total = 0;
+  bool copied = true;
+  for (;;) {
+    const int got = BIO_read(in, chunk.data(), static_cast<int>(chunk.size()));
+    if (got <= 0) {
+      copied = got == 0 || BIO_eof(in);
+      break;
+    }
+    if (BIO_write(signing_chain, chunk.data(), got) != got) {
+      copied = false;
+      break;
+    }
+    total += static_cast<std::uint64_t>(got);
+  }
+  const bool finished = copied && BIO_flush(signing_chain) > 0;
+  free_chain_until(signing_chain, sink);
+  if (!finished) return fail("envelope.seal_failed", openssl_reason());
+  return total;
+}
+
+// OpenSSL's streaming encoder cannot finish a stream that never received a byte, so an empty
+// input is signed in memory (it is tiny) and the SignedData written into the envelope stream.
+Result<std::uint64_t> write_signed_empty_content(BIO* sink, const Certificate& certificate,
+                                                 const PrivateKey& key) {
+  BioPtr empty(BIO_new(BIO_s_mem()));
+  BioPtr der(BIO_new(BIO_s_mem()));
+  CmsPtr signed_data(
+      empty ? CMS_sign(certificate.native(), key.native(), nullptr, empty.get(), CMS_BINARY)
+            : nullptr);
+  char* bytes = nullptr;
+  const bool encoded = signed_data && der && i2d_CMS_bio(der.get(), signed_data.get()) == 1;
+  const long length = encoded ? BIO_get_mem_data(der.get(), &bytes) : 0;
+  if (!encoded || length <= 0 || BIO_write(sink, bytes, static_cast<int>(length)) != length ||
+      BIO_flush(sink) <= 0) {
+    return fail("envelope.seal_failed", openssl_reason());
+  }
+  return std::uint64_t{0};
+}
+
+// The exchange specification allows P-256 and P-384 for ECDH recipients.
+bool supported_curve(const Certificate& certificate) {
+  std::array<char, 64> group{};
+  std::size_t length = 0;
+  const EVP_PKEY* key = X509_get0_pubkey(certificate.native());
+  const bool named =
+      key != nullptr && EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME,
+                                                       group.data(), group.size(), &length) == 1;
+  ERR_clear_error();
+  const std::string_view name(group.data(), named ? length : 0);
+  return name == "prime256v1" || name == "P-256" || name == "secp384r1" || name == "P-384";
+}
+
+Status check_recipient(const Certificate& recipient) {
+  KBIX_TRY(check_validity(recipient, "recipient", "envelope.recipient"));
+  const std::string subject = "recipient certificate \"" + recipient.subject() + "\"";
+  const std::uint32_t usage = X509_get_key_usage(recipient.native());
+  ERR_clear_error();
+  const bool has_usage = usage != UINT32_MAX;  // no keyUsage extension: any use allowed
+  switch (recipient.key_type()) {
+    case KeyType::rsa:
+      if (recipient.key_bits() < kMinRsaBits) {
+        return fail("envelope.recipient_weak_key",
+                    subject + " has an RSA key of " + std::to_string(recipient.key_bits()) +
+                        " bits; at least " + std::to_string(kMinRsaBits) + " are required");
+      }
+      if (has_usage && (usage & KU_KEY_ENCIPHERMENT) == 0) {
+        return fail("envelope.recipient_key_usage", subject + " does not allow keyEncipherment");
+      }
+      return ok();
+    case KeyType::ec:
+      if (!supported_curve(recipient)) {
+        return fail("envelope.recipient_key_type",
+                    subject + " uses an EC curve other than P-256 or P-384");
+      }
+      if (has_usage && (usage & KU_KEY_AGREEMENT) == 0) {
+        return fail("envelope.recipient_key_usage", subject + " does not allow keyAgreement");
+      }
+      return ok();
+    case KeyType::other:
+      break;
+  }
+  return fail("envelope.recipient_key_type", subject + " has neither an RSA nor an EC key");
+}
+
+// RSA: OAEP with SHA-256 and MGF1-SHA-256. EC: ECDH, X9.63 KDF with SHA-256, AES-256 key wrap.
+Status add_recipient(CMS_ContentInfo* cms, const Certificate& recipient) {
+  CMS_RecipientInfo* info = CMS_add1_recipient_cert(cms, recipient.native(), CMS_KEY_PARAM);
+  EVP_PKEY_CTX* context = info == nullptr ? nullptr : CMS_RecipientInfo_get0_pkey_ctx(info);
+  bool configured = context != nullptr;
+  if (configured && recipient.key_type() == KeyType::rsa) {
+    configured = EVP_PKEY_CTX_set_rsa_padding(context, RSA_PKCS1_OAEP_PADDING) > 0 &&
+                 EVP_PKEY_CTX_set_rsa_oaep_md(context, EVP_sha256()) > 0 &&
+                 EVP_PKEY_CTX_set_rsa_mgf1_md(context, EVP_sha256()) > 0;
+  } else if (configured) {
+    EVP_CIPHER_CTX* wrap = CMS_RecipientInfo_kari_get0_ctx(info);
+    configured = EVP_PKEY_CTX_set_ecdh_kdf_md(context, EVP_sha256()) > 0 && wrap != nullptr &&
+                 EVP_EncryptInit_ex(wrap, EVP_aes_256_wrap(), nullptr, nullptr, nullptr) > 0;
+  }
+  if (!configured) {
+    return fail("envelope.seal_failed",
+                "cannot add recipient \"" + recipient.subject() + "\": " + openssl_reason());
+  }
+  return ok();
+}
+
+}  // namespace
+
+Result<EnvelopeProfile> parse_envelope_profile(std::string_view name) {
+  if (name == "gcm") return EnvelopeProfile::gcm;
+  if (name == "cbc") return EnvelopeProfile::cbc;
+  return fail("envelope.bad_profile", "unknown envelope profile; use \"gcm\" or \"cbc\"");
+}
+
+std::string_view to_string(EnvelopeProfile profile) {
+  return profile == EnvelopeProfile::gcm ? "gcm" : "cbc";
+}
+
+// ---- Sealer ------------------------------------------------------------------------------------
+
+struct Sealer::State {
+  Certificate signing_certificate;
+  PrivateKey signing_key;
+  std::vector<Certificate> recipients;
+  EnvelopeProfile profile;
+};
+
+Result<Sealer> Sealer::create(const SealerConfig& config) {
+  auto certificate = Certificate::load(config.signing_certificate);
+  if (!certificate) return fail(std::move(certificate).error());
+  auto key = PrivateKey::load(config.signing_key, config.key_passphrase_file);
+  if (!key) return fail(std::move(key).error());
+  if (!key->matches(*certificate)) {
+    return fail("envelope.key_mismatch", config.signing_key.string() +
+                                             ": does not match the signing certificate " +
+                                             config.signing_certificate.string());
+  }
+  if (config.recipient_certificates.empty()) {
+    return fail("envelope.no_recipients", "a sealer needs at least one recipient certificate");
+  }
+  std::vector<Certificate> recipients;
+  for (const auto& file : config.recipient_certificates) {
+    auto recipient = Certificate::load(file);
+    if (!recipient) return fail(std::move(recipient).error());
+    KBIX_TRY(check_recipient(*recipient));
+    recipients.push_back(std::move(*recipient));
+  }
+  return Sealer(std::make_shared<const State>(
+      State{std::move(*certificate), std::move(*key), std::move(recipients), config.profile}));
+}
+
+Result<SealReport> Sealer::seal(const std::filesystem::path& input,
+                                const std::filesystem::path& output) const {
+  for (const auto& recipient : state_->recipients) KBIX_TRY(check_recipient(recipient));
+  BioPtr in(BIO_new_file(input.c_str(), "rb"));
+  if (!in) {
+    ERR_clear_error();
+    return fail("io.open", input.string() + ": cannot open for reading");
+  }
+  auto file = AtomicFile::create(output, 0600);
+  if (!file) return fail(std::move(file).error());
+  BioPtr out = buffered_fd_writer(file->fd());
+
+  const EVP_CIPHER* cipher =
+      state_->profile == EnvelopeProfile::gcm ? EVP_aes_256_gcm() : EVP_aes_256_cbc();
+  CmsPtr enveloped(CMS_encrypt_ex(nullptr, nullptr, cipher, kStreamFlags, nullptr, nullptr));
+  CmsPtr signed_data(CMS_sign(state_->signing_certificate.native(), state_->signing_key.native(),
+                              nullptr, nullptr, kStreamFlags));
+  if (!out || !enveloped || !signed_data) {
+    return fail("envelope.seal_failed", "cannot set up CMS structures: " + openssl_reason());
+  }
+  for (const auto& recipient : state_->recipients) {
+    KBIX_TRY(add_recipient(enveloped.get(), recipient));
+  }
+
+  // Two streaming CMS filters stacked: plaintext -> SignedData encoder -> cipher -> file.
+  BIO* envelope_chain = BIO_new_CMS(out.get(), enveloped.get());
+  if (envelope_chain == nullptr) {
+    return fail("envelope.seal_failed", "cannot start the CMS stream: " + openssl_reason());
+  }
+  auto streamed = input_is_empty(in.get())
+                      ? write_signed_empty_content(envelope_chain, state_->signing_certificate,
+                                                   state_->signing_key)
+                      : stream_signed(in.get(), envelope_chain, signed_data.get());
+  free_chain_until(envelope_chain, out.get());
+  if (!streamed || BIO_flush(out.get()) <= 0) {
+    return fail("envelope.seal_failed",
+                input.string() + ": sealing failed: " +
+                    (streamed ? openssl_reason() : streamed.error().message));
+  }
+  const std::uint64_t plaintext_bytes = *streamed;
+  out.reset();
+  KBIX_TRY(file->commit());
+  SealReport report;
+  report.plaintext_bytes = plaintext_bytes;
+  report.sealed_bytes = size_of_file(output).value_or(0);
+  spdlog::debug("envelope: sealed {} bytes into {} ({} bytes, profile {})", plaintext_bytes,
+                output.filename().string(), report.sealed_bytes, to_string(state_->profile));
+  return report;
+}
+
+// ---- configurations for a run -----------------------------------------------------------------
+
+Result<SealerConfig> outbound_sealer_config(const Config& config) {
+  auto profile = parse_envelope_profile(config.partner.envelope_profile);
+  if (!profile) return fail(std::move(profile).error());
+  SealerConfig sealer = snapshot_sealer_config(config);
+  sealer.recipient_certificates = {config.partner.encryption_certificate,
+                                   config.keys.decryption_certificate};
+  sealer.profile = *profile;
+  return sealer;
+}
+
+SealerConfig snapshot_sealer_config(const Config& config) {
+  SealerConfig sealer;
+  sealer.signing_certificate = config.keys.signing_certificate;
+  sealer.signing_key = config.keys.signing_key;
+  sealer.key_passphrase_file = config.keys.key_passphrase_file;
+  sealer.recipient_certificates = {config.keys.decryption_certificate};
+  sealer.profile = EnvelopeProfile::gcm;
+  return sealer;
+}
+
+OpenerConfig return_opener_config(const Config& config) {
+  OpenerConfig opener = own_file_opener_config(config);
+  opener.pinned_signer_certificates = {config.partner.signing_certificate};
+  return opener;
+}
+
+OpenerConfig own_file_opener_config(const Config& config) {
+  OpenerConfig opener;
+  opener.our_certificate = config.keys.decryption_certificate;
+  opener.our_key = config.keys.decryption_key;
+  opener.key_passphrase_file = config.keys.key_passphrase_file;
+  opener.pinned_signer_certificates = {config.keys.signing_certificate};
+  return opener;
+}
+
+}  // namespace kbix

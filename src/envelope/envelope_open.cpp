@@ -1,0 +1,349 @@
+// Opener: streaming open of a sealed file in constant memory.
+//
+// OpenSSL's CMS_decrypt/CMS_verify hold the whole file in memory (about 3x its size), so the two
+// layers are taken apart here instead, with the bounded walker of cms_reader.hpp:
+//   1. walk the envelope (truncation, damage, tag length) and parse only what surrounds the
+//      ciphertext with OpenSSL; it finds our RecipientInfo and unwraps the content key;
+//   2. stream the ciphertext through the cipher context OpenSSL set up (CMS_dataInit) into a
+//   private
+//      temporary file; the GCM tag is checked at the end (EVP_DecryptFinal_ex);
+//   3. walk the decrypted SignedData the same way, stream its content into the output's temporary
+//      file, and let CMS_verify check the signature over that file as detached content.
+// The output is renamed into place only after both checks; the temporary files are removed.
+#include <fcntl.h>
+#include <openssl/bio.h>
+#include <openssl/cms.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "internal/envelope_internal.hpp"
+#include "kbix/core/file_safety.hpp"
+#include "kbix/envelope/cms_reader.hpp"
+#include "kbix/envelope/envelope.hpp"
+
+namespace kbix {
+namespace {
+
+using namespace envelope_detail;  // NOLINT: this module's own plumbing
+
+constexpr std::size_t kGcmTagBytes = 16;
+// Everything but the (streamed) content is parsed in memory: certificates, recipient infos,
+// signer infos. Real files hold a few kilobytes of it.
+constexpr std::size_t kMaxStructureBytes = 1 << 20;
+constexpr std::size_t kWriteBufferBytes = 256 * 1024;
+
+// Collects small writes into large ones for a file descriptor.
+class BufferedWriter {
+ public:
+  BufferedWriter(int fd, std::string label) : fd_(fd), label_(std::move(label)) {
+    buffer_.reserve(kWriteBufferBytes);
+  }
+  Status write(std::span<const std::uint8_t> bytes) {
+    if (buffer_.size() + bytes.size() > kWriteBufferBytes) KBIX_TRY(flush());
+    if (bytes.size() >= kWriteBufferBytes) return write_all(bytes);
+    buffer_.insert(buffer_.end(), bytes.begin(), bytes.end());
+    return ok();
+  }
+  Status flush() {
+    auto written = write_all(buffer_);
+    OPENSSL_cleanse(buffer_.data(), buffer_.size());
+    buffer_.clear();
+    return written;
+  }
+  ~BufferedWriter() { OPENSSL_cleanse(buffer_.data(), buffer_.size()); }
+  BufferedWriter(const BufferedWriter&) = delete;
+  BufferedWriter& operator=(const BufferedWriter&) = delete;
+
+ private:
+  Status write_all(std::span<const std::uint8_t> bytes) {
+    while (!bytes.empty()) {
+      const ssize_t written = ::write(fd_, bytes.data(), bytes.size());
+      if (written < 0 && errno == EINTR) continue;
+      if (written <= 0) {
+        return fail("io.write", label_ + ": write failed: " + std::strerror(errno));
+      }
+      bytes = bytes.subspan(static_cast<std::size_t>(written));
+    }
+    return ok();
+  }
+  int fd_;
+  std::string label_;
+  std::vector<std::uint8_t> buffer_;
+};
+
+// A private scratch file without a name: created next to the output and unlinked at once, so
+// the decrypted SignedData disappears with the descriptor, even when the process is killed.
+class ScratchFile {
+ public:
+  static Result<ScratchFile> create(const std::filesystem::path& near) {
+    const auto dir = near.has_parent_path() ? near.parent_path() : std::filesystem::path(".");
+    std::string pattern = (dir / ".kbix-open-XXXXXX").string();
+    const int fd = ::mkostemp(pattern.data(), O_CLOEXEC);
+    if (fd < 0) {
+      return fail("io.create",
+                  dir.string() + ": cannot create a scratch file: " + std::strerror(errno));
+    }
+    ::unlink(pattern.c_str());
+    return ScratchFile(fd);
+  }
+  ScratchFile(ScratchFile&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  ScratchFile& operator=(ScratchFile&&) = delete;
+  ~ScratchFile() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int fd() const noexcept { return fd_; }
+
+ private:
+  explicit ScratchFile(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
+
+bool addressed_to(CMS_ContentInfo* cms, const Certificate& ours) {
+  STACK_OF(CMS_RecipientInfo)* infos = CMS_get0_RecipientInfos(cms);
+  for (int i = 0; infos != nullptr && i < sk_CMS_RecipientInfo_num(infos); ++i) {
+    CMS_RecipientInfo* info = sk_CMS_RecipientInfo_value(infos, i);
+    const int type = CMS_RecipientInfo_type(info);
+    if (type == CMS_RECIPINFO_TRANS && CMS_RecipientInfo_ktri_cert_cmp(info, ours.native()) == 0) {
+      return true;
+    }
+    if (type == CMS_RECIPINFO_AGREE) {
+      STACK_OF(CMS_RecipientEncryptedKey)* keys = CMS_RecipientInfo_kari_get0_reks(info);
+      for (int k = 0; keys != nullptr && k < sk_CMS_RecipientEncryptedKey_num(keys); ++k) {
+        if (CMS_RecipientEncryptedKey_cert_cmp(sk_CMS_RecipientEncryptedKey_value(keys, k),
+                                               ours.native()) == 0) {
+          return true;
+        }
+      }
+    }
+  }
+  ERR_clear_error();
+  return false;
+}
+
+// Parses what surrounds the content (the content itself cut out) as a detached CMS structure.
+Result<CmsPtr> parse_detached(FileSource& source, const CmsOutline& outline) {
+  auto bytes = read_detached(source.fd(), outline, kMaxStructureBytes);
+  if (!bytes) return fail(std::move(bytes).error());
+  const unsigned char* cursor = bytes->data();
+  CmsPtr cms(d2i_CMS_ContentInfo(nullptr, &cursor, static_cast<long>(bytes->size())));
+  if (!cms) return fail("envelope.malformed", "not a valid CMS structure: " + openssl_reason());
+  return cms;
+}
+
+// Decrypts the envelope's content into `inner`. The cipher context comes from CMS_dataInit,
+// which has unwrapped the content key and set the IV and (GCM) the expected tag.
+Status decrypt_content(CMS_ContentInfo* enveloped, FileSource& source, const CmsOutline& outline,
+                       BufferedWriter& inner, EnvelopeProfile profile) {
+  BioPtr nothing(BIO_new(BIO_s_mem()));  // CMS_dataInit wants a content BIO; we feed the cipher
+  BIO* chain = nothing ? CMS_dataInit(enveloped, nothing.get()) : nullptr;
+  EVP_CIPHER_CTX* cipher = nullptr;
+  if (chain == nullptr || BIO_get_cipher_ctx(chain, &cipher) <= 0 || cipher == nullptr) {
+    free_chain_until(chain, nothing.get());
+    return fail("envelope.decrypt_failed", "cannot set up decryption: " + openssl_reason());
+  }
+  std::vector<std::uint8_t> plain(64 * 1024 + EVP_MAX_BLOCK_LENGTH);
+  auto decrypt = [&](std::span<const std::uint8_t> piece) -> Status {
+    while (!piece.empty()) {
+      const std::size_t step = std::min<std::size_t>(piece.size(), 64 * 1024);
+      int produced = 0;
+      if (EVP_DecryptUpdate(cipher, plain.data(), &produced, piece.data(),
+                            static_cast<int>(step)) != 1) {
+        return fail("envelope.integrity", "decryption failed: " + openssl_reason());
+      }
+      KBIX_TRY(inner.write(std::span(plain.data(), static_cast<std::size_t>(produced))));
+      piece = piece.subspan(step);
+    }
+    return ok();
+  };
+  auto streamed = [&]() -> Status {
+    KBIX_TRY(source.seek(outline.content->start));
+    KBIX_TRY(stream_content(source, outline, decrypt));
+    int produced = 0;
+    // A wrong GCM tag fails here with an EMPTY OpenSSL error queue: the return value is the signal.
+    if (EVP_DecryptFinal_ex(cipher, plain.data(), &produced) != 1) {
+      return fail("envelope.integrity",
+                  profile == EnvelopeProfile::gcm
+                      ? "integrity check failed (GCM tag does not verify)"
+                      : "decryption failed (damaged ciphertext or padding): " + openssl_reason());
+    }
+    return inner.write(std::span(plain.data(), static_cast<std::size_t>(produced)));
+  }();
+  OPENSSL_cleanse(plain.data(), plain.size());
+  free_chain_until(chain, nothing.get());
+  ERR_clear_error();
+  return streamed;
+}
+
+// Names the file in an error's message (the walker and helpers do not know it).
+Error named(Error error, const std::string& name) {
+  error.message = name + ": " + error.message;
+  return error;
+}
+
+Status prefixed(Status status, const std::string& name) {
+  if (status) return status;
+  return fail(named(std::move(status).error(), name));
+}
+
+}  // namespace
+
+struct Opener::State {
+  Certificate our_certificate;
+  PrivateKey our_key;
+  std::vector<Certificate> pinned_signers;
+  std::uint64_t max_input_bytes;
+};
+
+Result<Opener> Opener::create(const OpenerConfig& config) {
+  auto certificate = Certificate::load(config.our_certificate);
+  if (!certificate) return fail(std::move(certificate).error());
+  auto key = PrivateKey::load(config.our_key, config.key_passphrase_file);
+  if (!key) return fail(std::move(key).error());
+  if (!key->matches(*certificate)) {
+    return fail("envelope.key_mismatch", config.our_key.string() +
+                                             ": does not match the certificate " +
+                                             config.our_certificate.string());
+  }
+  if (config.pinned_signer_certificates.empty()) {
+    return fail("envelope.no_pinned_signer", "an opener needs at least one pinned signer");
+  }
+  std::vector<Certificate> pins;
+  for (const auto& file : config.pinned_signer_certificates) {
+    auto pin = Certificate::load(file);
+    if (!pin) return fail(std::move(pin).error());
+    pins.push_back(std::move(*pin));
+  }
+  return Opener(std::make_shared<const State>(
+      State{std::move(*certificate), std::move(*key), std::move(pins), config.max_input_bytes}));
+}
+
+Result<OpenReport> Opener::open(const std::filesystem::path& input,
+                                const std::filesystem::path& output) const {
+  const std::string name = input.filename().string();
+  const auto size = size_of_file(input);
+  if (!size) return fail("io.open", input.string() + ": cannot open for reading");
+  if (*size > state_->max_input_bytes) {
+    return fail("envelope.too_large", name + ": " + std::to_string(*size) +
+                                          " bytes is more than the limit of " +
+                                          std::to_string(state_->max_input_bytes));
+  }
+
+  // 1. The envelope: our own bounded walk first (truncation, damage, tag length), then OpenSSL
+  //    parses what surrounds the ciphertext, finds our RecipientInfo and unwraps the key.
+  auto source = FileSource::open(input);
+  if (!source) return fail(std::move(source).error());
+  auto outline = outline_cms(*source);
+  if (!outline) return fail(named(std::move(outline).error(), name));
+  if (outline->kind != CmsContentKind::auth_enveloped &&
+      outline->kind != CmsContentKind::enveloped) {
+    return fail("envelope.not_encrypted", name + ": a CMS file, but not an encrypted one");
+  }
+  OpenReport report;
+  report.profile =
+      outline->kind == CmsContentKind::auth_enveloped ? EnvelopeProfile::gcm : EnvelopeProfile::cbc;
+  if (report.profile == EnvelopeProfile::gcm &&
+      (outline->mac_length != kGcmTagBytes || outline->declared_tag_length != kGcmTagBytes)) {
+    return fail("envelope.short_tag",
+                name + ": the GCM tag is " + std::to_string(outline->mac_length) +
+                    " bytes (declared " + std::to_string(outline->declared_tag_length) +
+                    "); exactly 16 are required");
+  }
+  if (!outline->content) return fail("envelope.malformed", name + ": no encrypted content");
+  auto enveloped = parse_detached(*source, *outline);
+  if (!enveloped) return fail(named(std::move(enveloped).error(), name));
+  if (!addressed_to(enveloped->get(), state_->our_certificate)) {
+    return fail("envelope.not_for_us", name + ": not encrypted to our certificate \"" +
+                                           state_->our_certificate.subject() + "\"");
+  }
+  if (CMS_decrypt_set1_pkey_and_peer(enveloped->get(), state_->our_key.native(),
+                                     state_->our_certificate.native(), nullptr) != 1) {
+    return fail(
+        "envelope.decrypt_failed",
+        name + ": the content key does not decrypt with our private key: " + openssl_reason());
+  }
+
+  // 2. Decrypt into an unnamed scratch file next to the output (gone with its descriptor).
+  auto scratch = ScratchFile::create(output);
+  if (!scratch) return fail(std::move(scratch).error());
+  {
+    BufferedWriter inner(scratch->fd(), "scratch file for " + name);
+    KBIX_TRY(prefixed(decrypt_content(enveloped->get(), *source, *outline, inner, report.profile),
+                      name));
+    KBIX_TRY(inner.flush());
+  }
+  enveloped->reset();
+
+  // 3. The SignedData: walk it, cut out its content, and verify the pinned signer over the
+  //    content streamed into the output's temporary file.
+  auto inner_source = FileSource::adopt(::dup(scratch->fd()), "scratch file for " + name);
+  if (!inner_source) return fail(std::move(inner_source).error());
+  auto inner_outline = outline_cms(*inner_source);
+  if (!inner_outline || inner_outline->kind != CmsContentKind::signed_data ||
+      !inner_outline->content) {
+    return fail("envelope.not_signed",
+                name + ": the decrypted content is not an attached CMS SignedData" +
+                    (inner_outline ? std::string() : ": " + inner_outline.error().message));
+  }
+  auto signed_data = parse_detached(*inner_source, *inner_outline);
+  if (!signed_data) {
+    return fail("envelope.not_signed", name + ": " + signed_data.error().message);
+  }
+  STACK_OF(CMS_SignerInfo)* signers = CMS_get0_SignerInfos(signed_data->get());
+  if (signers == nullptr || sk_CMS_SignerInfo_num(signers) == 0) {
+    return fail("envelope.not_signed", name + ": the SignedData has no signer");
+  }
+  CertStackPtr pins(sk_X509_new_null());
+  const Certificate* matched = nullptr;
+  for (const auto& pin : state_->pinned_signers) sk_X509_push(pins.get(), pin.native());
+  for (int i = 0; i < sk_CMS_SignerInfo_num(signers); ++i) {
+    const Certificate* found = nullptr;
+    for (const auto& pin : state_->pinned_signers) {
+      if (CMS_SignerInfo_cert_cmp(sk_CMS_SignerInfo_value(signers, i), pin.native()) == 0) {
+        found = &pin;
+      }
+    }
+    if (found == nullptr) {
+      return fail("envelope.unknown_signer",
+                  name + ": signed by a certificate that is not pinned for this partner");
+    }
+    KBIX_TRY(check_validity(*found, "signer", "envelope.signer"));
+    if (matched == nullptr) matched = found;
+  }
+  auto plaintext = AtomicFile::create(output, 0600);
+  if (!plaintext) return fail(std::move(plaintext).error());
+  {
+    BufferedWriter out(plaintext->fd(), plaintext->temp_path().string());
+    KBIX_TRY(inner_source->seek(inner_outline->content->start));
+    KBIX_TRY(prefixed(
+        stream_content(*inner_source, *inner_outline,
+                       [&](std::span<const std::uint8_t> bytes) { return out.write(bytes); }),
+        name));
+    KBIX_TRY(out.flush());
+  }
+  BioPtr content(BIO_new_file(plaintext->temp_path().c_str(), "rb"));
+  const int flags = CMS_BINARY | CMS_NOINTERN | CMS_NO_SIGNER_CERT_VERIFY;
+  if (!content ||
+      CMS_verify(signed_data->get(), pins.get(), nullptr, content.get(), nullptr, flags) != 1) {
+    return fail("envelope.bad_signature",
+                name + ": the signature does not verify: " + openssl_reason());
+  }
+  content.reset();
+  signed_data->reset();
+  ERR_clear_error();  // lookups on the way (certificate comparisons) may leave entries behind
+  KBIX_TRY(plaintext->commit());
+  report.signer_fingerprint_sha256 = matched->fingerprint_sha256();
+  report.plaintext_bytes = inner_outline->content_bytes;
+  spdlog::debug("envelope: opened {} ({} plaintext bytes, profile {})", name,
+                report.plaintext_bytes, to_string(report.profile));
+  return report;
+}
+
+}  // namespace kbix

@@ -1,0 +1,389 @@
+#include "kbix/exchange/exchange.hpp"
+
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "internal/exchange_internal.hpp"
+#include "kbix/runs/run_id.hpp"
+#include "kbix/runs/schedule.hpp"
+#include "kbix/sftp/retry.hpp"
+#include "kbix/sftp/sftp.hpp"
+
+namespace kbix {
+
+namespace fs = std::filesystem;
+
+namespace detail {
+std::string utc_timestamp(std::chrono::system_clock::time_point when) {
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(when);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+}  // namespace detail
+
+namespace {
+
+// "2026-11-22..." -> that day; nullopt when the text does not start with a date.
+std::optional<std::chrono::sys_days> day_of(const std::string& timestamp) {
+  int year = 0;
+  unsigned month = 0, day = 0;
+  if (std::sscanf(timestamp.c_str(), "%4d-%2u-%2u", &year, &month, &day) != 3) return {};
+  const std::chrono::year_month_day date{std::chrono::year{year}, std::chrono::month{month},
+                                         std::chrono::day{day}};
+  if (!date.ok()) return {};
+  return std::chrono::sys_days{date};
+}
+
+std::int64_t epoch_seconds(std::chrono::system_clock::time_point when) {
+  return std::chrono::duration_cast<std::chrono::seconds>(when.time_since_epoch()).count();
+}
+
+}  // namespace
+
+Exchange::Exchange(Config config, RunStore& store, AuditLog& audit)
+    : config_(std::move(config)),
+      store_(store),
+      audit_(audit),
+      readiness_(
+          [this](const std::string& name) {
+            return run_id_from_return_name(config_.protocol.id, name).has_value();
+          },
+          config_.sftp.min_file_age) {}
+
+fs::path Exchange::run_directory(const std::string& run_id) const {
+  return config_.daemon.state_dir / "runs" / run_id;
+}
+fs::path Exchange::published_output(const std::string& run_id) const {
+  return config_.daemon.output_dir / (config_.protocol.id + "_" + run_id + ".csv");
+}
+fs::path Exchange::published_manifest(const std::string& run_id) const {
+  return config_.daemon.output_dir / (config_.protocol.id + "_" + run_id + ".manifest.json");
+}
+
+Result<fs::path> find_extract(const fs::path& inbox) {
+  std::error_code error;
+  std::vector<fs::path> found;
+  for (const auto& entry : fs::directory_iterator(inbox, error)) {
+    const auto name = entry.path().filename().string();
+    if (entry.is_regular_file() && name.size() > 4 && name.front() != '.' &&
+        name.ends_with(".csv")) {
+      found.push_back(entry.path());
+    }
+  }
+  if (error) return fail("run.no_extract", "cannot read the inbox " + inbox.string());
+  if (found.empty()) {
+    return fail("run.no_extract", "no KBI extract (*.csv) in the inbox " + inbox.string());
+  }
+  if (found.size() > 1) {
+    return fail("run.ambiguous_extract", std::to_string(found.size()) +
+                                             " *.csv files in the inbox " + inbox.string() +
+                                             "; leave exactly one KBI extract there");
+  }
+  return found.front();
+}
+
+void maybe_kill_at(std::string_view point) {
+  const char* target = std::getenv("KBIX_TEST_KILL_AFTER");
+  if (target != nullptr && point == target) {
+    spdlog::warn("test hook: killing the process after {}", target);
+    ::raise(SIGKILL);
+  }
+}
+
+void maybe_kill_after(RunState reached) {
+  maybe_kill_at(to_string(reached));
+}
+
+Status Exchange::record(const std::string& run_id, std::string event, nlohmann::json details,
+                        const std::optional<AuditActor>& actor) {
+  AuditEvent entry;
+  entry.run_id = run_id;
+  entry.actor = actor ? *actor : scheduler_actor();
+  entry.event = std::move(event);
+  entry.details = std::move(details);
+  return audit_.append(entry);
+}
+
+Result<RunRecord> Exchange::start_run(const StartRequest& request, Clock::time_point now) {
+  auto refuse = [&](const Error& error) -> Result<RunRecord> {
+    (void)record("", "run.start_refused",
+                 {{"trigger", request.trigger}, {"code", error.code}, {"message", error.message}},
+                 request.actor);
+    return fail(error);
+  };
+  auto unfinished = store_.unfinished();
+  if (!unfinished) return fail(std::move(unfinished).error());
+  if (!unfinished->empty()) {
+    return refuse({"run.busy", "run " + unfinished->front().id + " is still " +
+                                   std::string(to_string(unfinished->front().state)) +
+                                   "; finish or cancel it first"});
+  }
+  auto last = store_.last_started_run_time();
+  if (!last) return fail(std::move(last).error());
+  const auto today = std::chrono::floor<std::chrono::days>(now);
+  const auto last_day = *last ? day_of(**last) : std::nullopt;
+  const RunPermission permission = check_run_allowed(config_.protocol, last_day, today);
+  if (!permission.allowed && !request.force) {
+    return refuse({permission.code,
+                   permission.explanation + " (an operator may force it: --force --reason TEXT)"});
+  }
+  if (request.force && request.reason.empty()) {
+    return refuse({"run.reason_required", "a forced run needs --reason TEXT (it is audited)"});
+  }
+  auto extract = find_extract(config_.daemon.inbox_dir);
+  if (!extract) return refuse(extract.error());
+
+  RunRecord run;
+  run.id = make_run_id(now);
+  run.trigger = request.trigger;
+  run.actor = request.actor.name;
+  run.actor_uid = request.actor.uid;
+  run.forced = request.force;
+  run.force_reason = request.reason;
+  run.facts = {{"extract_file", extract->string()},
+               {"protocol_id", config_.protocol.id},
+               {"rule", permission.allowed ? "within the protocol's rules" : permission.code}};
+  std::error_code error;
+  fs::create_directories(run_directory(run.id) / "work", error);
+  if (error) return fail("io.create", "cannot create " + run_directory(run.id).string());
+  fs::permissions(run_directory(run.id), fs::perms::owner_all, error);
+  auto created = store_.create(run);
+  if (!created) return fail(std::move(created).error());
+  KBIX_TRY(record(run.id, request.force ? "run.start_forced" : "run.start",
+                  {{"trigger", request.trigger},
+                   {"forced", request.force},
+                   {"reason", request.reason},
+                   {"rule", run.facts["rule"]},
+                   {"extract_file", extract->filename().string()}},
+                  request.actor));
+  spdlog::info("run {} started by {} ({})", run.id, request.actor.name, request.trigger);
+  return created;
+}
+
+Status Exchange::wipe_work(const std::string& run_id) const {
+  const fs::path work = run_directory(run_id) / "work";
+  std::error_code error;
+  fs::remove_all(work, error);
+  fs::create_directories(work, error);
+  fs::permissions(work, fs::perms::owner_all, error);
+  if (error) return fail("io.create", "cannot prepare " + work.string());
+  return ok();
+}
+
+void Exchange::progress(const std::string& run_id, std::string step, std::uint64_t done,
+                        std::uint64_t total) {
+  const auto now = Clock::now();
+  if (done != total && now - last_progress_write_ < std::chrono::seconds(1)) return;
+  last_progress_write_ = now;
+  (void)store_.set_progress(run_id, RunProgress{step, done, total});
+  spdlog::info("run {}: {} {}/{} bytes", run_id, step, done, total);
+}
+
+Result<Exchange::StepOutcome> Exchange::run_step(const RunRecord& run) {
+  switch (run.state) {
+    case RunState::planned:
+      return seal_extract(run);
+    case RunState::extract_sealed:
+      return seal_outbound(run);
+    case RunState::outbound_sealed:
+      return upload_outbound(run);
+    case RunState::uploaded:
+      return StepOutcome{RunState::awaiting_return,
+                         {{"awaiting_since_epoch", epoch_seconds(Clock::now())}},
+                         "run.awaiting_return"};
+    case RunState::return_downloaded:
+      return verify_return(run);
+    case RunState::return_verified:
+      return merge_return(run);
+    case RunState::merged:
+      return publish_output(run);
+    case RunState::published:
+      return clean_up(run);
+    case RunState::cleaned:
+      return StepOutcome{RunState::done, nlohmann::json::object(), "run.done"};
+    default:
+      return fail("run.not_steppable",
+                  "run " + run.id + " is " + std::string(to_string(run.state)));
+  }
+}
+
+Result<RunState> Exchange::step(const std::string& run_id) {
+  auto found = store_.find(run_id);
+  if (!found) return fail(std::move(found).error());
+  if (!*found) return fail("run.unknown", "no run " + run_id);
+  const RunRecord run = **found;
+  if (is_terminal(run.state) || run.state == RunState::awaiting_return) return run.state;
+  KBIX_TRY(wipe_work(run.id));
+  auto outcome = run_step(run);
+  (void)wipe_work(run.id);  // plaintext never outlives its step
+  if (!outcome) {
+    const Error& error = outcome.error();
+    // Passing conditions only: a lost connection or a full disk. Host-key and authentication
+    // failures are never retried (to the partner they would look like an attack).
+    const bool retryable = is_transient(error) || error.code == "io.write" ||
+                           error.code == "io.sync" || error.code == "io.create" ||
+                           error.code == "io.rename" || error.code == "io.commit";
+    spdlog::error("run {}: {} failed: {}", run.id, to_string(run.state), error.describe());
+    (void)store_.fail(run.id, error.code, error.message, retryable);
+    (void)record(run.id, "run.failed",
+                 {{"in_state", to_string(run.state)},
+                  {"code", error.code},
+                  {"message", error.message},
+                  {"retryable", retryable}});
+    return fail(error);
+  }
+  KBIX_TRY(store_.advance(run.id, run.state, outcome->next, outcome->facts));
+  KBIX_TRY(record(run.id, outcome->audit_event, outcome->facts));
+  (void)store_.set_progress(run.id, RunProgress{});
+  spdlog::info("run {}: {} -> {}", run.id, to_string(run.state), to_string(outcome->next));
+  maybe_kill_after(outcome->next);
+  return outcome->next;
+}
+
+Result<RunState> Exchange::drive(const std::string& run_id) {
+  for (;;) {
+    auto reached = step(run_id);
+    if (!reached) return reached;
+    if (is_terminal(*reached) || *reached == RunState::awaiting_return) return reached;
+    if (stop_ != nullptr && stop_->load()) return reached;
+  }
+}
+
+Status Exchange::flag_overdue(const RunRecord& run, Clock::time_point now) {
+  if (run.overdue) return ok();
+  const std::int64_t since = run.facts.value("awaiting_since_epoch", std::int64_t{0});
+  const auto deadline =
+      std::chrono::duration_cast<std::chrono::seconds>(config_.schedule.return_deadline).count();
+  if (since == 0 || epoch_seconds(now) - since < deadline) return ok();
+  KBIX_TRY(store_.set_overdue(run.id, true));
+  spdlog::warn("run {}: no return after {} days; still waiting (cancel it to stop)", run.id,
+               deadline / 86400);
+  return record(run.id, "run.overdue", {{"deadline_days", deadline / 86400}});
+}
+
+Status Exchange::poll_returns(Clock::time_point now) {
+  auto unfinished = store_.unfinished();
+  if (!unfinished) return fail(std::move(unfinished).error());
+  std::vector<RunRecord> waiting;
+  for (const auto& run : *unfinished) {
+    if (run.state == RunState::awaiting_return) {
+      waiting.push_back(run);
+      KBIX_TRY(flag_overdue(run, now));
+    }
+  }
+  auto client = connect_sftp(waiting.empty() ? "" : waiting.front().id);
+  if (!client) return fail(std::move(client).error());
+  auto listing = client->list(config_.sftp.return_dir);
+  if (!listing) return fail(std::move(listing).error());
+  for (const auto& rejected : listing->rejected) {
+    KBIX_TRY(record("", "return.name_rejected",
+                    {{"name", rejected.escaped_name}, {"code", rejected.code}}));
+  }
+  for (const auto& entry : readiness_.observe(listing->entries, now)) {
+    const auto run_id = run_id_from_return_name(config_.protocol.id, entry.name);
+    const auto match = std::find_if(waiting.begin(), waiting.end(),
+                                    [&](const RunRecord& run) { return run.id == run_id; });
+    if (match == waiting.end()) {
+      KBIX_TRY(quarantine_return(*client, entry, "no run is waiting for this return"));
+      continue;
+    }
+    KBIX_TRY(download_return(*match, *client, entry));
+  }
+  return ok();
+}
+
+Status Exchange::purge_expired(Clock::time_point now) {
+  const auto cutoff = retention_cutoff(config_.protocol, now);
+  auto purged = store_.purge_finished_before(detail::utc_timestamp(cutoff));
+  if (!purged) return fail(std::move(purged).error());
+  for (const auto& run_id : *purged) {
+    std::error_code error;
+    const auto removed_files = fs::remove_all(run_directory(run_id), error);
+    fs::remove(published_output(run_id), error);
+    fs::remove(published_manifest(run_id), error);
+    KBIX_TRY(record(run_id, "retention.purge",
+                    {{"cutoff", detail::utc_timestamp(cutoff)},
+                     {"local_files_removed", removed_files},
+                     {"retention_years", config_.protocol.retention_years}}));
+  }
+  return ok();
+}
+
+Status Exchange::resume_retryable() {
+  auto runs = store_.list();
+  if (!runs) return fail(std::move(runs).error());
+  for (const auto& run : *runs) {
+    if (run.state != RunState::failed || !run.retryable) continue;
+    const int attempts = run.facts.value("automatic_retries", 0);
+    if (attempts >= kAutomaticRetries) continue;  // an operator decides from here
+    KBIX_TRY(store_.retry(run.id));
+    KBIX_TRY(store_.merge_facts(run.id, {{"automatic_retries", attempts + 1}}));
+    KBIX_TRY(record(run.id, "run.retry",
+                    {{"automatic", true}, {"attempt", attempts + 1}, {"after", run.failure_code}}));
+    spdlog::info("run {}: retrying after {} (attempt {} of {})", run.id, run.failure_code,
+                 attempts + 1, kAutomaticRetries);
+  }
+  return ok();
+}
+
+Status Exchange::clean_cancelled() {
+  auto runs = store_.list();
+  if (!runs) return fail(std::move(runs).error());
+  for (const auto& run : *runs) {
+    const auto renaming = run.facts.find("upload_renaming");
+    const bool pending = renaming != run.facts.end() && renaming->is_string();
+    if (run.state != RunState::cancelled ||
+        !(run.facts.contains("outbound_remote_name") || pending) ||
+        run.facts.value("remote_cleaned", false)) {
+      continue;
+    }
+    // Our sealed file should not wait on the partner's server for a run nobody follows.
+    auto client = connect_sftp(run.id);
+    if (!client) return fail(std::move(client).error());
+    std::vector<std::pair<std::string, std::string>> remote_files = {
+        {config_.sftp.outbound_dir, outbound_remote_name(config_.protocol.id, run.id)},
+        {config_.sftp.return_dir, return_remote_name(config_.protocol.id, run.id)}};
+    if (pending) remote_files.emplace_back(config_.sftp.outbound_dir, renaming->get<std::string>());
+    for (const auto& [remote_dir, name] : remote_files) {
+      auto gone = client->remove(remote_dir, name);
+      if (!gone && gone.error().code != "sftp.not_found") return fail(std::move(gone).error());
+      if (gone)
+        KBIX_TRY(record(run.id, "remote.delete", {{"remote_file", remote_dir + "/" + name}}));
+    }
+    KBIX_TRY(store_.merge_facts(run.id, {{"remote_cleaned", true}}));
+  }
+  return ok();
+}
+
+Status Exchange::tick(Clock::time_point now) {
+  KBIX_TRY(resume_retryable());
+  if (auto cleaned = clean_cancelled(); !cleaned) {
+    spdlog::warn("clean-up of cancelled runs: {}", cleaned.error().describe());
+  }
+  auto unfinished = store_.unfinished();
+  if (!unfinished) return fail(std::move(unfinished).error());
+  bool any_waiting = false;
+  for (const auto& run : *unfinished) {
+    if (stop_ != nullptr && stop_->load()) return ok();
+    auto reached = drive(run.id);
+    if (reached && *reached == RunState::awaiting_return) any_waiting = true;
+  }
+  if (any_waiting) {
+    KBIX_TRY(poll_returns(now));
+    auto again = store_.unfinished();
+    if (!again) return fail(std::move(again).error());
+    for (const auto& run : *again) {
+      if (stop_ != nullptr && stop_->load()) return ok();
+      if (run.state != RunState::awaiting_return) (void)drive(run.id);
+    }
+  }
+  return ok();
+}
+
+}  // namespace kbix

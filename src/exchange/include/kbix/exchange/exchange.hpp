@@ -1,0 +1,135 @@
+// Exchange: the VDAB round trip as durable steps over the run store (DESIGN.md §1, inv. 8, 10-12).
+//
+// Each step does its work, commits the next state (with the facts it learned) in the run store,
+// then writes its audit entry; a run killed anywhere resumes at the state last committed, and
+// every step is safe to repeat: sealing rewrites the same local file, the upload first checks the
+// remote (and the return directory) so it happens once, publication compares the file already
+// published by SHA-256, and clean-up ignores files already gone.
+//
+// Local layout in the state directory: runs/<run-id>/ holds snapshot.csv.p7m (the KBI extract,
+// sealed to our own certificate), outbound.csv.p7m, return.csv.p7m, output.csv and manifest.json
+// before publication, and work/, the only place where plaintext personal data exists, wiped before
+// and after every step. quarantine/ keeps (still sealed) returns that match no waiting run.
+//
+// The same object serves `kbix run once` and the daemon's worker thread. It is NOT thread-safe:
+// one Exchange per thread (the RunStore connection is its own; the AuditLog is shared and
+// thread-safe). Does NOT guarantee: exactly-once upload when the partner removed our file AND its
+// return before we recorded the upload (the remote holds nothing to compare with then).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kbix/audit/audit.hpp"
+#include "kbix/core/config.hpp"
+#include "kbix/core/result.hpp"
+#include "kbix/runs/run_store.hpp"
+#include "kbix/sftp/sftp_readiness.hpp"
+
+namespace kbix {
+
+struct StartRequest {
+  AuditActor actor;
+  std::string trigger = "operator";  // "operator" or "schedule"
+  bool force = false;                // run outside the window or sooner than the cadence
+  std::string reason;                // required with force; audited
+};
+
+class Exchange {
+ public:
+  using Clock = std::chrono::system_clock;
+
+  Exchange(Config config, RunStore& store, AuditLog& audit);
+
+  // Creates a run for the single *.csv extract waiting in the inbox, after the protocol's rules
+  // (window, cadence: inv. 12) and only when no other run is unfinished. Errors: run.busy,
+  // run.no_extract, run.ambiguous_extract, run.reason_required, schedule.*.
+  Result<RunRecord> start_run(const StartRequest& request, Clock::time_point now = Clock::now());
+
+  // Performs the next step of a run. Returns the state it reached (unchanged while a return is
+  // awaited). A failed step marks the run failed (retryable for transient transport failures)
+  // and returns the error.
+  Result<RunState> step(const std::string& run_id);
+
+  // Steps a run until it waits for its return, finishes, fails or `stop` becomes true.
+  Result<RunState> drive(const std::string& run_id);
+
+  // One pass over the return directory: downloads ready returns of waiting runs, quarantines
+  // returns that match no waiting run, flags overdue runs. One SFTP connection per pass.
+  Status poll_returns(Clock::time_point now = Clock::now());
+
+  // Retention (inv. 11): purges finished runs and their outputs older than the protocol allows.
+  Status purge_expired(Clock::time_point now = Clock::now());
+
+  // Resumes runs that failed for a passing reason (network, disk), at most kAutomaticRetries
+  // times each; then an operator decides (`kbix run retry`). Audited as run.retry.
+  Status resume_retryable();
+  static constexpr int kAutomaticRetries = 5;
+
+  // Removes the remote files of cancelled runs (best effort, once, audited as remote.delete).
+  Status clean_cancelled();
+
+  // Resumes retryable failures, drives every unfinished run (start-up resume), then polls for
+  // returns.
+  Status tick(Clock::time_point now = Clock::now());
+
+  // Set by the daemon on SIGTERM: steps stop at the next safe point (between two steps).
+  void set_stop_flag(const std::atomic<bool>* stop) { stop_ = stop; }
+
+  const Config& config() const { return config_; }
+  void replace_config(Config config) { config_ = std::move(config); }
+
+  std::filesystem::path run_directory(const std::string& run_id) const;
+  std::filesystem::path published_output(const std::string& run_id) const;
+  std::filesystem::path published_manifest(const std::string& run_id) const;
+
+ private:
+  struct StepOutcome {
+    RunState next;
+    nlohmann::json facts = nlohmann::json::object();
+    std::string audit_event;
+  };
+  Result<StepOutcome> run_step(const RunRecord& run);
+  Result<StepOutcome> seal_extract(const RunRecord& run);
+  Result<StepOutcome> seal_outbound(const RunRecord& run);
+  Status remove_sealed_extract(const RunRecord& run);
+  Result<StepOutcome> upload_outbound(const RunRecord& run);
+  Result<StepOutcome> verify_return(const RunRecord& run);
+  Result<StepOutcome> merge_return(const RunRecord& run);
+  Result<StepOutcome> publish_output(const RunRecord& run);
+  Result<StepOutcome> clean_up(const RunRecord& run);
+  Status download_return(const RunRecord& run, SftpClient& client, const RemoteEntry& entry);
+  Status quarantine_return(SftpClient& client, const RemoteEntry& entry, std::string_view why);
+  Status flag_overdue(const RunRecord& run, Clock::time_point now);
+
+  Result<SftpClient> connect_sftp(const std::string& run_id);
+  Status record(const std::string& run_id, std::string event, nlohmann::json details,
+                const std::optional<AuditActor>& actor = std::nullopt);
+  Status wipe_work(const std::string& run_id) const;
+  void progress(const std::string& run_id, std::string step, std::uint64_t done,
+                std::uint64_t total);
+
+  Config config_;
+  RunStore& store_;
+  AuditLog& audit_;
+  const std::atomic<bool>* stop_ = nullptr;
+  ReadinessTracker readiness_;
+  Clock::time_point last_progress_write_{};
+};
+
+// The single *.csv file in `inbox` (the operator's KBI extract). Errors: run.no_extract,
+// run.ambiguous_extract (names the count, not the files' content).
+Result<std::filesystem::path> find_extract(const std::filesystem::path& inbox);
+
+// Test-only crash hook (DESIGN.md inv. 8 tests): when KBIX_TEST_KILL_AFTER names a state, the
+// process sends itself SIGKILL right after committing that state. Inside the upload step,
+// "upload_renaming" kills it after the temporary name is committed and before the remote rename,
+// "upload_renamed" after the rename and before `uploaded` is committed.
+void maybe_kill_after(RunState reached);
+void maybe_kill_at(std::string_view point);
+
+}  // namespace kbix

@@ -1,0 +1,64 @@
+// Instance: what a kbix process that acts on the state directory holds while it runs (the daemon
+// or `kbix run once`): the configuration, an exclusive lock on the state directory, the run store
+// and the audit log.
+//
+// Opening refuses to start (invariant 7) when a private key, the SSH identity or the passphrase
+// file is readable by group or others, and when another kbix process holds the state directory
+// ("instance.locked": two writers would fork the audit chain). It records the start, the
+// configuration's SHA-256 and the key check in the audit log.
+//
+// Does NOT guarantee: anything about processes that bypass the lock (editing files by hand).
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "kbix/audit/audit.hpp"
+#include "kbix/core/config.hpp"
+#include "kbix/core/result.hpp"
+#include "kbix/runs/run_store.hpp"
+
+namespace kbix {
+
+class Instance {
+ public:
+  // `role` is "daemon" or "run-once"; audited as "<role>.start".
+  static Result<std::unique_ptr<Instance>> open(const std::filesystem::path& config_file,
+                                                std::string role, AuditActor actor);
+  ~Instance();
+  Instance(const Instance&) = delete;
+  Instance& operator=(const Instance&) = delete;
+
+  Config& config() { return config_; }
+  RunStore& store() { return *store_; }
+  AuditLog& audit() { return *audit_; }
+  const AuditActor& actor() const { return actor_; }
+
+  // Re-reads the configuration (SIGHUP); audited with its SHA-256. The old one stays on failure.
+  Status reload();
+  // Audits "<role>.stop" and closes the audit log with a final checkpoint.
+  Status close(std::string_view reason);
+
+ private:
+  Instance() = default;
+  std::string role_;
+  AuditActor actor_;
+  Config config_;
+  int lock_fd_ = -1;
+  std::unique_ptr<RunStore> store_;
+  std::unique_ptr<AuditLog> audit_;
+  bool closed_ = false;
+};
+
+// The user running this process, as an audit actor (name from the password database, uid).
+AuditActor current_user_actor();
+
+// Checks every private-key-like file of the configuration (inv. 7). "security.key_file_mode".
+Status check_secret_files(const Config& config);
+
+// AuditOptions from the configuration: <state_dir>/audit, the AgII signing key for checkpoints.
+AuditOptions audit_options(const Config& config);
+
+}  // namespace kbix

@@ -1,0 +1,89 @@
+// RunStore: the durable state of every exchange run, in SQLite (invariant 8).
+//
+// One file, <state_dir>/runs.sqlite3, in WAL mode with synchronous=FULL: a transition returns only
+// after it is on disk, so a step's side effect is acknowledged only after its state is durable.
+// Transitions are compare-and-set (advance from an expected state), so a run cancelled by an
+// operator while a step was under way is not moved on by that step. Facts (remote names, sizes,
+// SHA-256s, counts) accumulate in a JSON object per run. Each RunStore is one connection: use one
+// per thread. The schema is versioned (PRAGMA user_version).
+// Errors: runs.locked (another process holds the database beyond the busy timeout),
+// runs.db_error, runs.exists, runs.unknown, runs.state_changed, runs.not_retryable.
+// Does NOT guarantee: protection against someone editing the database by hand (the audit log is
+// the tamper-evident record).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kbix/core/result.hpp"
+#include "kbix/runs/run_state.hpp"
+
+namespace kbix {
+
+struct RunProgress {
+  std::string step;
+  std::uint64_t done = 0;
+  std::uint64_t total = 0;
+};
+
+struct RunRecord {
+  std::string id;
+  RunState state = RunState::planned;
+  std::string state_since_utc;
+  std::string created_at_utc;
+  std::string trigger;  // "schedule" | "operator"
+  std::string actor;
+  std::optional<std::uint32_t> actor_uid;
+  bool forced = false;
+  std::string force_reason;
+  RunState failed_in = RunState::planned;
+  std::string failure_code;
+  std::string failure_message;
+  bool retryable = false;
+  bool overdue = false;
+  std::string cancel_reason;
+  nlohmann::json facts = nlohmann::json::object();
+  RunProgress progress;
+};
+
+class RunStore {
+ public:
+  static Result<RunStore> open(const std::filesystem::path& database_file,
+                               std::chrono::milliseconds busy_timeout = std::chrono::seconds(5));
+  RunStore(RunStore&&) noexcept;
+  RunStore& operator=(RunStore&&) noexcept;
+  ~RunStore();
+
+  Result<RunRecord> create(const RunRecord& initial);
+  Status advance(std::string_view id, RunState from, RunState to,
+                 const nlohmann::json& facts = nlohmann::json::object());
+  Status merge_facts(std::string_view id, const nlohmann::json& facts);
+  Status fail(std::string_view id, std::string_view code, std::string_view message, bool retryable);
+  Status retry(std::string_view id);
+  Status cancel(std::string_view id, std::string_view reason);
+  Status set_overdue(std::string_view id, bool overdue);
+  Status set_progress(std::string_view id, const RunProgress& progress);
+
+  Result<std::optional<RunRecord>> find(std::string_view id) const;
+  Result<std::vector<RunRecord>> list() const;        // newest first
+  Result<std::vector<RunRecord>> unfinished() const;  // oldest first
+  // created_at of the newest run that reached 'uploaded' (the cadence counts runs that sent data).
+  Result<std::optional<std::string>> last_started_run_time() const;
+  // Retention: deletes finished runs created before `cutoff_utc`; returns their ids.
+  Result<std::vector<std::string>> purge_finished_before(std::string_view cutoff_utc);
+
+  struct Connection;
+
+ private:
+  explicit RunStore(std::unique_ptr<Connection> connection);
+  std::unique_ptr<Connection> db_;
+};
+
+}  // namespace kbix

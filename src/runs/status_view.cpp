@@ -1,0 +1,103 @@
+#include "kbix/runs/status_view.hpp"
+
+#include <sstream>
+
+namespace kbix {
+
+nlohmann::json run_to_json(const RunRecord& run) {
+  nlohmann::json json = {{"id", run.id},
+                         {"state", to_string(run.state)},
+                         {"since", run.state_since_utc},
+                         {"created", run.created_at_utc},
+                         {"trigger", run.trigger},
+                         {"actor", run.actor},
+                         {"forced", run.forced},
+                         {"overdue", run.overdue},
+                         {"facts", run.facts}};
+  if (run.forced) json["force_reason"] = run.force_reason;
+  if (run.state == RunState::failed) {
+    json["failure"] = {{"in_state", to_string(run.failed_in)},
+                       {"code", run.failure_code},
+                       {"message", run.failure_message},
+                       {"retryable", run.retryable}};
+  }
+  if (run.state == RunState::cancelled) json["cancel_reason"] = run.cancel_reason;
+  if (!run.progress.step.empty()) {
+    json["progress"] = {
+        {"step", run.progress.step}, {"done", run.progress.done}, {"total", run.progress.total}};
+  }
+  return json;
+}
+
+nlohmann::json status_to_json(const std::vector<RunRecord>& runs,
+                              const std::optional<std::string>& next_scheduled_run) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& run : runs) list.push_back(run_to_json(run));
+  return {{"runs", list},
+          {"next_scheduled_run",
+           next_scheduled_run ? nlohmann::json(*next_scheduled_run) : nlohmann::json()}};
+}
+
+namespace {
+void add_count(std::ostringstream& out, const nlohmann::json& facts, const char* group,
+               const char* key, const char* label) {
+  if (facts.contains(group) && facts[group].contains(key)) {
+    out << " " << label << "=" << facts[group][key].dump();
+  }
+}
+}  // namespace
+
+std::string format_run(const nlohmann::json& run) {
+  std::ostringstream out;
+  out << run.value("id", "") << "  " << run.value("state", "") << " since "
+      << run.value("since", "") << " (" << run.value("trigger", "") << ", "
+      << run.value("actor", "") << ")";
+  if (run.value("forced", false)) out << " FORCED: " << run.value("force_reason", "");
+  if (run.value("overdue", false)) out << "  OVERDUE: no return within the deadline";
+  out << "\n";
+  if (run.contains("progress")) {
+    const auto& p = run["progress"];
+    out << "    progress: " << p.value("step", "") << " " << p.value("done", 0ULL) << "/"
+        << p.value("total", 0ULL) << " bytes\n";
+  }
+  const auto& facts = run.contains("facts") ? run["facts"] : nlohmann::json::object();
+  std::ostringstream counts;
+  add_count(counts, facts, "export", "rows", "extract_rows");
+  add_count(counts, facts, "export", "exported", "sent");
+  add_count(counts, facts, "export", "invalid_insz", "invalid");
+  add_count(counts, facts, "export", "duplicate_insz", "duplicates");
+  add_count(counts, facts, "merge", "returned", "returned");
+  add_count(counts, facts, "merge", "matched", "matched");
+  add_count(counts, facts, "merge", "output_rows", "published_rows");
+  if (!counts.str().empty()) out << "    counts:" << counts.str() << "\n";
+  if (facts.contains("published_output")) {
+    out << "    output: " << facts["published_output"].get<std::string>() << "\n";
+  }
+  if (run.contains("failure")) {
+    const auto& f = run["failure"];
+    out << "    failed in " << f.value("in_state", "") << ": " << f.value("message", "") << " ["
+        << f.value("code", "") << "]"
+        << (f.value("retryable", false) ? "; retry with: kbix run retry " + run.value("id", "")
+                                        : "; not retryable: fix the cause, then start a new run")
+        << "\n";
+  }
+  if (run.contains("cancel_reason")) {
+    out << "    cancelled: " << run["cancel_reason"].get<std::string>() << "\n";
+  }
+  return out.str();
+}
+
+std::string format_status(const nlohmann::json& status) {
+  std::ostringstream out;
+  const auto& runs = status.contains("runs") ? status["runs"] : nlohmann::json::array();
+  if (runs.empty()) out << "no runs yet\n";
+  for (const auto& run : runs) out << format_run(run);
+  if (status.contains("next_scheduled_run") && !status["next_scheduled_run"].is_null()) {
+    out << "next scheduled run: " << status["next_scheduled_run"].get<std::string>() << "\n";
+  } else {
+    out << "next scheduled run: none left in the protocol's validity window\n";
+  }
+  return out.str();
+}
+
+}  // namespace kbix
