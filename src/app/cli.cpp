@@ -13,10 +13,13 @@ namespace kbix {
 namespace {
 
 constexpr const char* kFooter =
-    R"(Exit codes: 0 success, 1 runtime failure, 2 bad usage or configuration.
+    R"(Exit codes: 0 success, 1 runtime failure, 2 bad usage, 78 configuration error (EX_CONFIG:
+the configuration, protocol file or a key is missing or invalid; kbix.service does not restart).
+`kbix status --check`: 0 OK, 1 WARNING (overdue run, certificate in its warning period),
+2 CRITICAL (failed run, broken audit chain, daemon not running), 3 UNKNOWN (no configuration).
 The configuration file defaults to $KBIX_CONFIG, else /etc/kbix/kbix.toml.
 Operators: `kbix status` shows every run; `kbix run start` asks the daemon for a run.
-Documentation: docs/operator-guide.md; partners: docs/exchange-specification.md.)";
+Documentation: man kbix, man kbix.toml, /usr/share/doc/kbix (docs/operator-guide.md).)";
 
 std::string default_config_path() {
   const char* from_env = std::getenv("KBIX_CONFIG");
@@ -68,7 +71,13 @@ int run_cli(int argc, char** argv) {
 
   auto* status = app.add_subcommand("status", "show every run (asks the daemon)");
   status->add_flag("--json", options.json, "print JSON instead of text");
-  status->callback([&] { exit_code = cli::status(options); });
+  status
+      ->add_flag("--check", options.check,
+                 "one line and a monitoring-plugins exit code (0 OK, 1 WARNING, 2 CRITICAL, "
+                 "3 UNKNOWN) for Icinga, Nagios or node_exporter")
+      ->excludes("--json");
+  status->callback(
+      [&] { exit_code = options.check ? cli::status_check(options) : cli::status(options); });
 
   cli::RunOptions run_options;
   auto* run = app.add_subcommand("run", "start, follow and steer exchange runs");

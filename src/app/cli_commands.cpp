@@ -43,7 +43,7 @@ std::optional<nlohmann::json> ask_daemon(const GlobalOptions& options,
                                          const ControlRequest& request, int& exit_code) {
   auto config = load(options);
   if (!config) {
-    exit_code = kExitUsage;
+    exit_code = kExitConfig;
     return std::nullopt;
   }
   auto answer =
@@ -87,7 +87,7 @@ int check_config(const GlobalOptions& options) {
   auto config = load_config(options.config_file);
   if (!config) {
     std::cerr << "kbix: " << config.error().describe() << "\n";
-    return kExitUsage;
+    return kExitConfig;
   }
   const Protocol& protocol = config->protocol;
   std::cout << "configuration OK: " << config->file.string() << "\n"
@@ -102,20 +102,39 @@ int check_config(const GlobalOptions& options) {
   return kExitOk;
 }
 
+// A private key that is kbix.service's credential and that this user cannot read (an operator)
+// is not checked here: the daemon checks it at every start and reload (and refuses to start).
+static bool held_by_the_service(const std::filesystem::path& key) {
+  return is_service_credential(key) && ::access(key.c_str(), R_OK) != 0;
+}
+
 int keys_check(const GlobalOptions& options) {
   auto config = load(options);
-  if (!config) return kExitUsage;
-  const auto report = check_keys(key_check_items(*config), config->keys.key_passphrase_file,
-                                 config->keys.expiry_warning_days);
+  if (!config) return kExitConfig;
+  auto items = key_check_items(*config);
+  std::vector<std::string> skipped;
+  for (auto& item : items) {
+    if (item.private_key && held_by_the_service(*item.private_key)) {
+      skipped.push_back(item.label + ": private key " + item.private_key->string());
+      item.private_key.reset();
+    }
+  }
+  const auto report =
+      check_keys(items, config->keys.key_passphrase_file, config->keys.expiry_warning_days);
   std::cout << report.to_text();
-  auto secrets = check_secret_files(*config);
+  for (const auto& line : skipped) {
+    std::cout << "SKIP " << line
+              << ": a credential of kbix.service, not readable here (the daemon checks it)\n";
+  }
+  Status secrets = ok();
+  if (skipped.empty()) secrets = check_secret_files(*config);
   if (!secrets) std::cout << "FAIL " << secrets.error().describe() << "\n";
   return report.ok() && secrets ? kExitOk : kExitFailure;
 }
 
 int daemon(const GlobalOptions& options) {
   auto config = load(options);
-  if (!config) return kExitUsage;
+  if (!config) return kExitConfig;
   return run_daemon(DaemonOptions{options.config_file});
 }
 
@@ -144,6 +163,42 @@ int status(const GlobalOptions& options) {
   }
   if (answer) print(options, *answer, format_status(*answer));
   return exit_code;
+}
+
+int status_check(const GlobalOptions& options) {
+  auto config = load_config(options.config_file);
+  if (!config) {
+    std::cout << "KBIX UNKNOWN - " << config.error().describe() << "\n";
+    return kMonitoringUnknown;
+  }
+  (void)setup_logging("off");
+  MonitoringInput input;
+  auto answer = send_control_request(config->daemon.control_socket,
+                                     request_of(ControlCommand::status), std::chrono::seconds(30));
+  if (answer && answer->value("ok", false)) {
+    input.status = std::move(*answer);
+  } else {
+    input.unreachable = answer ? answer->value("error", "refused") : answer.error().code;
+  }
+  auto certificates = key_check_items(*config);
+  for (auto& item : certificates) item.private_key.reset();  // public files: anyone may check
+  for (const auto& line :
+       check_keys(certificates, std::nullopt, config->keys.expiry_warning_days).lines) {
+    if (!line.ok) input.certificate_problems.push_back(line.label + " needs attention");
+  }
+  // The audit log is the service's (0600): checked when this user can read it (root, kbix).
+  const auto audit_dir = config->daemon.state_dir / "audit";
+  if (::access(audit_dir.c_str(), R_OK | X_OK) == 0) {
+    AuditVerifyOptions verify;
+    verify.directory = audit_dir;
+    verify.certificate = config->keys.signing_certificate;
+    const auto report = verify_audit(verify);
+    input.audit_intact = report.ok;
+    input.audit_problem = report.error_code;
+  }
+  const auto result = monitoring_check(input);
+  std::cout << result.line << "\n";
+  return result.exit_code;
 }
 
 int run_start(const GlobalOptions& options, const RunOptions& run) {
@@ -186,12 +241,11 @@ int run_retry(const GlobalOptions& options, const RunOptions& run) {
 }
 
 int run_once(const GlobalOptions& options, const RunOptions& run) {
-  if (!load(options)) return kExitUsage;
+  if (!load(options)) return kExitConfig;
   auto instance = Instance::open(options.config_file, "run-once", current_user_actor());
   if (!instance) {
     std::cerr << "kbix: " << instance.error().describe() << "\n";
-    const auto& code = instance.error().code;
-    return code.starts_with("config.") || code.starts_with("security.") ? kExitUsage : kExitFailure;
+    return is_configuration_error(instance.error().code) ? kExitConfig : kExitFailure;
   }
   Instance& self = **instance;
   Exchange exchange(self.config(), self.store(), self.audit());
@@ -239,7 +293,7 @@ int audit_verify(const GlobalOptions& options, const AuditOptionsCli& audit) {
   } else if (audit.log_files.empty()) {
     std::cerr << "kbix: " << config.error().describe() << "\n  (or name the files: --log FILE "
               << "--checkpoint FILE --certificate FILE)\n";
-    return kExitUsage;
+    return kExitConfig;
   }
   for (const auto& file : audit.log_files) verify.log_files.emplace_back(file);
   if (!audit.checkpoint_file.empty()) verify.checkpoint_file = audit.checkpoint_file;
@@ -262,7 +316,7 @@ int audit_show(const GlobalOptions& options, const AuditOptionsCli& audit) {
     source.directory = config->daemon.state_dir / "audit";
   } else if (audit.log_files.empty()) {
     std::cerr << "kbix: " << config.error().describe() << "\n";
-    return kExitUsage;
+    return kExitConfig;
   }
   for (const auto& file : audit.log_files) source.log_files.emplace_back(file);
   std::cout << format_entries(

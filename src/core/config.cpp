@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
+#include <cstdlib>
 #include <string_view>
 
 #include "internal/toml_reader.hpp"
@@ -11,6 +13,20 @@ namespace kbix {
 namespace {
 
 using detail::TableReader;
+
+// A private key setting: a path, or "credential:NAME" (see config.hpp).
+std::optional<std::filesystem::path> secret_path(TableReader& table, std::string_view key,
+                                                 bool required, const std::filesystem::path& dir) {
+  const auto value = table.text(key, required);
+  if (!value) return std::nullopt;
+  if (!value->starts_with(kCredentialPrefix)) return table.path(key, required, dir);
+  auto resolved = credential_path(std::string_view(*value).substr(kCredentialPrefix.size()));
+  if (!resolved) {
+    table.reject(key, resolved.error().message);
+    return std::nullopt;
+  }
+  return *resolved;
+}
 
 std::chrono::seconds seconds(TableReader& reader, std::string_view key, std::int64_t fallback,
                              std::int64_t max) {
@@ -46,11 +62,11 @@ void read_schedule(TableReader& table, ScheduleConfig& out) {
 
 void read_keys(TableReader& table, const std::filesystem::path& dir, KeysConfig& out) {
   out.signing_certificate = table.path("signing_certificate", true, dir).value_or("");
-  out.signing_key = table.path("signing_key", true, dir).value_or("");
+  out.signing_key = secret_path(table, "signing_key", true, dir).value_or("");
   out.decryption_certificate = table.path("decryption_certificate", true, dir).value_or("");
-  out.decryption_key = table.path("decryption_key", true, dir).value_or("");
-  out.key_passphrase_file = table.path("key_passphrase_file", false, dir);
-  out.pseudonym_key_file = table.path("pseudonym_key_file", false, dir);
+  out.decryption_key = secret_path(table, "decryption_key", true, dir).value_or("");
+  out.key_passphrase_file = secret_path(table, "key_passphrase_file", false, dir);
+  out.pseudonym_key_file = secret_path(table, "pseudonym_key_file", false, dir);
   out.expiry_warning_days =
       static_cast<int>(table.integer("expiry_warning_days", false, 0, 3650).value_or(60));
 }
@@ -69,7 +85,7 @@ void read_sftp(TableReader& table, const std::filesystem::path& dir, SftpConfig&
   out.host = table.text("host", true).value_or("");
   out.port = static_cast<int>(table.integer("port", false, 1, 65535).value_or(22));
   out.user = table.text("user", true).value_or("");
-  out.identity_file = table.path("identity_file", true, dir).value_or("");
+  out.identity_file = secret_path(table, "identity_file", true, dir).value_or("");
   out.known_hosts_file = table.path("known_hosts_file", true, dir).value_or("");
   out.outbound_dir = table.text("outbound_dir", true).value_or("");
   out.return_dir = table.text("return_dir", true).value_or("");
@@ -108,6 +124,31 @@ Status section(TableReader& root, const std::filesystem::path& file, const char*
 }
 
 }  // namespace
+
+std::filesystem::path credentials_directory() {
+  const char* given = std::getenv("CREDENTIALS_DIRECTORY");
+  return given != nullptr && *given != '\0'
+             ? std::filesystem::path(given)
+             : std::filesystem::path("/run/credentials/kbix.service");
+}
+
+Result<std::filesystem::path> credential_path(std::string_view name) {
+  const bool well_formed =
+      !name.empty() && name != "." && name != ".." && name.size() <= 255 &&
+      std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '-' || c == '_';
+      });
+  if (!well_formed) {
+    return fail("config.value",
+                "credential name must be letters, digits, '.', '-' or '_' (credential:NAME)");
+  }
+  return credentials_directory() / std::string(name);
+}
+
+bool is_service_credential(const std::filesystem::path& path) {
+  const char* given = std::getenv("CREDENTIALS_DIRECTORY");
+  return (given == nullptr || *given == '\0') && path.parent_path() == credentials_directory();
+}
 
 Result<Config> load_config(const std::filesystem::path& file) {
   auto parsed = detail::parse_toml_file(file);
@@ -160,6 +201,7 @@ std::vector<std::string> config_warnings(const Config& config) {
   if (keys.key_passphrase_file) secret_files.push_back(*keys.key_passphrase_file);
   if (keys.pseudonym_key_file) secret_files.push_back(*keys.pseudonym_key_file);
   for (const auto& path : secret_files) {
+    if (is_service_credential(path)) continue;  // kbix.service's own; it checks them at start
     if (auto checked = check_private_file(path); !checked) {
       warnings.push_back(checked.error().message);
     }

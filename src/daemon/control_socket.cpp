@@ -70,6 +70,7 @@ struct ControlServer::State : std::enable_shared_from_this<ControlServer::State>
         on_refused(std::move(r)) {}
   Local::acceptor acceptor;
   std::filesystem::path path;
+  bool owns_path = true;  // false: systemd's socket file, left in place
   std::string control_group;
   ControlHandler handler;
   RefusalReporter on_refused;
@@ -129,10 +130,22 @@ struct ControlServer::State : std::enable_shared_from_this<ControlServer::State>
 
 Result<std::unique_ptr<ControlServer>> ControlServer::start(
     asio::io_context& io, const std::filesystem::path& socket_path,
-    const std::string& control_group, ControlHandler handler, RefusalReporter on_refused) {
+    const std::string& control_group, ControlHandler handler, RefusalReporter on_refused,
+    std::optional<int> inherited_fd) {
   auto state =
       std::make_shared<State>(io, control_group, std::move(handler), std::move(on_refused));
   state->path = socket_path;
+  if (inherited_fd) {
+    boost::system::error_code error;
+    state->acceptor.assign(Local(), *inherited_fd, error);
+    if (error) {
+      return fail("control.listen", socket_path.string() +
+                                        ": cannot use the socket from systemd: " + error.message());
+    }
+    state->owns_path = false;
+    state->accept();
+    return std::unique_ptr<ControlServer>(new ControlServer(state));
+  }
   std::error_code fs_error;
   std::filesystem::create_directories(socket_path.parent_path(), fs_error);
   if (std::filesystem::exists(socket_path)) {
@@ -172,7 +185,7 @@ void ControlServer::stop() {
   boost::system::error_code ignored;
   state_->acceptor.close(ignored);
   std::error_code fs_ignored;
-  std::filesystem::remove(state_->path, fs_ignored);
+  if (state_->owns_path) std::filesystem::remove(state_->path, fs_ignored);
 }
 
 ControlServer::~ControlServer() {

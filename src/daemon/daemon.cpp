@@ -63,6 +63,9 @@ class DaemonState {
     if (!control_store) return fail(std::move(control_store).error());
     control_store_ = std::make_unique<RunStore>(std::move(*control_store));
     control_exchange_.emplace(instance_.config(), *control_store_, instance_.audit());
+    // Under systemd, kbix.socket made the socket (group and mode set: no chown needed here).
+    auto inherited = inherited_listening_socket(instance_.config().daemon.control_socket);
+    if (!inherited) return fail(std::move(inherited).error());
     auto server = ControlServer::start(
         io_, instance_.config().daemon.control_socket, instance_.config().daemon.control_group,
         [this](const ControlRequest& request, const PeerCredentials& peer) {
@@ -74,15 +77,18 @@ class DaemonState {
                          AuditActor{peer.user_name, peer.uid},
                          "control.refused",
                          {{"uid", peer.uid}, {"pid", peer.pid}, {"reason", std::string(why)}}});
-        });
+        },
+        *inherited);
     if (!server) return fail(std::move(server).error());
     control_ = std::move(*server);
     schedule_poll(std::chrono::seconds(0));
     if (auto interval = watchdog_interval()) schedule_watchdog(*interval / 2);
     notify_ready();
     notify_status("waiting for work");
-    spdlog::info("kbix daemon ready; control socket {}",
-                 instance_.config().daemon.control_socket.string());
+    const ScopedLogFields fields({"", "daemon.ready", ""});
+    spdlog::info("kbix daemon ready; control socket {} ({})",
+                 instance_.config().daemon.control_socket.string(),
+                 *inherited ? "from systemd" : "created by kbix");
     return ok();
   }
 
@@ -103,6 +109,7 @@ class DaemonState {
       std::lock_guard lock(control_mutex_);  // the socket reads the configuration too
       auto reloaded = instance_.reload();
       if (!reloaded) {
+        const ScopedLogFields fields({"", "config.reload_refused", reloaded.error().code});
         spdlog::error("configuration reload refused, keeping the old one: {}",
                       reloaded.error().describe());
       } else {
@@ -257,11 +264,9 @@ class DaemonState {
 int run_daemon(const DaemonOptions& options) {
   auto instance = Instance::open(options.config_file, "daemon", scheduler_actor());
   if (!instance) {
+    const ScopedLogFields fields({"", "daemon.refused", instance.error().code});
     spdlog::critical("refusing to start: {}", instance.error().describe());
-    const auto& code = instance.error().code;
-    return code.starts_with("config.") || code.starts_with("security.") || code.starts_with("keys.")
-               ? kExitUsage
-               : kExitFailure;
+    return is_configuration_error(instance.error().code) ? kExitConfig : kExitFailure;
   }
   asio::io_context io;
   DaemonState daemon(io, **instance);
@@ -280,9 +285,10 @@ int run_daemon(const DaemonOptions& options) {
   signals.async_wait(on_signal);
   auto started = daemon.start();
   if (!started) {
+    const ScopedLogFields fields({"", "daemon.refused", started.error().code});
     spdlog::critical("refusing to start: {}", started.error().describe());
     daemon.stop("start-up failed");
-    return kExitFailure;
+    return is_configuration_error(started.error().code) ? kExitConfig : kExitFailure;
   }
   io.run();
   return kExitOk;

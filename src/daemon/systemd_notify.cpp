@@ -1,5 +1,6 @@
 #include "kbix/daemon/systemd_notify.hpp"
 
+#include <sys/socket.h>
 #include <systemd/sd-daemon.h>
 
 #include <string>
@@ -20,6 +21,23 @@ void notify_stopping() {
 }
 void notify_watchdog() {
   sd_notify(0, "WATCHDOG=1");
+}
+
+Result<std::optional<int>> inherited_listening_socket(const std::filesystem::path& expected_path) {
+  const int count = sd_listen_fds(1);  // 1: unset LISTEN_FDS, so children do not inherit them
+  if (count < 0) return fail("config.socket", "sd_listen_fds failed");
+  if (count == 0) return std::optional<int>();
+  if (count > 1) {
+    return fail("config.socket", "systemd passed " + std::to_string(count) +
+                                     " sockets; kbix.socket must listen on exactly one");
+  }
+  const int fd = SD_LISTEN_FDS_START;
+  const std::string path = expected_path.string();
+  if (sd_is_socket_unix(fd, SOCK_STREAM, 1, path.c_str(), 0) <= 0) {
+    return fail("config.socket", "the socket systemd passed is not a listening Unix socket at " +
+                                     path + " ([daemon] control_socket and kbix.socket differ)");
+  }
+  return std::optional<int>(fd);
 }
 
 std::optional<std::chrono::microseconds> watchdog_interval() {

@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "internal/exchange_internal.hpp"
+#include "kbix/core/logging.hpp"
 #include "kbix/core/utc_time.hpp"
 #include "kbix/runs/run_id.hpp"
 #include "kbix/runs/schedule.hpp"
@@ -153,6 +154,7 @@ Result<RunRecord> Exchange::start_run(const StartRequest& request, Clock::time_p
                    {"rule", run.facts["rule"]},
                    {"extract_file", extract->filename().string()}},
                   request.actor));
+  const ScopedLogFields fields({run.id, request.force ? "run.start_forced" : "run.start", ""});
   spdlog::info("run {} started by {} ({})", run.id, request.actor.name, request.trigger);
   return created;
 }
@@ -210,6 +212,8 @@ Result<RunState> Exchange::step(const std::string& run_id) {
   if (!*found) return fail("run.unknown", "no run " + run_id);
   const RunRecord run = **found;
   if (is_terminal(run.state) || run.state == RunState::awaiting_return) return run.state;
+  // Every line logged during this step (sftp, envelope, ...) names the run and the step.
+  const ScopedLogFields step_fields({run.id, "run." + std::string(to_string(run.state)), ""});
   KBIX_TRY(wipe_work(run.id));
   auto outcome = run_step(run);
   (void)wipe_work(run.id);  // plaintext never outlives its step
@@ -218,6 +222,7 @@ Result<RunState> Exchange::step(const std::string& run_id) {
     // Passing conditions only: a lost connection or a full disk. Host-key and authentication
     // failures are never retried (to the partner they would look like an attack).
     const bool retryable = is_retryable_failure(error);
+    const ScopedLogFields fields({run.id, "run.failed", error.code});
     spdlog::error("run {}: {} failed: {}", run.id, to_string(run.state), error.describe());
     (void)store_.fail(run.id, error.code, error.message, retryable);
     (void)record(run.id, "run.failed",
@@ -240,6 +245,7 @@ Result<RunState> Exchange::step(const std::string& run_id) {
   KBIX_TRY(store_.advance(run.id, run.state, outcome->next, outcome->facts));
   KBIX_TRY(record(run.id, outcome->audit_event, outcome->facts));
   (void)store_.set_progress(run.id, RunProgress{});
+  const ScopedLogFields fields({run.id, outcome->audit_event, ""});
   spdlog::info("run {}: {} -> {}", run.id, to_string(run.state), to_string(outcome->next));
   maybe_kill_after(outcome->next);
   return outcome->next;
@@ -261,6 +267,7 @@ Status Exchange::flag_overdue(const RunRecord& run, Clock::time_point now) {
       std::chrono::duration_cast<std::chrono::seconds>(config_.schedule.return_deadline).count();
   if (since == 0 || epoch_seconds(now) - since < deadline) return ok();
   KBIX_TRY(store_.set_overdue(run.id, true));
+  const ScopedLogFields fields({run.id, "run.overdue", ""});
   spdlog::warn("run {}: no return after {} days; still waiting (cancel it to stop)", run.id,
                deadline / 86400);
   return record(run.id, "run.overdue", {{"deadline_days", deadline / 86400}});
@@ -293,6 +300,7 @@ Status Exchange::poll_returns(Clock::time_point now) {
       KBIX_TRY(quarantine_return(remote, entry, "no run is waiting for this return"));
       continue;
     }
+    const ScopedLogFields fields({match->id, "run.download", ""});
     KBIX_TRY(download_return(*match, remote, entry));
   }
   return ok();
@@ -326,6 +334,7 @@ Status Exchange::resume_retryable() {
     KBIX_TRY(store_.merge_facts(run.id, {{"automatic_retries", attempts + 1}}));
     KBIX_TRY(record(run.id, "run.retry",
                     {{"automatic", true}, {"attempt", attempts + 1}, {"after", run.failure_code}}));
+    const ScopedLogFields fields({run.id, "run.retry", run.failure_code});
     spdlog::info("run {}: retrying after {} (attempt {} of {})", run.id, run.failure_code,
                  attempts + 1, kAutomaticRetries);
   }

@@ -70,7 +70,12 @@ Result<std::unique_ptr<Instance>> Instance::open(const fs::path& config_file, st
     fs::create_directories(dir, error);
     if (error) return fail("io.create", "cannot create " + dir.string() + ": " + error.message());
   }
-  fs::permissions(cfg.daemon.state_dir, fs::perms::owner_all, error);
+  // Nobody else may list or change the state directory; passing through (x) is left as set, so
+  // the installed layout (0711, inbox/ and output/ group directories inside) keeps working.
+  fs::permissions(cfg.daemon.state_dir,
+                  fs::perms::group_read | fs::perms::group_write | fs::perms::others_read |
+                      fs::perms::others_write,
+                  fs::perm_options::remove, error);
 
   const fs::path lock_file = cfg.daemon.state_dir / "kbix.lock";
   instance->lock_fd_ = ::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);

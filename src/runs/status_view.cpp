@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include "kbix/core/exit_code.hpp"
+
 namespace kbix {
 
 nlohmann::json run_to_json(const RunRecord& run) {
@@ -98,6 +100,64 @@ std::string format_status(const nlohmann::json& status) {
     out << "next scheduled run: none left in the protocol's validity window\n";
   }
   return out.str();
+}
+
+MonitoringResult monitoring_check(const MonitoringInput& input) {
+  std::vector<std::string> critical;
+  std::vector<std::string> warning;
+  std::vector<std::string> fine;
+  int runs = 0, failed = 0, overdue = 0;
+  if (!input.status) {
+    critical.push_back("daemon not running (" + input.unreachable + ")");
+  } else {
+    const auto& list =
+        input.status->contains("runs") ? (*input.status)["runs"] : nlohmann::json::array();
+    bool after_done = false;  // runs are listed newest first
+    for (const auto& run : list) {
+      ++runs;
+      const std::string state = run.value("state", "");
+      if (state == "done") after_done = true;
+      if (state == "failed" && !after_done) {
+        ++failed;
+        const auto failure = run.value("failure", nlohmann::json::object());
+        critical.push_back("run " + run.value("id", "") + " failed [" + failure.value("code", "?") +
+                           "]");
+      }
+      if (run.value("overdue", false)) {
+        ++overdue;
+        warning.push_back("run " + run.value("id", "") + " overdue");
+      }
+    }
+    if (failed == 0 && overdue == 0) fine.push_back(std::to_string(runs) + " runs, none failed");
+  }
+  if (input.audit_intact && !*input.audit_intact) {
+    critical.push_back("audit chain broken (" + input.audit_problem + ")");
+  } else {
+    fine.push_back(input.audit_intact ? "audit chain intact" : "audit chain not checked here");
+  }
+  for (const auto& problem : input.certificate_problems) warning.push_back(problem);
+  if (input.certificate_problems.empty()) fine.push_back("certificates valid");
+
+  MonitoringResult result;
+  std::vector<std::string> said;
+  if (!critical.empty()) {
+    result.exit_code = kMonitoringCritical;
+    said = critical;
+    said.insert(said.end(), warning.begin(), warning.end());
+  } else if (!warning.empty()) {
+    result.exit_code = kMonitoringWarning;
+    said = warning;
+  } else {
+    result.exit_code = kMonitoringOk;
+    said = fine;
+  }
+  static constexpr const char* kNames[] = {"OK", "WARNING", "CRITICAL"};
+  std::string line = std::string("KBIX ") + kNames[result.exit_code] + " - ";
+  for (std::size_t i = 0; i < said.size(); ++i) line += (i ? "; " : "") + said[i];
+  line += " | runs=" + std::to_string(runs) + " failed=" + std::to_string(failed) +
+          " overdue=" + std::to_string(overdue);
+  result.line = std::move(line);
+  return result;
 }
 
 }  // namespace kbix

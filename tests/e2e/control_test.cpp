@@ -88,7 +88,7 @@ TEST(Daemon, RefusesToStartWithAPrivateKeyReadableByOthers) {
   std::ofstream(world.config_file()) << config;
 
   const auto refused = world.kbix("daemon");
-  EXPECT_EQ(refused.exit_code, 2) << refused.output;
+  EXPECT_EQ(refused.exit_code, 78) << "EX_CONFIG: " << refused.output;
   EXPECT_NE(refused.output.find("security.key_file_mode"), std::string::npos) << refused.output;
   EXPECT_NE(refused.output.find(key.string()), std::string::npos) << "names the file";
   EXPECT_NE(refused.output.find("644"), std::string::npos) << "names the mode";

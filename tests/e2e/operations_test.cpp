@@ -100,7 +100,7 @@ TEST(Operations, CancelAndReloadThroughTheDaemonAreAudited) {
   std::ofstream(world.config_file()) << good << "\n[nonsense]\n";
   ASSERT_EQ(::kill(daemon_pid(daemon), SIGHUP), 0);
   std::this_thread::sleep_for(milliseconds(500));
-  EXPECT_EQ(world.kbix("status").exit_code, 2) << "the CLI itself refuses the broken file";
+  EXPECT_EQ(world.kbix("status").exit_code, 78) << "the CLI itself refuses the broken file";
   std::ofstream(world.config_file()) << good;
   EXPECT_EQ(world.kbix("status").exit_code, 0) << "the daemon still answers";
   ASSERT_EQ(::kill(daemon_pid(daemon), SIGHUP), 0);

@@ -234,11 +234,11 @@ Outcome run_config(const std::string& recipe, const TempDir& dir) {
   write_file(dir / "id_ed25519", "not really a key\n");
   fs::permissions(dir / "id_ed25519", fs::perms::owner_read | fs::perms::owner_write);
   std::string config = read_file(KBIX_SOURCE_DIR "/config/kbix.toml");
-  config = std::regex_replace(config, std::regex("/etc/kbix/keys/agii-sign.key"),
+  config = std::regex_replace(config, std::regex("credential:agii-sign.key"),
                               (dir / "agii-sign-rsa.key").string());
-  config = std::regex_replace(config, std::regex("/etc/kbix/keys/agii-enc.key"),
+  config = std::regex_replace(config, std::regex("credential:agii-enc.key"),
                               (dir / "agii-enc-rsa.key").string());
-  config = std::regex_replace(config, std::regex("/etc/kbix/keys/ssh/id_ed25519"),
+  config = std::regex_replace(config, std::regex("credential:ssh-identity"),
                               (dir / "id_ed25519").string());
   config = std::regex_replace(config, std::regex("protocols/vdab"),
                               KBIX_SOURCE_DIR "/config/protocols/vdab");

@@ -11,6 +11,7 @@ struct GlobalOptions {
   std::string config_file;
   std::string log_level;
   bool json = false;
+  bool check = false;  // status --check: one line for a monitoring system
 };
 
 struct RunOptions {
@@ -32,6 +33,7 @@ int check_config(const GlobalOptions& options);
 int keys_check(const GlobalOptions& options);
 int daemon(const GlobalOptions& options);
 int status(const GlobalOptions& options);
+int status_check(const GlobalOptions& options);
 int run_start(const GlobalOptions& options, const RunOptions& run);
 int run_show(const GlobalOptions& options, const RunOptions& run);
 int run_cancel(const GlobalOptions& options, const RunOptions& run);

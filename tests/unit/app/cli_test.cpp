@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <string>
@@ -30,8 +31,10 @@ TEST(Cli, HelpTeachesCommandsAndExitCodes) {
   const auto help = kbix("--help");
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_NE(help.output.find("check-config"), std::string::npos);
-  EXPECT_NE(help.output.find("Exit codes: 0 success, 1 runtime failure, 2 bad usage"),
+  EXPECT_NE(help.output.find("Exit codes: 0 success, 1 runtime failure, 2 bad usage, 78 "
+                             "configuration error"),
             std::string::npos);
+  EXPECT_NE(help.output.find("--check"), std::string::npos) << "status --check is listed";
 }
 
 TEST(Cli, VersionPrintsTheVersion) {
@@ -57,23 +60,45 @@ TEST(Cli, CheckConfigOptionWorksBeforeTheSubcommandToo) {
   EXPECT_EQ(kbix("--config " KBIX_SOURCE_DIR "/config/kbix.toml check-config").exit_code, 0);
 }
 
-TEST(Cli, CheckConfigRejectsBrokenFilesWithExitTwoAndPosition) {
+TEST(Cli, CheckConfigRejectsBrokenFilesWithExConfigAndPosition) {
   const auto broken = kbix("check-config --config " + kData + "unknown-key.toml");
-  EXPECT_EQ(broken.exit_code, 2);
+  EXPECT_EQ(broken.exit_code, 78) << "EX_CONFIG: kbix.service does not restart on it";
   EXPECT_NE(broken.output.find("unknown-key.toml:40:8: [sftp] has an unknown key 'hots'"),
             std::string::npos)
       << broken.output;
   const auto missing = kbix("check-config --config " + kData + "does-not-exist.toml");
-  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_EQ(missing.exit_code, 78);
   EXPECT_NE(missing.output.find("does-not-exist.toml: cannot open"), std::string::npos);
 }
 
 TEST(Cli, ConfigFileCanComeFromTheEnvironment) {
   const auto checked = kbix("check-config");  // no --config: the default path does not exist here
-  EXPECT_EQ(checked.exit_code, 2);
+  EXPECT_EQ(checked.exit_code, 78);
   const std::string command = "KBIX_CONFIG=" KBIX_SOURCE_DIR "/config/kbix.toml " +
                               std::string(KBIX_EXE) + " check-config >/dev/null 2>&1";
   EXPECT_EQ(WEXITSTATUS(std::system(command.c_str())), 0);
+}
+
+TEST(Cli, EveryCommandExitsWithExConfigOnABrokenConfiguration) {
+  for (const char* command : {"daemon", "status", "run start", "keys check", "run once"}) {
+    const auto broken = kbix(std::string(command) + " --config " + kData + "unknown-key.toml");
+    EXPECT_EQ(broken.exit_code, 78) << command << ": " << broken.output;
+  }
+}
+
+TEST(Cli, StatusCheckWithoutADaemonIsCriticalInOneLine) {
+  // The shipped configuration's socket (/run/kbix/control.sock) has no daemon in the test.
+  const auto check = kbix("status --check --config " KBIX_SOURCE_DIR "/config/kbix.toml");
+  EXPECT_EQ(check.exit_code, 2) << check.output;
+  EXPECT_EQ(check.output.rfind("KBIX CRITICAL - daemon not running (control.unreachable)", 0), 0u)
+      << check.output;
+  EXPECT_EQ(std::count(check.output.begin(), check.output.end(), '\n'), 1) << "one line";
+}
+
+TEST(Cli, StatusCheckWithoutAConfigurationIsUnknown) {
+  const auto check = kbix("status --check --config " + kData + "unknown-key.toml");
+  EXPECT_EQ(check.exit_code, 3) << check.output;
+  EXPECT_EQ(check.output.rfind("KBIX UNKNOWN - ", 0), 0u) << check.output;
 }
 
 }  // namespace

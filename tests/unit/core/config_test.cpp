@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -125,5 +126,72 @@ INSTANTIATE_TEST_SUITE_P(
       }
       return name;
     });
+
+}  // namespace
+
+namespace {
+
+// Writes the shipped configuration (credential:NAME keys) next to its protocol, with `edit`.
+std::filesystem::path shipped_config_copy(const std::string& from = "",
+                                          const std::string& to = "") {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("kbix-credential-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ifstream in(KBIX_SOURCE_DIR "/config/kbix.toml");
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  const std::string proto = "protocols/vdab-derde-pijler-2023.toml";
+  text.replace(text.find(proto), proto.size(),
+               KBIX_SOURCE_DIR "/config/protocols/vdab-derde-pijler-2023.toml");
+  if (!from.empty()) text.replace(text.find(from), from.size(), to);
+  std::ofstream(dir / "kbix.toml") << text;
+  return dir / "kbix.toml";
+}
+
+TEST(ConfigCredentials, ResolveThroughCredentialsDirectoryUnderTheService) {
+  const auto file = shipped_config_copy();
+  ::setenv("CREDENTIALS_DIRECTORY", "/run/credentials/kbix.service", 1);
+  auto config = kbix::load_config(file);
+  ::unsetenv("CREDENTIALS_DIRECTORY");
+  ASSERT_TRUE(config) << config.error().describe();
+  EXPECT_EQ(config->keys.signing_key, "/run/credentials/kbix.service/agii-sign.key");
+  EXPECT_EQ(config->keys.decryption_key, "/run/credentials/kbix.service/agii-enc.key");
+  EXPECT_EQ(config->sftp.identity_file, "/run/credentials/kbix.service/ssh-identity");
+  EXPECT_EQ(config->keys.signing_certificate, "/etc/kbix/keys/agii-sign.crt") << "a plain path";
+
+  ::setenv("CREDENTIALS_DIRECTORY", "/somewhere/else", 1);
+  config = kbix::load_config(file);
+  EXPECT_FALSE(kbix::is_service_credential("/somewhere/else/agii-sign.key")) << "inside: ours";
+  ::unsetenv("CREDENTIALS_DIRECTORY");
+  ASSERT_TRUE(config);
+  EXPECT_EQ(config->keys.signing_key, "/somewhere/else/agii-sign.key");
+  std::filesystem::remove_all(file.parent_path());
+}
+
+TEST(ConfigCredentials, OutsideTheServiceTheyAreTheServicesAndNotWarnedAbout) {
+  const auto file = shipped_config_copy();
+  ::unsetenv("CREDENTIALS_DIRECTORY");
+  auto config = kbix::load_config(file);
+  ASSERT_TRUE(config) << config.error().describe();
+  EXPECT_EQ(config->keys.signing_key, "/run/credentials/kbix.service/agii-sign.key");
+  EXPECT_TRUE(kbix::is_service_credential(config->keys.signing_key));
+  EXPECT_FALSE(kbix::is_service_credential(config->keys.signing_certificate));
+  for (const auto& warning : kbix::config_warnings(*config)) {
+    EXPECT_EQ(warning.find("/run/credentials"), std::string::npos) << warning;
+  }
+  std::filesystem::remove_all(file.parent_path());
+}
+
+TEST(ConfigCredentials, ABadCredentialNameIsRefusedWithItsPosition) {
+  for (const std::string bad : {"credential:../../etc/shadow", "credential:", "credential:a/b"}) {
+    const auto file = shipped_config_copy("credential:agii-sign.key", bad);
+    auto config = kbix::load_config(file);
+    ASSERT_FALSE(config) << bad;
+    EXPECT_EQ(config.error().code, "config.value");
+    EXPECT_NE(config.error().message.find("kbix.toml:"), std::string::npos)
+        << config.error().message;
+    EXPECT_NE(config.error().message.find("credential name"), std::string::npos);
+    std::filesystem::remove_all(file.parent_path());
+  }
+}
 
 }  // namespace

@@ -83,6 +83,18 @@ struct Config {
 
 Result<Config> load_config(const std::filesystem::path& file);
 
+// A private key setting may name a systemd credential, "credential:NAME": the file NAME in
+// $CREDENTIALS_DIRECTORY (set by systemd for kbix.service's processes), or, outside the service,
+// in /run/credentials/kbix.service (where systemd keeps the service's credentials: readable by
+// root and the service user, so an operator's `kbix keys check` skips those keys). NAME is a file
+// name of letters, digits, '.', '-' and '_'. Error code "config.value" for a bad NAME.
+inline constexpr std::string_view kCredentialPrefix = "credential:";
+std::filesystem::path credentials_directory();
+Result<std::filesystem::path> credential_path(std::string_view name);
+// Whether `path` is a credential of kbix.service seen from outside it ($CREDENTIALS_DIRECTORY
+// unset): such a file is the service's, not the caller's.
+bool is_service_credential(const std::filesystem::path& path);
+
 // Problems that do not stop the configuration from loading but that an operator should see
 // (key files not there yet, a private key readable by others). One line each, file named.
 std::vector<std::string> config_warnings(const Config& config);

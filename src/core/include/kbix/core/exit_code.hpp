@@ -2,15 +2,31 @@
 //
 //   0  success
 //   1  runtime failure (a run failed, a check found a problem, the daemon is unreachable)
-//   2  bad usage or bad configuration
+//   2  bad usage (unknown command or option)
+//  78  configuration error (EX_CONFIG, sysexits.h): the configuration, protocol file or a key is
+//      missing or invalid; kbix.service has RestartPreventExitStatus=78, so it fails once
+// `kbix status --check` uses the monitoring-plugins codes instead (kMonitoring*).
 //
 // They live in core because both the command line and the daemon end a process with them.
 #pragma once
+
+#include <string_view>
 
 namespace kbix {
 
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
+inline constexpr int kExitConfig = 78;
+
+inline constexpr int kMonitoringOk = 0;
+inline constexpr int kMonitoringWarning = 1;
+inline constexpr int kMonitoringCritical = 2;
+inline constexpr int kMonitoringUnknown = 3;
+
+// Whether an error code means "fix the configuration or a key file" (exit kExitConfig).
+inline bool is_configuration_error(std::string_view code) {
+  return code.starts_with("config.") || code.starts_with("security.") || code.starts_with("keys.");
+}
 
 }  // namespace kbix

@@ -1,7 +1,9 @@
 // ControlServer: the daemon's Unix control socket; send_control_request: its client.
 //
-// The socket file is created with mode 0660 and group `control_group` (chgrp), in a directory
-// kbix owns; a stale socket file is replaced only when nobody listens on it. Each connection
+// Under systemd the listening socket comes from kbix.socket (`inherited_fd`, with its group and
+// mode already set; the file is systemd's and stays at stop). Otherwise the socket file is created
+// with mode 0660 and group `control_group` (chgrp), in a directory kbix owns; a stale socket file
+// is replaced only when nobody listens on it. Each connection
 // carries one request line and gets one answer line. The peer's uid, gid and pid come from the
 // kernel (SO_PEERCRED), never from the message: root and the daemon's own uid are always allowed,
 // anyone else must be a member (primary or supplementary) of control_group; refused peers get
@@ -15,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -32,7 +35,8 @@ class ControlServer {
                                                       const std::filesystem::path& socket_path,
                                                       const std::string& control_group,
                                                       ControlHandler handler,
-                                                      RefusalReporter on_refused = {});
+                                                      RefusalReporter on_refused = {},
+                                                      std::optional<int> inherited_fd = {});
   ~ControlServer();
   void stop();
 

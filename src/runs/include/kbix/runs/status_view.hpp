@@ -23,4 +23,21 @@ nlohmann::json status_to_json(const std::vector<RunRecord>& runs,
 std::string format_status(const nlohmann::json& status);
 std::string format_run(const nlohmann::json& run);
 
+// `kbix status --check`: one line and a monitoring-plugins exit code (0 OK, 1 WARNING, 2 CRITICAL;
+// kMonitoring* in kbix/core/exit_code.hpp) for Icinga, Nagios or node_exporter.
+struct MonitoringInput {
+  std::optional<nlohmann::json> status;           // the daemon's status answer; nullopt: no daemon
+  std::string unreachable;                        // why there is no answer
+  std::vector<std::string> certificate_problems;  // expiring within the warning period, ...
+  std::optional<bool> audit_intact;               // nullopt: not checked (log not readable)
+  std::string audit_problem;
+};
+struct MonitoringResult {
+  int exit_code = 0;
+  std::string line;  // "KBIX OK - ... | runs=3 failed=0 overdue=0"
+};
+// CRITICAL: no daemon, a failed run newer than the newest finished one, a broken audit chain.
+// WARNING: an overdue run, a certificate problem. Else OK.
+MonitoringResult monitoring_check(const MonitoringInput& input);
+
 }  // namespace kbix
