@@ -9,6 +9,7 @@
 #include "internal/exchange_internal.hpp"
 #include "kbix/runs/run_id.hpp"
 #include "kbix/runs/schedule.hpp"
+#include "kbix/reports/run_reports.hpp"
 #include "kbix/sftp/retry.hpp"
 #include "kbix/sftp/sftp.hpp"
 
@@ -307,6 +308,10 @@ Status Exchange::purge_expired(Clock::time_point now) {
     const auto removed_files = fs::remove_all(run_directory(run_id), error);
     fs::remove(published_output(run_id), error);
     fs::remove(published_manifest(run_id), error);
+    for (const auto& name : report_file_names()) {
+      fs::remove(config_.daemon.output_dir / published_report_name(config_.protocol.id, run_id, name),
+                 error);
+    }
     KBIX_TRY(record(run_id, "retention.purge",
                     {{"cutoff", detail::utc_timestamp(cutoff)},
                      {"local_files_removed", removed_files},

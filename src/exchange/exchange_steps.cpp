@@ -16,6 +16,7 @@
 #include "kbix/domain/pseudonym.hpp"
 #include "kbix/envelope/envelope.hpp"
 #include "kbix/exchange/exchange.hpp"
+#include "kbix/reports/run_reports.hpp"
 #include "kbix/runs/run_id.hpp"
 #include "kbix/sftp/retry.hpp"
 #include "kbix/sftp/sftp.hpp"
@@ -266,6 +267,11 @@ Result<Exchange::StepOutcome> Exchange::merge_return(const RunRecord& run) {
   const fs::path return_plain = dir / "work/return.csv";
   KBIX_TRY(open_sealed(own_file_opener_config(config_), dir / "snapshot.csv.p7m", snapshot_plain));
   KBIX_TRY(open_sealed(return_opener_config(config_), dir / "return.csv.p7m", return_plain));
+  // Article 7 quality report, before the merge: a return the merge refuses is reported too.
+  auto quality = write_quality_reports(dir, run.id, snapshot_plain, return_plain, config_.protocol,
+                                       std::chrono::floor<std::chrono::days>(Clock::now()));
+  if (!quality) return fail(std::move(quality).error());
+  KBIX_TRY(record(run.id, "report.quality", *quality));
 
   std::optional<PseudonymKey> key;
   if (config_.protocol.pseudonym == PseudonymMode::hmac_sha256) {
@@ -297,6 +303,19 @@ Result<Exchange::StepOutcome> Exchange::merge_return(const RunRecord& run) {
     KBIX_TRY(out.close());
     report = *merged;
   }
+  auto disclosure = write_disclosure_report(dir, run.id, partial, config_.protocol);
+  if (!disclosure) return fail(std::move(disclosure).error());
+  if (*disclosure) {
+    KBIX_TRY(record(run.id, "report.disclosure", (*disclosure)->audit_details));
+    if ((*disclosure)->report.blocked) {
+      return fail("disclosure.blocked",
+                  std::to_string((*disclosure)->report.rows_in_small_classes) +
+                      " rows are in classes smaller than k = " +
+                      std::to_string((*disclosure)->report.k) +
+                      "; the protocol's disclosure.action is \"block\": nothing is published "
+                      "(see " + (dir / "disclosure.txt").string() + ")");
+    }
+  }
   progress(run.id, "scan", 0, report.output_rows);
   {
     BufferedInput output(partial);
@@ -318,6 +337,17 @@ Result<Exchange::StepOutcome> Exchange::merge_return(const RunRecord& run) {
   manifest.pseudonym_key_id = key ? key->key_id() : "";
   manifest.columns = config_.protocol.output_columns();
   manifest.merge_report = report;
+  if (*disclosure) {
+    const auto& d = (*disclosure)->report;
+    manifest.disclosure = ManifestDisclosure{to_string(d.action), d.k, d.smallest_class,
+                                             d.rows_in_small_classes, d.suppressed_rows,
+                                             d.suppressed_cells};
+  }
+  for (const auto& name : report_file_names()) {
+    if (fs::exists(dir / name)) {
+      manifest.reports.push_back(published_report_name(config_.protocol.id, run.id, name));
+    }
+  }
   if (run.facts.contains("export")) {
     const auto& e = run.facts["export"];
     manifest.export_report.rows = e.value("rows", std::uint64_t{0});
@@ -362,6 +392,11 @@ Result<Exchange::StepOutcome> Exchange::publish_output(const RunRecord& run) {
       continue;
     }
     KBIX_TRY(publish_copy(from, to));
+  }
+  for (const auto& name : report_file_names()) {  // counts only (docs/privacy.md)
+    const fs::path to =
+        config_.daemon.output_dir / published_report_name(config_.protocol.id, run.id, name);
+    if (fs::exists(dir / name) && !fs::exists(to)) KBIX_TRY(publish_copy(dir / name, to));
   }
   return StepOutcome{RunState::published,
                      {{"published_output", published_output(run.id).string()},
