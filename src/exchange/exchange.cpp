@@ -7,9 +7,9 @@
 #include <cstdlib>
 
 #include "internal/exchange_internal.hpp"
+#include "kbix/reports/run_reports.hpp"
 #include "kbix/runs/run_id.hpp"
 #include "kbix/runs/schedule.hpp"
-#include "kbix/reports/run_reports.hpp"
 #include "kbix/sftp/retry.hpp"
 #include "kbix/sftp/sftp.hpp"
 
@@ -309,8 +309,9 @@ Status Exchange::purge_expired(Clock::time_point now) {
     fs::remove(published_output(run_id), error);
     fs::remove(published_manifest(run_id), error);
     for (const auto& name : report_file_names()) {
-      fs::remove(config_.daemon.output_dir / published_report_name(config_.protocol.id, run_id, name),
-                 error);
+      fs::remove(
+          config_.daemon.output_dir / published_report_name(config_.protocol.id, run_id, name),
+          error);
     }
     KBIX_TRY(record(run_id, "retention.purge",
                     {{"cutoff", detail::utc_timestamp(cutoff)},

@@ -307,14 +307,7 @@ Result<Exchange::StepOutcome> Exchange::merge_return(const RunRecord& run) {
   if (!disclosure) return fail(std::move(disclosure).error());
   if (*disclosure) {
     KBIX_TRY(record(run.id, "report.disclosure", (*disclosure)->audit_details));
-    if ((*disclosure)->report.blocked) {
-      return fail("disclosure.blocked",
-                  std::to_string((*disclosure)->report.rows_in_small_classes) +
-                      " rows are in classes smaller than k = " +
-                      std::to_string((*disclosure)->report.k) +
-                      "; the protocol's disclosure.action is \"block\": nothing is published "
-                      "(see " + (dir / "disclosure.txt").string() + ")");
-    }
+    KBIX_TRY(refuse_if_blocked(**disclosure, dir));
   }
   progress(run.id, "scan", 0, report.output_rows);
   {
@@ -337,17 +330,6 @@ Result<Exchange::StepOutcome> Exchange::merge_return(const RunRecord& run) {
   manifest.pseudonym_key_id = key ? key->key_id() : "";
   manifest.columns = config_.protocol.output_columns();
   manifest.merge_report = report;
-  if (*disclosure) {
-    const auto& d = (*disclosure)->report;
-    manifest.disclosure = ManifestDisclosure{to_string(d.action), d.k, d.smallest_class,
-                                             d.rows_in_small_classes, d.suppressed_rows,
-                                             d.suppressed_cells};
-  }
-  for (const auto& name : report_file_names()) {
-    if (fs::exists(dir / name)) {
-      manifest.reports.push_back(published_report_name(config_.protocol.id, run.id, name));
-    }
-  }
   if (run.facts.contains("export")) {
     const auto& e = run.facts["export"];
     manifest.export_report.rows = e.value("rows", std::uint64_t{0});
@@ -357,6 +339,7 @@ Result<Exchange::StepOutcome> Exchange::merge_return(const RunRecord& run) {
     manifest.export_report.bis_insz = e.value("bis_insz", std::uint64_t{0});
     manifest.export_report.calendar_warnings = e.value("calendar_warnings", std::uint64_t{0});
   }
+  describe_reports(*disclosure, dir, config_.protocol.id, run.id, manifest);
   KBIX_TRY(write_file_atomically(dir / "manifest.json", to_json(manifest), 0640));
   std::error_code error;
   fs::rename(partial, dir / "output.csv", error);

@@ -111,4 +111,29 @@ Result<std::optional<DisclosureOutcome>> write_disclosure_report(const fs::path&
   return std::optional<DisclosureOutcome>{std::move(outcome)};
 }
 
+Status refuse_if_blocked(const DisclosureOutcome& outcome, const fs::path& run_dir) {
+  if (!outcome.report.blocked) return ok();
+  return fail("disclosure.blocked",
+              std::to_string(outcome.report.rows_in_small_classes) +
+                  " rows are in classes smaller than k = " + std::to_string(outcome.report.k) +
+                  "; the protocol's disclosure.action is \"block\": nothing is published (see " +
+                  (run_dir / "disclosure.txt").string() + ")");
+}
+
+void describe_reports(const std::optional<DisclosureOutcome>& disclosure, const fs::path& run_dir,
+                      const std::string& protocol_id, const std::string& run_id,
+                      Manifest& manifest) {
+  if (disclosure) {
+    const auto& d = disclosure->report;
+    manifest.disclosure = ManifestDisclosure{to_string(d.action), d.k,
+                                             d.smallest_class,    d.rows_in_small_classes,
+                                             d.suppressed_rows,   d.suppressed_cells};
+  }
+  for (const auto& name : report_file_names()) {
+    if (fs::exists(run_dir / name)) {
+      manifest.reports.push_back(published_report_name(protocol_id, run_id, name));
+    }
+  }
+}
+
 }  // namespace kbix

@@ -17,6 +17,7 @@
 
 #include "kbix/core/protocol.hpp"
 #include "kbix/core/result.hpp"
+#include "kbix/domain/manifest.hpp"
 #include "kbix/reports/disclosure.hpp"
 
 namespace kbix {
@@ -38,6 +39,14 @@ struct DisclosureOutcome {
 Result<std::optional<DisclosureOutcome>> write_disclosure_report(
     const std::filesystem::path& run_dir, const std::string& run_id,
     const std::filesystem::path& output_csv, const Protocol& protocol);
+
+// disclosure.blocked (not retryable) when the protocol's action "block" found a class below k.
+Status refuse_if_blocked(const DisclosureOutcome& outcome, const std::filesystem::path& run_dir);
+
+// Adds the disclosure counts and the names of the published report files to the manifest.
+void describe_reports(const std::optional<DisclosureOutcome>& disclosure,
+                      const std::filesystem::path& run_dir, const std::string& protocol_id,
+                      const std::string& run_id, Manifest& manifest);
 
 // The report files a run directory may hold, in publication order.
 const std::vector<std::string>& report_file_names();
