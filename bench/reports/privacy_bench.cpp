@@ -35,15 +35,14 @@ int main(int argc, char** argv) {
     returned.rdbuf()->pubsetbuf(b.data(), 1 << 20);
     extract.open(args[1], std::ios::binary);
     returned.open(args[2], std::ios::binary);
-    auto report = kbix::assess_quality(extract, args[1], returned, args[2], *protocol,
-                                       std::chrono::floor<std::chrono::days>(
-                                           std::chrono::system_clock::now()));
+    auto report = kbix::assess_quality(
+        extract, args[1], returned, args[2], *protocol,
+        std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()));
     if (!report) {
       std::cerr << report.error().describe() << "\n";
       return 1;
     }
-    std::cerr << "quality: " << report->extract.rows << " + " << report->returned.rows
-              << " rows\n";
+    std::cerr << "quality: " << report->extract.rows << " + " << report->returned.rows << " rows\n";
     return 0;
   }
   return 2;

@@ -9,8 +9,10 @@ set -euo pipefail
 build=$1 work=$2 people=${3:-1000000}
 cd "$(dirname "$0")/../.."
 mkdir -p "$work"
+tool() { find "$build" -name "$1" -type f -perm -u+x | head -1; }
+gen=$(tool kbix-gen) domain_bench=$(tool domain_bench) privacy_bench=$(tool privacy_bench)
 [ -s "$work/extract.csv" ] ||
-  "$build/kbix-gen" --people "$people" --seed 7 --invalid-rate 0.01 --duplicate-rate 0.005 \
+  "$gen" --people "$people" --seed 7 --invalid-rate 0.01 --duplicate-rate 0.005 \
     --extract "$work/extract.csv" --return "$work/return.csv"
 median() {  # NAME COMMAND...: median wall and CPU seconds of 3 runs, peak RSS (MB) of the last
   local name=$1; shift
@@ -31,17 +33,17 @@ median() {  # NAME COMMAND...: median wall and CPU seconds of 3 runs, peak RSS (
 echo "| step ($people people) | wall (median of 3) | CPU user+sys (median) | peak RSS |"
 echo "|---|---|---|---|"
 median "merge + pseudonymise + scan (domain_bench)" \
-  "$build/domain_bench" merge "$work/return.csv" "$work/extract.csv" "$work/output.csv"
+  "$domain_bench" merge "$work/return.csv" "$work/extract.csv" "$work/output.csv"
 merge=$(cat "$work/last.txt")
-median "disclosure report on the output" "$build/privacy_bench" disclosure "$work/output.csv"
+median "disclosure report on the output" "$privacy_bench" disclosure "$work/output.csv"
 disclosure=$(cat "$work/last.txt")
 # Suppression rewrites its input: each of the 3 runs starts from a fresh copy (the copy is timed
 # too, so this figure is an upper bound).
 median "copy + disclosure + local suppression + rewrite" bash -c \
   'cp "$1" "$2" && exec "$3" suppress "$2"' _ "$work/output.csv" "$work/output-suppress.csv" \
-  "$build/privacy_bench"
+  "$privacy_bench"
 median "quality report (extract + return)" \
-  "$build/privacy_bench" quality "$work/extract.csv" "$work/return.csv"
+  "$privacy_bench" quality "$work/extract.csv" "$work/return.csv"
 echo
 echo "$disclosure $merge" | awk '{ printf "disclosure report / merge: wall %.1f %%, CPU %.1f %%\n",
   100 * $1 / $3, 100 * $2 / $4 }'

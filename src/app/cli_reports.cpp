@@ -149,9 +149,8 @@ int evidence(const GlobalOptions& options, const EvidenceOptions& request) {
   }
   const fs::path html = fs::path(request.output_dir) / (config->protocol.id + "_" + stem + ".html");
   const fs::path json = fs::path(request.output_dir) / (config->protocol.id + "_" + stem + ".json");
-  for (const auto& [file, content] :
-       {std::pair{html, evidence_html(*report)},
-        std::pair{json, evidence_json(*report).dump(2) + "\n"}}) {
+  for (const auto& [file, content] : {std::pair{html, evidence_html(*report)},
+                                      std::pair{json, evidence_json(*report).dump(2) + "\n"}}) {
     if (auto written = write_file_atomically(file, content, 0640); !written) {
       std::cerr << "kbix: " << written.error().describe() << "\n";
       return kExitFailure;
@@ -159,8 +158,7 @@ int evidence(const GlobalOptions& options, const EvidenceOptions& request) {
   }
   std::cout << "evidence written: " << html.string() << " and " << json.string() << "\n"
             << "audit chain: "
-            << (report->chain.ok ? "intact"
-                                 : "BROKEN (" + report->chain.first_problem + ")")
+            << (report->chain.ok ? "intact" : "BROKEN (" + report->chain.first_problem + ")")
             << "; " << report->runs.size() << " run(s)\n";
   return report->chain.ok ? kExitOk : kExitFailure;
 }
@@ -176,8 +174,9 @@ void add_report_commands(CLI::App& app, CLI::App& run, GlobalOptions& options, i
                                    "the article 7 data-quality report for AgII's data team");
   report->add_flag("--partner", report_options.partner,
                    "the article 7 summary for the partner (no values, no line numbers)");
-  report->add_flag("--disclosure", report_options.disclosure,
-                   "the disclosure-risk report of the pseudonymised output")
+  report
+      ->add_flag("--disclosure", report_options.disclosure,
+                 "the disclosure-risk report of the pseudonymised output")
       ->excludes(quality);
   report->add_flag("--json", options.json, "print JSON instead of text");
   report->callback([&] { exit_code = run_report(options, report_options); });
@@ -190,8 +189,8 @@ void add_report_commands(CLI::App& app, CLI::App& run, GlobalOptions& options, i
   evidence_command->add_option("RUN_ID", evidence_options.run_id, "run id");
   evidence_command->add_option("--from", evidence_options.from, "first day, YYYY-MM-DD (UTC)");
   evidence_command->add_option("--to", evidence_options.to, "last day, YYYY-MM-DD (UTC)");
-  evidence_command->add_option("--output-dir", evidence_options.output_dir,
-                               "where to write the two files")
+  evidence_command
+      ->add_option("--output-dir", evidence_options.output_dir, "where to write the two files")
       ->capture_default_str();
   evidence_command->callback([&] { exit_code = evidence(options, evidence_options); });
 }

@@ -38,7 +38,9 @@ std::string str(const json& object, const char* key) {
   return found != object.end() && found->is_string() ? found->get<std::string>() : "";
 }
 
-std::string n(std::uint64_t value) { return std::to_string(value); }
+std::string n(std::uint64_t value) {
+  return std::to_string(value);
+}
 
 // A member of a (possibly tampered) entry, or null: const operator[] must not meet a missing key.
 const json& sub(const json& object, const char* key) {
@@ -139,7 +141,8 @@ class RunClaims {
     const json& d = details(e);
     std::string text = "Started at " + time(e) + " by " + str(sub(*e, "actor"), "name") + " (" +
                        str(d, "trigger") + "), " + str(d, "rule") + ".";
-    if (str(*e, "event") == "run.start_forced") text += " Forced; reason given: " + str(d, "reason");
+    if (str(*e, "event") == "run.start_forced")
+      text += " Forced; reason given: " + str(d, "reason");
     claim("start", text, {e});
   }
 
@@ -208,10 +211,10 @@ class RunClaims {
                        " matched the pinned known_hosts file (SHA-256 " + *pins.begin() + ")";
     const bool one_key = host_keys.size() == 1 && pins.size() == 1;
     if (!one_key) text += "; MORE THAN ONE host key or pin file was used";
-    text += pin_now == *pins.begin() ? "; the pin file is unchanged since."
-                                     : "; the pin file has changed since (now SHA-256 " +
-                                           (pin_now.empty() ? std::string("absent") : pin_now) +
-                                           ").";
+    text += pin_now == *pins.begin()
+                ? "; the pin file is unchanged since."
+                : "; the pin file has changed since (now SHA-256 " +
+                      (pin_now.empty() ? std::string("absent") : pin_now) + ").";
     claim("sftp", text, connects, one_key);
   }
 
@@ -277,10 +280,10 @@ class RunClaims {
     const json& r = sub(d, "return");
     report_file_claim(
         "report.quality", "quality.json",
-        "Data-quality report (article 7), dates checked against " + str(d, "as_of") +
-            ": extract " + n(num(x, "rows")) + " rows, " + n(num(x, "empty_cells")) +
-            " empty and " + n(num(x, "out_of_domain_cells")) + " out-of-domain cells; return " +
-            n(num(r, "rows")) + " rows, " + n(num(r, "empty_cells")) + " empty and " +
+        "Data-quality report (article 7), dates checked against " + str(d, "as_of") + ": extract " +
+            n(num(x, "rows")) + " rows, " + n(num(x, "empty_cells")) + " empty and " +
+            n(num(x, "out_of_domain_cells")) + " out-of-domain cells; return " + n(num(r, "rows")) +
+            " rows, " + n(num(r, "empty_cells")) + " empty and " +
             n(num(r, "out_of_domain_cells")) + " out-of-domain cells, " +
             n(num(r, "invalid_insz")) + " invalid, " + n(num(r, "duplicate_insz")) +
             " repeated and " + n(num(r, "not_sent")) + " unsent INSZ; " +
@@ -294,15 +297,15 @@ class RunClaims {
     if (e == nullptr) return;
     const json& d = details(e);
     const bool blocked = sub(d, "blocked").is_boolean() && sub(d, "blocked").get<bool>();
-    report_file_claim(
-        "report.disclosure", "disclosure.json",
-        "Disclosure check of the output (k = " + n(num(d, "k")) + ", action " +
-            str(d, "action") + "): " + n(num(d, "rows")) + " rows in " + n(num(d, "classes")) +
-            " classes, smallest class " + n(num(d, "smallest_class")) + ", " +
-            n(num(d, "rows_in_small_classes")) + " rows in classes smaller than k; " +
-            n(num(d, "suppressed_cells")) + " cells in " + n(num(d, "suppressed_rows")) +
-            " rows suppressed" + (blocked ? "; publication BLOCKED." : ".") +
-            " Report SHA-256 " + str(d, "report_sha256") + ".");
+    report_file_claim("report.disclosure", "disclosure.json",
+                      "Disclosure check of the output (k = " + n(num(d, "k")) + ", action " +
+                          str(d, "action") + "): " + n(num(d, "rows")) + " rows in " +
+                          n(num(d, "classes")) + " classes, smallest class " +
+                          n(num(d, "smallest_class")) + ", " + n(num(d, "rows_in_small_classes")) +
+                          " rows in classes smaller than k; " + n(num(d, "suppressed_cells")) +
+                          " cells in " + n(num(d, "suppressed_rows")) + " rows suppressed" +
+                          (blocked ? "; publication BLOCKED." : ".") + " Report SHA-256 " +
+                          str(d, "report_sha256") + ".");
   }
 
   void merged() {
@@ -313,7 +316,8 @@ class RunClaims {
     output_sha_ = str(d, "output_sha256");
     claim("output",
           "Merged and pseudonymised at " + time(e) + ": " + n(num(m, "returned")) +
-              " rows returned, " + n(num(m, "output_rows")) + " rows in the output (no insz "
+              " rows returned, " + n(num(m, "output_rows")) +
+              " rows in the output (no insz "
               "column; pseudonym mode " +
               str(d, "pseudonym_mode") + "), scan: " + str(d, "scan") + "; output SHA-256 " +
               output_sha_ + ", " + n(num(d, "output_bytes")) + " bytes.",
@@ -359,11 +363,10 @@ class RunClaims {
   void ended() {
     for (const json* e : all({"run.failed"})) {
       const json& d = details(e);
-      const bool retryable =
-          sub(d, "retryable").is_boolean() && sub(d, "retryable").get<bool>();
+      const bool retryable = sub(d, "retryable").is_boolean() && sub(d, "retryable").get<bool>();
       claim("end",
-            "Failed at " + time(e) + " in state " + str(d, "in_state") + " with " +
-                str(d, "code") + (retryable ? " (retryable)." : " (not retried)."),
+            "Failed at " + time(e) + " in state " + str(d, "in_state") + " with " + str(d, "code") +
+                (retryable ? " (retryable)." : " (not retried)."),
             {e});
     }
     if (const json* e = first({"run.cancel"})) {
@@ -377,20 +380,20 @@ class RunClaims {
       const json& d = details(e);
       claim("retention",
             "Purged at " + time(e) + " by the retention rule (" + n(num(d, "retention_years")) +
-                " years; created before " + str(d, "cutoff") + "): " +
-                n(num(d, "local_files_removed")) + " local files removed.",
+                " years; created before " + str(d, "cutoff") +
+                "): " + n(num(d, "local_files_removed")) + " local files removed.",
             {e});
     }
   }
 
   void missing_steps() {
     if (first({"run.done"}) == nullptr) return;
-    for (const char* event : {"run.extract_sealed", "run.outbound_sealed", "run.download",
-                              "run.return_verified", "report.quality", "run.merged",
-                              "run.published", "run.cleaned"}) {
+    for (const char* event :
+         {"run.extract_sealed", "run.outbound_sealed", "run.download", "run.return_verified",
+          "report.quality", "run.merged", "run.published", "run.cleaned"}) {
       if (first({event}) == nullptr) {
-        claim("missing", "The run is done but the log has no " + std::string(event) + " entry.",
-              {}, false);
+        claim("missing", "The run is done but the log has no " + std::string(event) + " entry.", {},
+              false);
       }
     }
   }
@@ -401,8 +404,8 @@ class RunClaims {
     if (report_.last_checkpoint_seq >= last) {
       claim("audit",
             "All " + n(entries_.size()) + " entries of this run (up to seq " + n(last) +
-                ") are covered by the signed checkpoint at seq " +
-                n(report_.last_checkpoint_seq) + " (" + report_.last_checkpoint_time + ").",
+                ") are covered by the signed checkpoint at seq " + n(report_.last_checkpoint_seq) +
+                " (" + report_.last_checkpoint_time + ").",
             entries_, report_.chain.ok);
     } else {
       claim("audit",

@@ -48,15 +48,15 @@ std::string evidence_html(const EvidenceReport& r) {
        html_escape(r.generated_at) +
        " by kbix from the audit log and the run record (protocol article 6).</div>\n";
   if (r.chain.ok) {
-    h += "<div class=\"ok\">Audit chain intact: " + std::to_string(r.chain.entries) +
-         " entries, " + std::to_string(r.chain.checkpoints) +
+    h += "<div class=\"ok\">Audit chain intact: " + std::to_string(r.chain.entries) + " entries, " +
+         std::to_string(r.chain.checkpoints) +
          " signed checkpoints verified; the last checkpoint covers seq " +
          std::to_string(r.last_checkpoint_seq) + " (" + html_escape(r.last_checkpoint_time) +
          ").</div>\n";
   } else {
-    h += "<div class=\"broken\">AUDIT CHAIN BROKEN: " + html_escape(r.chain.first_problem) +
-         " (" + html_escape(r.chain.error_code) + ", " + html_escape(r.chain.bad_file) +
-         " line " + std::to_string(r.chain.bad_line) +
+    h += "<div class=\"broken\">AUDIT CHAIN BROKEN: " + html_escape(r.chain.first_problem) + " (" +
+         html_escape(r.chain.error_code) + ", " + html_escape(r.chain.bad_file) + " line " +
+         std::to_string(r.chain.bad_line) +
          "). The log has been altered or cut; no claim below can be relied on.</div>\n";
   }
   h += "<p class=\"note\">Each claim names the audit entries it rests on by sequence number "

@@ -56,8 +56,7 @@ TEST(Privacy, ReportsArePublishedNextToTheManifestAndPrintedByRunReport) {
   EXPECT_EQ(disclosure["rows"], manifest["merge"]["output_rows"]);
   EXPECT_EQ(quality["extract"]["rows"], manifest["export"]["rows"]);
   EXPECT_EQ(quality["extract"]["invalid_insz"], manifest["export"]["invalid_insz"]);
-  EXPECT_EQ(quality["return"]["sent_not_returned"],
-            manifest["merge"]["sent_missing_from_return"]);
+  EXPECT_EQ(quality["return"]["sent_not_returned"], manifest["merge"]["sent_missing_from_return"]);
   EXPECT_EQ(quality["extract"]["sent"], manifest["merge"]["sent"]);
 
   const auto text = world.kbix("run report " + run_id + " --quality");
@@ -97,10 +96,10 @@ TEST(Privacy, SuppressPublishesAnOutputWithNoClassBelowK) {
   const auto manifest = read_json(world.output_dir() / (stem + ".manifest.json"));
   EXPECT_GT(manifest["disclosure"]["suppressed_cells"].get<int>(), 0);
   // Independent check of the published file: python3 csv + Counter.
-  const auto check = run_shell(
-      "python3 " KBIX_SOURCE_DIR "/tests/unit/reports/disclosure_oracle.py " +
-      (world.output_dir() / (stem + ".csv")).string() +
-      " 5 leeftijdscategorie,geslacht,oudste_nationaliteit,kbi_regio,verblijfsstatus");
+  const auto check =
+      run_shell("python3 " KBIX_SOURCE_DIR "/tests/unit/reports/disclosure_oracle.py " +
+                (world.output_dir() / (stem + ".csv")).string() +
+                " 5 leeftijdscategorie,geslacht,oudste_nationaliteit,kbi_regio,verblijfsstatus");
   ASSERT_EQ(check.exit_code, 0) << check.output;
   const auto figures = nlohmann::json::parse(check.output);
   EXPECT_EQ(figures["below_k"], 0) << check.output;
@@ -127,15 +126,17 @@ TEST(Privacy, EvidenceProvesTheRunAndSaysWhereTheChainIsBroken) {
   for (const auto& claim : evidence["runs"][0]["claims"]) {
     topics.insert(claim["topic"].get<std::string>());
     EXPECT_TRUE(claim["holds"].get<bool>()) << claim.dump();
-    if (claim["topic"] != "missing") EXPECT_FALSE(claim["audit_seqs"].empty()) << claim.dump();
+    if (claim["topic"] != "missing") {
+      EXPECT_FALSE(claim["audit_seqs"].empty()) << claim.dump();
+    }
   }
   for (const char* topic : {"start", "sent", "envelope", "sftp", "upload", "return", "quality",
                             "disclosure", "output", "publication", "deletion", "end", "audit"}) {
     EXPECT_TRUE(topics.contains(topic)) << topic;
   }
   // The same claims from a period that holds the run.
-  const auto period = world.kbix("evidence --from 2000-01-01 --to 2099-12-31 --output-dir " +
-                                 out.string());
+  const auto period =
+      world.kbix("evidence --from 2000-01-01 --to 2099-12-31 --output-dir " + out.string());
   EXPECT_EQ(period.exit_code, 0) << period.output;
 
   // Tamper with one entry in the middle of the log: change a count, keep the JSON valid.

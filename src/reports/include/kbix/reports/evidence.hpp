@@ -34,11 +34,11 @@ struct EvidenceCertificate {
 };
 
 struct EvidenceSources {
-  std::filesystem::path audit_dir;                     // <state_dir>/audit
+  std::filesystem::path audit_dir;                              // <state_dir>/audit
   std::optional<std::filesystem::path> checkpoint_certificate;  // pinned checkpoint signer
-  std::filesystem::path runs_dir;                      // <state_dir>/runs
-  std::filesystem::path output_dir;                    // published outputs
-  std::filesystem::path known_hosts_file;              // the SFTP pin
+  std::filesystem::path runs_dir;                               // <state_dir>/runs
+  std::filesystem::path output_dir;                             // published outputs
+  std::filesystem::path known_hosts_file;                       // the SFTP pin
   std::vector<EvidenceCertificate> certificates;
   std::string protocol_id;
   std::string envelope_profile;  // "gcm" or "cbc"
