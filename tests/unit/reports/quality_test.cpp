@@ -4,12 +4,15 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <regex>
 #include <set>
 #include <sstream>
 
 #include "kbix/domain/insz.hpp"
+#include "support/temp_dir.hpp"
 
 namespace kbix {
 namespace {
@@ -308,6 +311,45 @@ TEST(Quality, BadInputIsAnErrorNamingFileAndLineNeverAValue) {
       << report.error().message;
   EXPECT_EQ(report.error().message.find("secretvalue"), std::string::npos);
   EXPECT_EQ(report.error().message.find("85073003328"), std::string::npos);
+}
+
+// The protocol file's [domains] and [disclosure] are checked like every other key.
+TEST(ProtocolPrivacySections, MistakesAreErrorsWithFileAndLine) {
+  const auto dir = test::make_temp_dir("kbix-protocol-privacy");
+  std::ifstream in(KBIX_SOURCE_DIR "/config/protocols/vdab-derde-pijler-2023.toml");
+  const std::string shipped((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"geslacht = { kind = \"codes\", codes = [\"M\", \"V\", \"X\"] }",
+       "geslacht = { kind = \"colour\", codes = [\"M\"] }"},
+      {"geslacht = { kind = \"codes\", codes = [\"M\", \"V\", \"X\"] }",
+       "insz = { kind = \"codes\", codes = [\"M\"] }"},
+      {"\"leeftijdscategorie\", \"geslacht\", \"oudste_nationaliteit\"",
+       "\"leeftijdscategorie\", \"geslacht\", \"insz\""},
+      {"action = \"report\"", "action = \"publish\""},
+      {"k = 5", "k = 1"},
+      {"datum_doelgroep = { kind = \"date\", from = 2004-04-01 }",
+       "datum_doelgroep = { kind = \"date\", from = 2004-04-01, untill = 2030-01-01 }"}};
+  const std::vector<std::string> wanted = {"\"date\" or \"codes\"",
+                                           "not a profile column",
+                                           "not a column of the output",
+                                           "\"suppress\"",
+                                           "k",
+                                           "untill"};
+  ASSERT_TRUE(load_protocol(KBIX_SOURCE_DIR "/config/protocols/vdab-derde-pijler-2023.toml"));
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    std::string text = shipped;
+    const auto at = text.find(cases[i].first);
+    ASSERT_NE(at, std::string::npos) << cases[i].first;
+    text.replace(at, cases[i].first.size(), cases[i].second);
+    const auto file = dir / ("case" + std::to_string(i) + ".toml");
+    std::ofstream(file) << text;
+    auto loaded = load_protocol(file);
+    ASSERT_FALSE(loaded) << cases[i].second;
+    EXPECT_NE(loaded.error().message.find(file.filename().string() + ":"), std::string::npos)
+        << loaded.error().message;
+    EXPECT_NE(loaded.error().message.find(wanted[i]), std::string::npos) << loaded.error().message;
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
