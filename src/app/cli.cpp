@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "internal/cli_commands.hpp"
+#include "internal/cli_reports.hpp"
 #include "kbix_version.hpp"
 
 namespace kbix {
@@ -133,6 +134,8 @@ int run_cli(int argc, char** argv) {
   show_audit->add_option("--run", audit_options.run_id, "only the entries of this run");
   show_audit->add_option("--log", audit_options.log_files, "log file(s) in order");
   show_audit->callback([&] { exit_code = cli::audit_show(options, audit_options); });
+
+  cli::add_report_commands(app, *run, options, exit_code);
 
   try {
     app.parse(argc, argv);

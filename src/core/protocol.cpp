@@ -4,12 +4,24 @@
 #include <cstdio>
 #include <set>
 
+#include "internal/protocol_privacy.hpp"
 #include "internal/toml_reader.hpp"
 
 namespace kbix {
 
 const char* to_string(PseudonymMode mode) {
   return mode == PseudonymMode::hmac_sha256 ? "hmac-sha256" : "none";
+}
+
+const char* to_string(DisclosureAction action) {
+  switch (action) {
+    case DisclosureAction::suppress:
+      return "suppress";
+    case DisclosureAction::block:
+      return "block";
+    default:
+      return "report";
+  }
 }
 
 std::string format_date(std::chrono::sys_days day) {
@@ -108,6 +120,7 @@ Result<Protocol> load_protocol(const std::filesystem::path& file) {
     }
     KBIX_TRY(sets.finish());
   }
+  KBIX_TRY(detail::read_privacy_sections(top, file, protocol));
   KBIX_TRY(top.finish());
   return protocol;
 }

@@ -7,7 +7,7 @@ namespace kbix {
 std::string to_json(const Manifest& m) {
   const auto& e = m.export_report;
   const auto& r = m.merge_report;
-  const nlohmann::ordered_json json = {
+  nlohmann::ordered_json json = {
       {"manifest_version", 1},
       {"run_id", m.run_id},
       {"protocol_id", m.protocol_id},
@@ -32,6 +32,15 @@ std::string to_json(const Manifest& m) {
         {"not_sent", r.not_sent},
         {"sent_missing_from_return", r.sent_missing_from_return},
         {"output_rows", r.output_rows}}}};
+  if (const auto& d = m.disclosure) {
+    json["disclosure"] = {{"action", d->action},
+                          {"k", d->k},
+                          {"smallest_class", d->smallest_class},
+                          {"rows_in_small_classes", d->rows_in_small_classes},
+                          {"suppressed_rows", d->suppressed_rows},
+                          {"suppressed_cells", d->suppressed_cells}};
+  }
+  if (!m.reports.empty()) json["reports"] = m.reports;
   return json.dump(2) + "\n";
 }
 

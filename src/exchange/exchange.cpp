@@ -9,6 +9,7 @@
 #include "internal/exchange_internal.hpp"
 #include "kbix/core/logging.hpp"
 #include "kbix/core/utc_time.hpp"
+#include "kbix/reports/run_reports.hpp"
 #include "kbix/runs/run_id.hpp"
 #include "kbix/runs/schedule.hpp"
 #include "kbix/sftp/retry.hpp"
@@ -315,6 +316,11 @@ Status Exchange::purge_expired(Clock::time_point now) {
     const auto removed_files = fs::remove_all(run_directory(run_id), error);
     fs::remove(published_output(run_id), error);
     fs::remove(published_manifest(run_id), error);
+    for (const auto& name : report_file_names()) {
+      fs::remove(
+          config_.daemon.output_dir / published_report_name(config_.protocol.id, run_id, name),
+          error);
+    }
     KBIX_TRY(record(run_id, "retention.purge",
                     {{"cutoff", utc_timestamp(cutoff)},
                      {"local_files_removed", removed_files},

@@ -17,6 +17,7 @@
 #include "kbix/domain/pseudonym.hpp"
 #include "kbix/envelope/envelope.hpp"
 #include "kbix/exchange/exchange.hpp"
+#include "kbix/reports/run_reports.hpp"
 #include "kbix/runs/run_id.hpp"
 #include "kbix/sftp/retry.hpp"
 #include "kbix/sftp/sftp.hpp"
@@ -272,6 +273,11 @@ Result<Exchange::StepOutcome> Exchange::merge_return(const RunRecord& run) {
   const fs::path return_plain = dir / "work/return.csv";
   KBIX_TRY(open_sealed(own_file_opener_config(config_), dir / "snapshot.csv.p7m", snapshot_plain));
   KBIX_TRY(open_sealed(return_opener_config(config_), dir / "return.csv.p7m", return_plain));
+  // Article 7 quality report, before the merge: a return the merge refuses is reported too.
+  auto quality = write_quality_reports(dir, run.id, snapshot_plain, return_plain, config_.protocol,
+                                       std::chrono::floor<std::chrono::days>(Clock::now()));
+  if (!quality) return fail(std::move(quality).error());
+  KBIX_TRY(record(run.id, "report.quality", *quality));
 
   std::optional<PseudonymKey> key;
   if (config_.protocol.pseudonym == PseudonymMode::hmac_sha256) {
@@ -303,6 +309,12 @@ Result<Exchange::StepOutcome> Exchange::merge_return(const RunRecord& run) {
     KBIX_TRY(out.close());
     report = *merged;
   }
+  auto disclosure = write_disclosure_report(dir, run.id, partial, config_.protocol);
+  if (!disclosure) return fail(std::move(disclosure).error());
+  if (*disclosure) {
+    KBIX_TRY(record(run.id, "report.disclosure", (*disclosure)->audit_details));
+    KBIX_TRY(refuse_if_blocked(**disclosure, dir));
+  }
   progress(run.id, "scan", 0, report.output_rows);
   {
     BufferedInput output(partial);
@@ -333,6 +345,7 @@ Result<Exchange::StepOutcome> Exchange::merge_return(const RunRecord& run) {
     manifest.export_report.bis_insz = e.value("bis_insz", std::uint64_t{0});
     manifest.export_report.calendar_warnings = e.value("calendar_warnings", std::uint64_t{0});
   }
+  describe_reports(*disclosure, dir, config_.protocol.id, run.id, manifest);
   KBIX_TRY(write_file_atomically(dir / "manifest.json", to_json(manifest), 0640));
   std::error_code error;
   fs::rename(partial, dir / "output.csv", error);
@@ -368,6 +381,11 @@ Result<Exchange::StepOutcome> Exchange::publish_output(const RunRecord& run) {
       continue;
     }
     KBIX_TRY(publish_copy(from, to));
+  }
+  for (const auto& name : report_file_names()) {  // counts only (docs/privacy.md)
+    const fs::path to =
+        config_.daemon.output_dir / published_report_name(config_.protocol.id, run.id, name);
+    if (fs::exists(dir / name) && !fs::exists(to)) KBIX_TRY(publish_copy(dir / name, to));
   }
   return StepOutcome{RunState::published,
                      {{"published_output", published_output(run.id).string()},

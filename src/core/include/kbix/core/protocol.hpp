@@ -7,6 +7,8 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +17,26 @@
 namespace kbix {
 
 enum class PseudonymMode { none, hmac_sha256 };
+
+// What a column is expected to hold (protocol [domains], for the article 7 quality report).
+// Empty always passes: it means unknown (article 7). A value outside its domain is counted,
+// never rejected: data is not cleaned at the source.
+struct ColumnDomain {
+  enum class Kind { date, codes };
+  Kind kind = Kind::codes;
+  std::chrono::sys_days earliest{};             // date: the first plausible day
+  std::optional<std::chrono::sys_days> latest;  // date: the last; none = the day of the report
+  std::vector<std::string> codes;               // codes: the closed list
+  std::string separator;                        // codes: a cell may hold several, split on this
+};
+
+// The disclosure-risk check on the pseudonymised output (protocol [disclosure]).
+enum class DisclosureAction { report, suppress, block };
+struct DisclosurePolicy {
+  std::vector<std::string> quasi_identifiers;  // output columns; empty = no check
+  int k = 5;                                   // classes smaller than this are at risk
+  DisclosureAction action = DisclosureAction::report;
+};
 
 struct Protocol {
   std::string id;     // "vdab-derde-pijler-2023"
@@ -35,6 +57,9 @@ struct Protocol {
   // Output = extract_columns + return_columns without the key (plus pseudo_id when asked),
   // in this order; see output_columns().
 
+  std::map<std::string, ColumnDomain> domains;  // column -> domain, extract or return columns
+  DisclosurePolicy disclosure;
+
   [[nodiscard]] std::vector<std::string> output_columns() const;
 };
 
@@ -42,6 +67,7 @@ struct Protocol {
 Result<Protocol> load_protocol(const std::filesystem::path& file);
 
 const char* to_string(PseudonymMode mode);
+const char* to_string(DisclosureAction action);
 
 // "2023-03-03"
 std::string format_date(std::chrono::sys_days day);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,17 @@
 #include "kbix/domain/merge.hpp"
 
 namespace kbix {
+
+// The disclosure check of the output (protocol [disclosure], docs/privacy.md): its action and
+// what local suppression emptied. Counts only.
+struct ManifestDisclosure {
+  std::string action;
+  int k = 0;
+  std::uint64_t smallest_class = 0;
+  std::uint64_t rows_in_small_classes = 0;
+  std::uint64_t suppressed_rows = 0;
+  std::uint64_t suppressed_cells = 0;
+};
 
 struct Manifest {
   std::string run_id;
@@ -24,6 +36,8 @@ struct Manifest {
   std::vector<std::string> columns;
   ExportReport export_report;
   MergeReport merge_report;
+  std::optional<ManifestDisclosure> disclosure;
+  std::vector<std::string> reports;  // report files published next to the manifest
 };
 
 std::string to_json(const Manifest& manifest);  // pretty-printed, ends with a newline

@@ -1,0 +1,291 @@
+#include "kbix/reports/quality.hpp"
+
+#include <algorithm>
+#include <unordered_set>
+
+#include "internal/report_text.hpp"
+#include "kbix/domain/csv.hpp"
+#include "kbix/domain/insz.hpp"
+#include "kbix/domain/schema.hpp"
+
+namespace kbix {
+
+namespace {
+
+// Strict ISO date YYYY-MM-DD that exists in the calendar.
+std::optional<std::chrono::sys_days> parse_iso_date(std::string_view text) {
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
+  int parts[3] = {0, 0, 0};
+  const std::size_t starts[3] = {0, 5, 8};
+  const std::size_t lengths[3] = {4, 2, 2};
+  for (int i = 0; i < 3; ++i) {
+    for (std::size_t j = 0; j < lengths[i]; ++j) {
+      const char c = text[starts[i] + j];
+      if (c < '0' || c > '9') return std::nullopt;
+      parts[i] = parts[i] * 10 + (c - '0');
+    }
+  }
+  const std::chrono::year_month_day day{std::chrono::year{parts[0]},
+                                        std::chrono::month{static_cast<unsigned>(parts[1])},
+                                        std::chrono::day{static_cast<unsigned>(parts[2])}};
+  if (!day.ok()) return std::nullopt;
+  return std::chrono::sys_days{day};
+}
+
+std::string describe(const ColumnDomain& domain) {
+  if (domain.kind == ColumnDomain::Kind::date) {
+    return "date " + format_date(domain.earliest) + " .. " +
+           (domain.latest ? format_date(*domain.latest) : std::string("report day"));
+  }
+  std::string text = "codes ";
+  for (std::size_t i = 0; i < domain.codes.size(); ++i) {
+    if (i > 0) text += ", ";
+    text += domain.codes[i];
+  }
+  if (!domain.separator.empty()) text += " (several, separated by '" + domain.separator + "')";
+  return text;
+}
+
+// One column's checker: counts into its ColumnQuality.
+class ColumnCheck {
+ public:
+  ColumnCheck(const ColumnDomain* domain, std::chrono::sys_days as_of) : domain_(domain) {
+    if (domain_ != nullptr && domain_->kind == ColumnDomain::Kind::date) {
+      latest_ = domain_->latest.value_or(as_of);
+    }
+  }
+
+  void check(std::string_view value, ColumnQuality& quality) const {
+    if (value.empty()) {
+      ++quality.empty;
+      return;
+    }
+    if (domain_ == nullptr) return;
+    if (domain_->kind == ColumnDomain::Kind::date) {
+      const auto day = parse_iso_date(value);
+      if (!day) {
+        ++quality.unparseable_date;
+      } else if (*day < domain_->earliest) {
+        ++quality.before_range;
+      } else if (*day > latest_) {
+        ++quality.after_range;
+      }
+      return;
+    }
+    if (!all_in_list(value)) ++quality.not_in_list;
+  }
+
+ private:
+  bool in_list(std::string_view code) const {
+    return std::find(domain_->codes.begin(), domain_->codes.end(), code) != domain_->codes.end();
+  }
+  bool all_in_list(std::string_view value) const {
+    if (domain_->separator.empty()) return in_list(value);
+    std::size_t start = 0;
+    for (;;) {
+      const std::size_t end = value.find(domain_->separator, start);
+      if (!in_list(value.substr(start, end == std::string_view::npos ? end : end - start))) {
+        return false;
+      }
+      if (end == std::string_view::npos) return true;
+      start = end + domain_->separator.size();
+    }
+  }
+
+  const ColumnDomain* domain_;
+  std::chrono::sys_days latest_{};
+};
+
+// Streams one dataset: per-column counts, and hands each valid INSZ to `on_insz` (false when it
+// is a repeat, which is then counted as a duplicate).
+template <class OnInsz>
+Result<DatasetQuality> assess_dataset(std::istream& in, std::string_view name,
+                                      const std::vector<std::string>& columns,
+                                      const Protocol& protocol, std::chrono::sys_days as_of,
+                                      OnInsz on_insz) {
+  CsvReader reader(in, std::string(name));
+  auto count = read_header(reader, columns);
+  if (!count) return fail(std::move(count).error());
+  DatasetQuality quality;
+  std::vector<ColumnCheck> checks;
+  std::vector<std::size_t> positions;
+  std::size_t key = 0;
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    if (columns[i] == protocol.key_column) {
+      key = i;
+      continue;
+    }
+    const auto found = protocol.domains.find(columns[i]);
+    const ColumnDomain* domain = found == protocol.domains.end() ? nullptr : &found->second;
+    checks.emplace_back(domain, as_of);
+    positions.push_back(i);
+    quality.columns.push_back({columns[i], domain ? describe(*domain) : ""});
+  }
+  std::unordered_set<std::uint64_t> seen;
+  std::vector<std::string> fields;
+  for (;;) {
+    auto more = reader.next(fields);
+    if (!more) return fail(std::move(more).error());
+    if (!*more) break;
+    KBIX_TRY(check_field_count(reader, fields.size(), *count));
+    ++quality.rows;
+    for (std::size_t c = 0; c < checks.size(); ++c) {
+      checks[c].check(fields[positions[c]], quality.columns[c]);
+    }
+    auto insz = Insz::parse(fields[key]);
+    if (!insz) {
+      ++quality.invalid_insz;
+    } else if (!seen.insert(insz->value()).second) {
+      ++quality.duplicate_insz;
+    } else {
+      on_insz(insz->value());
+    }
+  }
+  return quality;
+}
+
+}  // namespace
+
+Result<QualityReport> assess_quality(std::istream& extract, std::string_view extract_name,
+                                     std::istream& vdab_return, std::string_view return_name,
+                                     const Protocol& protocol, std::chrono::sys_days as_of) {
+  QualityReport report;
+  report.protocol_id = protocol.id;
+  report.partner = protocol.partner;
+  report.as_of = as_of;
+  std::unordered_set<std::uint64_t> sent;
+  auto extract_quality = assess_dataset(extract, extract_name, protocol.extract_columns, protocol,
+                                        as_of, [&](std::uint64_t insz) { sent.insert(insz); });
+  if (!extract_quality) return fail(std::move(extract_quality).error());
+  report.extract = std::move(*extract_quality);
+  report.sent = sent.size();
+  std::uint64_t matched = 0;
+  auto return_quality = assess_dataset(vdab_return, return_name, protocol.return_columns, protocol,
+                                       as_of, [&](std::uint64_t insz) {
+                                         if (sent.contains(insz)) {
+                                           ++matched;
+                                         } else {
+                                           ++report.return_not_sent;
+                                         }
+                                       });
+  if (!return_quality) return fail(std::move(return_quality).error());
+  report.returned = std::move(*return_quality);
+  report.not_returned = report.sent - matched;
+  return report;
+}
+
+namespace {
+
+nlohmann::ordered_json columns_json(const DatasetQuality& dataset, bool with_domain) {
+  nlohmann::ordered_json columns = nlohmann::ordered_json::array();
+  for (const auto& column : dataset.columns) {
+    nlohmann::ordered_json entry = {{"column", column.column}};
+    if (with_domain) entry["domain"] = column.domain;
+    entry["empty"] = column.empty;
+    entry["out_of_domain"] = {{"unparseable_date", column.unparseable_date},
+                              {"before_range", column.before_range},
+                              {"after_range", column.after_range},
+                              {"not_in_list", column.not_in_list}};
+    columns.push_back(std::move(entry));
+  }
+  return columns;
+}
+
+}  // namespace
+
+nlohmann::ordered_json quality_json(const QualityReport& r) {
+  return {{"report", "quality"},
+          {"version", 1},
+          {"run_id", r.run_id},
+          {"protocol_id", r.protocol_id},
+          {"as_of", format_date(r.as_of)},
+          {"extract",
+           {{"rows", r.extract.rows},
+            {"invalid_insz", r.extract.invalid_insz},
+            {"duplicate_insz", r.extract.duplicate_insz},
+            {"sent", r.sent},
+            {"columns", columns_json(r.extract, true)}}},
+          {"return",
+           {{"rows", r.returned.rows},
+            {"invalid_insz", r.returned.invalid_insz},
+            {"duplicate_insz", r.returned.duplicate_insz},
+            {"not_sent", r.return_not_sent},
+            {"sent_not_returned", r.not_returned},
+            {"columns", columns_json(r.returned, true)}}}};
+}
+
+nlohmann::ordered_json partner_summary_json(const QualityReport& r) {
+  return {{"report", "quality-partner-summary"},
+          {"version", 1},
+          {"protocol_id", r.protocol_id},
+          {"article", 7},
+          {"partner", r.partner},
+          {"run_id", r.run_id},
+          {"as_of", format_date(r.as_of)},
+          {"sent", r.sent},
+          {"returned", r.returned.rows},
+          {"sent_not_returned", r.not_returned},
+          {"returned_not_sent", r.return_not_sent},
+          {"invalid_insz", r.returned.invalid_insz},
+          {"duplicate_insz", r.returned.duplicate_insz},
+          {"columns", columns_json(r.returned, false)}};
+}
+
+namespace {
+
+void dataset_text(std::string& out, const DatasetQuality& dataset, bool with_domain) {
+  detail::TextTable table({"column", "empty", "bad date", "too early", "too late", "not in list"});
+  if (with_domain)
+    table = detail::TextTable(
+        {"column", "empty", "bad date", "too early", "too late", "not in list", "domain"});
+  for (const auto& c : dataset.columns) {
+    std::vector<std::string> row = {c.column,
+                                    std::to_string(c.empty),
+                                    std::to_string(c.unparseable_date),
+                                    std::to_string(c.before_range),
+                                    std::to_string(c.after_range),
+                                    std::to_string(c.not_in_list)};
+    if (with_domain) row.push_back(c.domain.empty() ? "-" : c.domain);
+    table.add(std::move(row));
+  }
+  out += table.render();
+}
+
+}  // namespace
+
+std::string quality_text(const QualityReport& r) {
+  std::string out = "Data quality, run " + r.run_id + " (protocol " + r.protocol_id +
+                    ", article 7), dates checked against " + format_date(r.as_of) + "\n\n";
+  out += "KBI extract: " + std::to_string(r.extract.rows) + " rows, " +
+         std::to_string(r.extract.invalid_insz) + " invalid INSZ, " +
+         std::to_string(r.extract.duplicate_insz) + " duplicate INSZ, " + std::to_string(r.sent) +
+         " sent\n";
+  dataset_text(out, r.extract, true);
+  out += "\nReturn: " + std::to_string(r.returned.rows) + " rows, " +
+         std::to_string(r.returned.invalid_insz) + " invalid INSZ, " +
+         std::to_string(r.returned.duplicate_insz) + " duplicate INSZ, " +
+         std::to_string(r.return_not_sent) + " not sent by AgII, " +
+         std::to_string(r.not_returned) + " sent but not returned\n";
+  dataset_text(out, r.returned, true);
+  return out;
+}
+
+std::string partner_summary_text(const QualityReport& r) {
+  std::string out = "Kwaliteitsmelding (artikel 7, protocol " + r.protocol_id + ") aan " +
+                    r.partner + "\nData-quality notice (article 7) to " + r.partner + ", run " +
+                    r.run_id + ", " + format_date(r.as_of) + "\n\n";
+  out += "People sent: " + std::to_string(r.sent) +
+         "; rows returned: " + std::to_string(r.returned.rows) +
+         "; sent but not returned: " + std::to_string(r.not_returned) +
+         "; returned but not sent: " + std::to_string(r.return_not_sent) +
+         "; invalid INSZ: " + std::to_string(r.returned.invalid_insz) +
+         "; duplicate INSZ: " + std::to_string(r.returned.duplicate_insz) + "\n\n";
+  out += "Per column of the return (counts only; no values, no line numbers):\n";
+  dataset_text(out, r.returned, false);
+  out +=
+      "\nThe protocol (article 7) asks the receiving party to investigate and to report the "
+      "measures taken within two weeks.\n";
+  return out;
+}
+
+}  // namespace kbix
