@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../.."
 dpkg-query -W -f='${Status}' python3-pandas 2>/dev/null | grep -q 'ok installed' ||
   { [ "$(id -u)" -eq 0 ] || sudo=sudo; ${sudo:-} apt-get install -y -qq python3-pandas >/dev/null; }
 mkdir -p "$work"
-"$build/kbix-gen" --people "$people" --seed 7 --invalid-rate 0.01 --duplicate-rate 0.005 \
+"$build/tools/gen/kbix-gen" --people "$people" --seed 7 --invalid-rate 0.01 --duplicate-rate 0.005 \
   --extract "$work/extract.csv" --return "$work/return.csv"
 measure() {  # NAME COMMAND...: wall seconds and peak RSS (MB)
   local name=$1; shift
@@ -23,8 +23,8 @@ measure() {  # NAME COMMAND...: wall seconds and peak RSS (MB)
 }
 echo "| step ($people people) | wall | rows/s | peak RSS |"
 echo "|---|---|---|---|"
-measure "kbix export (extract -> outbound)" "$build/domain_bench" export "$work/extract.csv" "$work/outbound.csv"
-measure "kbix merge + pseudonymise + scan" "$build/domain_bench" merge "$work/return.csv" "$work/extract.csv" "$work/output.csv"
+measure "kbix export (extract -> outbound)" "$build/bench/domain/domain_bench" export "$work/extract.csv" "$work/outbound.csv"
+measure "kbix merge + pseudonymise + scan" "$build/bench/domain/domain_bench" merge "$work/return.csv" "$work/extract.csv" "$work/output.csv"
 measure "pandas read + merge + drop insz + write" /usr/bin/python3 bench/domain/pandas_merge.py "$work/return.csv" "$work/extract.csv" "$work/pandas.csv"
 echo
 echo "rows: kbix $(($(wc -l < "$work/output.csv") - 1)), pandas $(($(wc -l < "$work/pandas.csv") - 1))"

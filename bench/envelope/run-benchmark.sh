@@ -15,7 +15,7 @@ size_mb=${3:-500}
 type=${4:-rsa}
 repeat=${5:-3}
 here=$(cd "$(dirname "$0")" && pwd)
-cli="$build/envelope_cli"
+cli="$build/bench/envelope/envelope_cli"
 [ -x "$cli" ] || { echo "missing $cli" >&2; exit 2; }
 [ -x /usr/bin/time ] || { echo "needs GNU time: apt-get install time" >&2; exit 2; }
 
