@@ -239,6 +239,7 @@ Result<RunState> Exchange::step(const std::string& run_id) {
     return fail(error);
   }
   KBIX_TRY(store_.advance(run.id, run.state, outcome->next, outcome->facts));
+  maybe_kill_at(std::string(to_string(outcome->next)) + "_unaudited");  // committed, not audited
   KBIX_TRY(record(run.id, outcome->audit_event, outcome->facts));
   (void)store_.set_progress(run.id, RunProgress{});
   spdlog::info("run {}: {} -> {}", run.id, to_string(run.state), to_string(outcome->next));
