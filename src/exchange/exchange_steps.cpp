@@ -410,8 +410,8 @@ Status Exchange::download_return(const RunRecord& run, SftpClient& client,
   if (!sha) return fail(std::move(sha).error());
   const nlohmann::json facts = {
       {"return_remote_name", entry.name}, {"return_bytes", *got}, {"return_sha256", *sha}};
-  KBIX_TRY(store_.advance(run.id, RunState::awaiting_return, RunState::return_downloaded, facts));
-  KBIX_TRY(record(run.id, "run.download", facts));
+  KBIX_TRY(commit_and_record(run.id, RunState::awaiting_return, RunState::return_downloaded,
+                             "run.download", facts));
   maybe_kill_after(RunState::return_downloaded);
   return ok();
 }

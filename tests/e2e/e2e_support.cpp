@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -18,6 +19,7 @@
 #include "kbix/domain/csv.hpp"
 #include "kbix/domain/insz.hpp"
 #include "kbix/domain/pseudonym.hpp"
+#include "kbix/runs/run_store.hpp"
 #include "support/privacy_sweep.hpp"
 
 namespace kbix::test {
@@ -203,9 +205,15 @@ std::set<std::string> published_files(const std::string& run_id) {
 }
 
 std::string newest_run_id(const ExchangeWorld& world) {
-  const auto status = nlohmann::json::parse(world.kbix("status --json").output, nullptr, false);
-  if (status.is_discarded() || !status.contains("runs") || status["runs"].empty()) return "";
-  return status["runs"][0].value("id", "");
+  // from the run database itself: `status --json` needs a running daemon
+  auto store = RunStore::open(world.state_dir() / "runs.sqlite3");
+  if (!store) return "";
+  auto runs = store->list();
+  std::string newest;
+  if (runs) {
+    for (const auto& run : *runs) newest = std::max(newest, run.id);  // ids start with the time
+  }
+  return newest;
 }
 
 fs::path hmac_protocol_copy() {

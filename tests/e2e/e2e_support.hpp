@@ -82,7 +82,7 @@ void expect_no_plaintext_left(const ExchangeWorld& world,
                               const std::set<std::string>& expected_outputs);
 // The two files a finished run publishes: its CSV and its manifest.
 std::set<std::string> published_files(const std::string& run_id);
-// The id of the newest run (from `kbix status --json`).
+// The id of the newest run (from the run database).
 std::string newest_run_id(const ExchangeWorld& world);
 
 // A copy of the shipped protocol with pseudonym = "hmac-sha256", in a temp dir.

@@ -143,6 +143,16 @@ void expect_finished_exactly_once(ExchangeWorld& world, const SimulatorThread& p
   EXPECT_EQ(world.sshd().renames_in("naar-vdab"), 1u) << "one file reached its final name";
   EXPECT_EQ(count_audit_events(world, "run.upload"), upload_events);
   EXPECT_EQ(count_audit_events(world, "run.published"), 1u);
+  // every step of the run is in the audit log, however the crash fell (inv. 9)
+  for (const char* event :
+       {"run.extract_sealed", "run.outbound_sealed", "run.awaiting_return", "run.download",
+        "run.return_verified", "run.merged", "run.cleaned", "run.done"}) {
+    EXPECT_GE(count_audit_events(world, event), 1u) << event << " is missing from the audit log";
+  }
+  EXPECT_EQ(
+      count_audit_events(world, "run.upload") + count_audit_events(world, "run.upload_confirmed"),
+      1u)
+      << "the upload is audited once";
   EXPECT_EQ(partner.files_received(), 1u) << "the partner received exactly one file";
   const auto outputs = files_with_suffix(world.output_dir(), ".csv");
   ASSERT_EQ(outputs.size(), 1u);

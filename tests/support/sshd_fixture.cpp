@@ -307,17 +307,22 @@ std::uint64_t count_requests(const std::filesystem::path& log, const std::string
                              bool rename) {
   std::ifstream in(log);
   std::uint64_t count = 0;
-  const std::string in_dir = "/" + dir + "/";
+  // paths are logged as the client sent them: relative ("naar-vdab/x") or absolute
+  // ("/…/naar-vdab/x")
+  auto names_dir = [&](const std::string& line, std::size_t from) {
+    const auto quote = line.find('"', from);
+    if (quote == std::string::npos) return false;
+    const auto end = line.find('"', quote + 1);
+    const std::string path = line.substr(quote + 1, end - quote - 1);
+    return path.rfind(dir + "/", 0) == 0 || path.find("/" + dir + "/") != std::string::npos;
+  };
   for (std::string line; std::getline(in, line);) {
     if (rename) {
       const bool renamed =
           line.rfind("rename old \"", 0) == 0 || line.rfind("posix-rename old \"", 0) == 0;
       const auto target = line.find(" new \"");
-      if (renamed && target != std::string::npos &&
-          line.find(in_dir, target) != std::string::npos) {
-        ++count;
-      }
-    } else if (line.rfind("open \"", 0) == 0 && line.find(in_dir) != std::string::npos &&
+      if (renamed && target != std::string::npos && names_dir(line, target)) ++count;
+    } else if (line.rfind("open \"", 0) == 0 && names_dir(line, 0) &&
                line.find("\" flags WRITE") != std::string::npos) {
       ++count;
     }
