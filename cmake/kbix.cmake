@@ -38,14 +38,27 @@ endfunction()
 
 # kbix_add_fuzzer(NAME SOURCES f.cpp DEPS kbix_domain): a libFuzzer target (tests/fuzz/<module>/),
 # built only with -DKBIX_FUZZ=ON and clang++. Seeds: tests/fuzz/seeds/NAME/. scripts/fuzz finds
-# the targets by these lines.
+# the targets by these lines. In the normal build the same sources also make NAME_replay, whose
+# main() (tests/fuzz/replay_main.cpp) feeds every seed to the target once: the CTest test
+# Fuzz.NAME.ReplaysEverySeed, so a seed that crashes fails the normal suite, not only the fuzz step.
 function(kbix_add_fuzzer name)
-  if(NOT KBIX_FUZZ)
-    return()
-  endif()
   cmake_parse_arguments(arg "" "" "SOURCES;DEPS" ${ARGN})
-  add_executable(${name} ${arg_SOURCES})
-  target_link_libraries(${name} PRIVATE ${arg_DEPS})
-  target_compile_options(${name} PRIVATE -fsanitize=fuzzer)
-  target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+  if(KBIX_FUZZ)
+    set(exe ${name})
+    add_executable(${exe} ${arg_SOURCES})
+    target_compile_options(${exe} PRIVATE -fsanitize=fuzzer)
+    target_link_options(${exe} PRIVATE -fsanitize=fuzzer)
+  else()
+    set(exe ${name}_replay)
+    add_executable(${exe} ${arg_SOURCES} ${PROJECT_SOURCE_DIR}/tests/fuzz/replay_main.cpp)
+    add_test(NAME Fuzz.${name}.ReplaysEverySeed
+      COMMAND ${exe} ${PROJECT_SOURCE_DIR}/tests/fuzz/seeds/${name})
+    set_tests_properties(Fuzz.${name}.ReplaysEverySeed PROPERTIES LABELS "unit;fuzz" TIMEOUT 300)
+  endif()
+  target_link_libraries(${exe} PRIVATE ${arg_DEPS})
+  target_include_directories(${exe} PRIVATE ${PROJECT_SOURCE_DIR}/tests)
+  target_compile_definitions(${exe} PRIVATE
+    KBIX_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+    KBIX_ENVELOPE_TEST_KEYS="${PROJECT_BINARY_DIR}/tests/envelope-keys")
+  add_dependencies(${exe} envelope_test_keys)
 endfunction()

@@ -93,6 +93,33 @@ void maybe_kill_after(RunState reached) {
   maybe_kill_at(to_string(reached));
 }
 
+// The state and the audit entry it owes are committed together: the entry rides in the run's
+// facts ("pending_audit") until it is appended, so a crash between the commit and the append
+// loses nothing; write_pending_audits() appends it on the next tick (inv. 9).
+Status Exchange::commit_and_record(const std::string& run_id, RunState from, RunState to,
+                                   const std::string& event, const nlohmann::json& facts) {
+  nlohmann::json with_pending = facts;
+  with_pending["pending_audit"] = {{"event", event}, {"details", facts}};
+  KBIX_TRY(store_.advance(run_id, from, to, with_pending));
+  maybe_kill_at(std::string(to_string(to)) + "_unaudited");  // committed, not audited
+  KBIX_TRY(record(run_id, event, facts));
+  return store_.merge_facts(run_id, {{"pending_audit", nullptr}});
+}
+
+Status Exchange::write_pending_audits() {
+  auto runs = store_.list();
+  if (!runs) return fail(std::move(runs).error());
+  for (const auto& run : *runs) {
+    const auto pending = run.facts.find("pending_audit");
+    if (pending == run.facts.end() || !pending->is_object()) continue;
+    nlohmann::json details = pending->value("details", nlohmann::json::object());
+    details["written_after_restart"] = true;
+    KBIX_TRY(record(run.id, pending->value("event", std::string("run.unknown")), details));
+    KBIX_TRY(store_.merge_facts(run.id, {{"pending_audit", nullptr}}));
+  }
+  return ok();
+}
+
 Status Exchange::record(const std::string& run_id, std::string event, nlohmann::json details,
                         const std::optional<AuditActor>& actor) {
   AuditEvent entry;
@@ -243,8 +270,8 @@ Result<RunState> Exchange::step(const std::string& run_id) {
     return fail("run.internal", "step from " + std::string(to_string(run.state)) +
                                     " disagrees with the run table; nothing committed");
   }
-  KBIX_TRY(store_.advance(run.id, run.state, outcome->next, outcome->facts));
-  KBIX_TRY(record(run.id, outcome->audit_event, outcome->facts));
+  KBIX_TRY(
+      commit_and_record(run.id, run.state, outcome->next, outcome->audit_event, outcome->facts));
   (void)store_.set_progress(run.id, RunProgress{});
   const ScopedLogFields fields({run.id, outcome->audit_event, ""});
   spdlog::info("run {}: {} -> {}", run.id, to_string(run.state), to_string(outcome->next));
@@ -374,6 +401,7 @@ Status Exchange::clean_cancelled() {
 }
 
 Status Exchange::tick(Clock::time_point now) {
+  KBIX_TRY(write_pending_audits());
   KBIX_TRY(resume_retryable());
   if (auto cleaned = clean_cancelled(); !cleaned) {
     spdlog::warn("clean-up of cancelled runs: {}", cleaned.error().describe());

@@ -381,6 +381,7 @@ Result<Exchange::StepOutcome> Exchange::publish_output(const RunRecord& run) {
       continue;
     }
     KBIX_TRY(publish_copy(from, to));
+    if (from.filename() == "output.csv") maybe_kill_at("output_published");  // manifest not yet
   }
   for (const auto& name : report_file_names()) {  // counts only (docs/privacy.md)
     const fs::path to =
@@ -428,8 +429,7 @@ Status Exchange::download_return(const RunRecord& run, RemoteStore& remote,
   const nlohmann::json facts = {
       {"return_remote_name", entry.name}, {"return_bytes", *got}, {"return_sha256", *sha}};
   const RunTransition& row = *transition_from(RunState::awaiting_return);
-  KBIX_TRY(store_.advance(run.id, row.from, row.to, facts));
-  KBIX_TRY(record(run.id, std::string(row.audit_event), facts));
+  KBIX_TRY(commit_and_record(run.id, row.from, row.to, std::string(row.audit_event), facts));
   maybe_kill_after(RunState::return_downloaded);
   return ok();
 }

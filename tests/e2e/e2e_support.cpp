@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -18,6 +19,8 @@
 #include "kbix/domain/csv.hpp"
 #include "kbix/domain/insz.hpp"
 #include "kbix/domain/pseudonym.hpp"
+#include "kbix/runs/run_store.hpp"
+#include "support/privacy_sweep.hpp"
 
 namespace kbix::test {
 
@@ -51,6 +54,14 @@ int Daemon::wait_exit() {
   ::waitpid(pid_, &status, 0);
   pid_ = -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+bool Daemon::wait_killed_by_sigkill() {
+  if (pid_ <= 0) return false;
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
 }
 
 Daemon::~Daemon() {
@@ -101,6 +112,15 @@ nlohmann::json wait_for_final_state(const ExchangeWorld& world, Daemon*, bool pl
   }
   ADD_FAILURE() << "no final state within 120 s: " << last.dump(2);
   return last;
+}
+
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return true;
 }
 
 std::vector<std::string> read_lines(const fs::path& file) {
@@ -156,17 +176,44 @@ std::uint64_t count_audit_events(const ExchangeWorld& world, const std::string& 
   return count;
 }
 
-void expect_no_plaintext_left(const ExchangeWorld& world) {
+void expect_no_plaintext_left(const ExchangeWorld& world,
+                              const std::set<std::string>& expected_outputs) {
   EXPECT_TRUE(files_under(world.inbox_dir()).empty()) << "the sealed extract left the inbox";
-  for (const auto& dir : {world.state_dir(), world.output_dir()}) {
-    for (const auto& file : files_under(dir)) {
-      EXPECT_EQ(ExchangeWorld::count_insz_like(file), 0u) << file;
-      if (dir == world.state_dir()) {
-        EXPECT_FALSE(file.filename().string().ends_with(".csv")) << "plaintext left: " << file;
-        EXPECT_EQ(file.string().find("/work/"), std::string::npos) << "work file left: " << file;
-      }
-    }
+  for (const auto& file : files_under(world.state_dir())) {
+    EXPECT_FALSE(file.filename().string().ends_with(".csv")) << "plaintext left: " << file;
+    EXPECT_EQ(file.string().find("/work/"), std::string::npos) << "work file left: " << file;
   }
+  std::set<std::string> published;
+  for (const auto& file : files_under(world.output_dir())) {
+    published.insert(fs::relative(file, world.output_dir()).string());
+  }
+  EXPECT_EQ(published, expected_outputs) << "output/ holds exactly the published files";
+  // A sweep over empty logs proves nothing: the CLI printed, and a daemon's log has lines.
+  EXPECT_FALSE(world.cli_transcript().empty()) << "no CLI output to sweep";
+  const fs::path daemon_log = world.dir() / "daemon.log";
+  if (fs::exists(daemon_log)) {
+    EXPECT_GT(fs::file_size(daemon_log), 0u) << "empty daemon log";
+  }
+  ASSERT_TRUE(world.knows_personal_numbers()) << "the sweep needs the extract's INSZ";
+  const auto found = world.personal_data_found();
+  EXPECT_TRUE(found.empty()) << found.size() << " INSZ found, first: " << found.front();
+}
+
+std::set<std::string> published_files(const std::string& run_id) {
+  return {"vdab-derde-pijler-2023_" + run_id + ".csv",
+          "vdab-derde-pijler-2023_" + run_id + ".manifest.json"};
+}
+
+std::string newest_run_id(const ExchangeWorld& world) {
+  // from the run database itself: `status --json` needs a running daemon
+  auto store = RunStore::open(world.state_dir() / "runs.sqlite3");
+  if (!store) return "";
+  auto runs = store->list();
+  std::string newest;
+  if (runs) {
+    for (const auto& run : *runs) newest = std::max(newest, run.id);  // ids start with the time
+  }
+  return newest;
 }
 
 fs::path hmac_protocol_copy() {

@@ -5,8 +5,11 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,6 +25,7 @@ class Daemon {
   ~Daemon();
   int stop();       // SIGTERM, wait; returns the exit code (-1 when killed by a signal)
   int wait_exit();  // wait only (the test signalled it itself)
+  bool wait_killed_by_sigkill();  // wait; true only when SIGKILL ended it
   bool running() const { return pid_ > 0; }
   const std::filesystem::path& log_file() const { return log_; }
   pid_t pid() const { return pid_; }
@@ -55,6 +59,11 @@ class SimulatorThread {
 nlohmann::json wait_for_final_state(const ExchangeWorld& world, Daemon* daemon,
                                     bool play_partner = true);
 
+// Polls `condition` every 50 ms for up to `limit`; true as soon as it holds. Tests wait for the
+// event they need, never for a fixed time.
+bool eventually(const std::function<bool()>& condition,
+                std::chrono::milliseconds limit = std::chrono::seconds(20));
+
 std::vector<std::string> read_lines(const std::filesystem::path& file);
 std::string read_file(const std::filesystem::path& file);
 nlohmann::json read_json(const std::filesystem::path& file);
@@ -66,9 +75,15 @@ std::vector<std::filesystem::path> files_with_suffix(const std::filesystem::path
 // Entries of the world's audit log with this event name.
 std::uint64_t count_audit_events(const ExchangeWorld& world, const std::string& event);
 
-// Invariant 10 and 5: no CSV, no work file, no INSZ-like number anywhere in the state directory
-// or the output directory.
-void expect_no_plaintext_left(const ExchangeWorld& world);
+// Invariants 4, 5 and 10: the inbox is empty, no CSV or work file is left in the state directory,
+// output/ holds exactly `expected_outputs` (file names), the logs are not empty, and no INSZ of
+// the extract is anywhere under the test's directories or in what the CLI printed.
+void expect_no_plaintext_left(const ExchangeWorld& world,
+                              const std::set<std::string>& expected_outputs);
+// The two files a finished run publishes: its CSV and its manifest.
+std::set<std::string> published_files(const std::string& run_id);
+// The id of the newest run (from the run database).
+std::string newest_run_id(const ExchangeWorld& world);
 
 // A copy of the shipped protocol with pseudonym = "hmac-sha256", in a temp dir.
 std::filesystem::path hmac_protocol_copy();

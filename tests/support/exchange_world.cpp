@@ -1,5 +1,6 @@
 #include "support/exchange_world.hpp"
 
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include <array>
@@ -9,7 +10,6 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "kbix/domain/insz.hpp"
 #include "kbix/sftp/sftp.hpp"
 
 namespace kbix::test {
@@ -31,6 +31,7 @@ CommandOutcome run_shell(const std::string& command) {
     if (outcome.exit_code > 128) outcome.signal = outcome.exit_code - 128;
   } else if (WIFSIGNALED(status)) {
     outcome.signal = WTERMSIG(status);
+    outcome.signaled = true;
   }
   return outcome;
 }
@@ -46,8 +47,21 @@ ExchangeWorld::ExchangeWorld(std::string_view name, fs::path protocol_file)
 }
 
 ExchangeWorld::~ExchangeWorld() {
+  // Every end-to-end test's audit log must pass the independent verifier, checkpoints included.
+  if (fs::exists(state_dir() / "audit" / "audit.jsonl")) {
+    const auto verified = verify_audit_independently();
+    if (verified.exit_code != 0) {
+      ADD_FAILURE() << "tests/audit_verifier/verify_audit.py: " << verified.output;
+    }
+  }
   std::error_code ignored;
   if (std::getenv("KBIX_KEEP_TEST_DIRS") == nullptr) fs::remove_all(dir_, ignored);
+}
+
+CommandOutcome ExchangeWorld::verify_audit_independently() const {
+  return run_shell("python3 " KBIX_SOURCE_DIR
+                   "/tests/audit_verifier/verify_audit.py --certificate " +
+                   (keys_ / "agii-sign-rsa.crt").string() + " " + (state_dir() / "audit").string());
 }
 
 void ExchangeWorld::write_config(const std::string& envelope_profile,
@@ -90,13 +104,26 @@ fs::path ExchangeWorld::generate_extract(std::uint64_t people, std::uint64_t see
       run_shell(std::string(KBIX_GEN_EXE) + " --people " + std::to_string(people) + " --seed " +
                 std::to_string(seed) + " --extract " + extract.string() + " " + extra_arguments);
   if (made.exit_code != 0) throw std::runtime_error("kbix-gen failed: " + made.output);
+  add_personal_numbers_of(extract);
   return extract;
+}
+
+void ExchangeWorld::add_personal_numbers_of(const fs::path& extract) {
+  sweep_.add(insz_of_extract(extract));
 }
 
 CommandOutcome ExchangeWorld::kbix(const std::string& arguments,
                                    const std::string& environment) const {
-  return run_shell(environment + " " + KBIX_EXE + " --config " + config_file().string() + " " +
-                   arguments);
+  auto outcome = run_shell("exec env " + environment + " " + KBIX_EXE + " --config " +
+                           config_file().string() + " " + arguments);
+  std::lock_guard lock(transcript_mutex_);
+  transcript_ += outcome.output;
+  return outcome;
+}
+
+std::string ExchangeWorld::cli_transcript() const {
+  std::lock_guard lock(transcript_mutex_);
+  return transcript_;
 }
 
 sim::SimulatorOptions ExchangeWorld::simulator_options() const {
@@ -131,34 +158,24 @@ std::vector<fs::path> ExchangeWorld::files_under(const fs::path& dir) {
   return files;
 }
 
-std::uint64_t ExchangeWorld::count_insz_like(const fs::path& file) {
+std::vector<std::string> ExchangeWorld::personal_data_in(const fs::path& file) const {
   std::ifstream in(file, std::ios::binary);
   std::stringstream buffer;
   buffer << in.rdbuf();
-  const std::string text = buffer.str();
-  std::uint64_t found = 0;
-  auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
-  // A number inside a hex token (a SHA-256 in the audit log) is not an INSZ: demand boundaries
-  // that are not letters or digits, as around any CSV cell, JSON string or log word.
-  auto is_word = [&](char c) { return is_digit(c) || std::isalpha(static_cast<unsigned char>(c)); };
-  for (std::size_t start = 0; start < text.size(); ++start) {
-    if (!is_digit(text[start]) || (start > 0 && is_word(text[start - 1]))) continue;
-    std::string digits;
-    std::size_t at = start;
-    while (at < text.size() && digits.size() < 12) {
-      if (is_digit(text[at])) {
-        digits += text[at];
-      } else if ((text[at] == '.' || text[at] == '-') && at + 1 < text.size() &&
-                 is_digit(text[at + 1]) && !digits.empty()) {
-        // a separator between digits, as in 85.07.30-033.28
-      } else {
-        break;
-      }
-      ++at;
+  std::vector<std::string> found;
+  for (const auto& hit : sweep_.find(buffer.str())) found.push_back(file.string() + ": " + hit);
+  return found;
+}
+
+std::vector<std::string> ExchangeWorld::personal_data_found() const {
+  std::vector<std::string> found;
+  for (const auto& root : {dir_, sshd_.work_dir()}) {
+    for (const auto& file : files_under(root)) {
+      if (file.extension() == ".p7m" && parses_as_cms(file)) continue;  // ciphertext
+      for (auto& hit : personal_data_in(file)) found.push_back(std::move(hit));
     }
-    const bool bounded = at >= text.size() || !is_word(text[at]);
-    if (digits.size() == 11 && bounded && is_valid_insz_digits(digits)) ++found;
   }
+  for (const auto& hit : sweep_.find(cli_transcript())) found.push_back("CLI output: " + hit);
   return found;
 }
 

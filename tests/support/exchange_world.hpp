@@ -5,18 +5,22 @@
 #pragma once
 
 #include <filesystem>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "partner_sim/partner_sim.hpp"
+#include "support/privacy_sweep.hpp"
 #include "support/sshd_fixture.hpp"
 
 namespace kbix::test {
 
 struct CommandOutcome {
-  int exit_code = -1;  // -1 when killed by a signal
-  int signal = 0;      // the signal that killed it
-  std::string output;  // stdout and stderr together
+  int exit_code = -1;     // -1 when killed by a signal
+  int signal = 0;         // the signal that killed it (or 128+N from sh)
+  bool signaled = false;  // the process itself was killed (WIFSIGNALED), not a shell's exit code
+  std::string output;     // stdout and stderr together
+  bool killed_by_sigkill() const { return signaled && signal == 9; }
 };
 
 // Runs a shell command line, capturing stdout and stderr.
@@ -29,6 +33,7 @@ class ExchangeWorld {
   ~ExchangeWorld();
 
   SshdServer& sshd() { return sshd_; }
+  const SshdServer& sshd() const { return sshd_; }
   const std::filesystem::path& dir() const { return dir_; }
   std::filesystem::path config_file() const { return dir_ / "kbix.toml"; }
   std::filesystem::path state_dir() const { return dir_ / "state"; }
@@ -39,11 +44,15 @@ class ExchangeWorld {
   // Writes kbix.toml; `extra_keys` is appended verbatim to its [keys] table.
   void write_config(const std::string& envelope_profile = "gcm",
                     const std::string& extra_keys = "");
-  // kbix-gen into the inbox; returns the extract's path.
+  // kbix-gen into the inbox; returns the extract's path. Its INSZ join the privacy sweep.
   std::filesystem::path generate_extract(std::uint64_t people, std::uint64_t seed,
                                          const std::string& extra_arguments = "");
 
-  // `kbix ARGS` with --config; `environment` is prefixed to the command (e.g. "X=1").
+  // An extract the test wrote itself: its INSZ join the privacy sweep.
+  void add_personal_numbers_of(const std::filesystem::path& extract);
+
+  // `kbix ARGS` with --config; `environment` is given to it (e.g. "X=1"). The shell execs kbix, so
+  // the outcome's signal is kbix's own. What it printed is kept for the privacy sweep.
   CommandOutcome kbix(const std::string& arguments, const std::string& environment = "") const;
 
   sim::SimulatorOptions simulator_options() const;
@@ -52,15 +61,27 @@ class ExchangeWorld {
 
   // Files (recursively) under `dir`.
   static std::vector<std::filesystem::path> files_under(const std::filesystem::path& dir);
-  // Every 11-digit number (optionally with . and - separators) in `file` that passes the INSZ
-  // check: the privacy sweep. Returns how many were found.
-  static std::uint64_t count_insz_like(const std::filesystem::path& file);
+  // tests/audit_verifier/verify_audit.py on the state's audit log (also run by the destructor).
+  CommandOutcome verify_audit_independently() const;
+
+  // Everything every `kbix` command of this world printed, in order.
+  std::string cli_transcript() const;
+  bool knows_personal_numbers() const { return !sweep_.empty(); }
+  // The privacy sweep over every file under the world's directory and the sshd's (a `.p7m` is
+  // skipped only when openssl parses it as CMS) and over the CLI transcript: one line per INSZ
+  // of the extract found, naming where and in which form. Empty: nothing found.
+  std::vector<std::string> personal_data_found() const;
+  // The same over the bytes of one file (for tests that sweep a file of their own).
+  std::vector<std::string> personal_data_in(const std::filesystem::path& file) const;
 
  private:
   std::filesystem::path dir_;
   std::filesystem::path keys_;
   std::filesystem::path protocol_file_;
   SshdServer sshd_;
+  PrivacySweep sweep_;
+  mutable std::mutex transcript_mutex_;
+  mutable std::string transcript_;
 };
 
 }  // namespace kbix::test

@@ -26,6 +26,9 @@ namespace kbix::test {
 namespace {
 
 constexpr const char* kSshd = "/usr/sbin/sshd";
+// OpenSSH's own SFTP server as a subsystem, so that it can log every request to a file of the
+// test's (internal-sftp logs only to syslog, which a container does not have).
+constexpr const char* kSftpServer = "/usr/lib/openssh/sftp-server";
 constexpr auto kStartLimit = std::chrono::seconds(15);
 
 std::string read_file(const std::filesystem::path& path) {
@@ -133,6 +136,7 @@ SshdServer::SshdServer(std::vector<std::string> remote_dirs) {
   authorized_keys_ = work_dir_ / "authorized_keys";
   config_ = work_dir_ / "sshd_config";
   log_ = work_dir_ / "sshd.log";
+  sftp_log_ = work_dir_ / "sftp-server.log";
   std::filesystem::create_directories(sftp_root_);
   for (const auto& dir : remote_dirs) std::filesystem::create_directories(sftp_root_ / dir);
   const passwd* account = ::getpwuid(::geteuid());
@@ -201,7 +205,9 @@ void SshdServer::write_config() {
          << "AllowTcpForwarding no\n"
          << "MaxStartups 50\n"
          << "LogLevel INFO\n"
-         << "Subsystem sftp internal-sftp -d " << sftp_root_.string() << "\n";
+         // sshd runs the subsystem through the user's shell: the redirection keeps the log
+         << "Subsystem sftp " << kSftpServer << " -e -l VERBOSE -d " << sftp_root_.string()
+         << " 2>>" << sftp_log_.string() << "\n";
   write_text(config_, config.str());
   run_command(std::string(kSshd) + " -t -f '" + config_.string() + "' 2>&1");
 }
@@ -292,6 +298,45 @@ void SshdServer::stop() {
   ::kill(pid_, SIGTERM);
   ::kill(pid_, SIGCONT);
   reap();
+}
+
+namespace {
+// Lines of sftp-server's log like `open "/…/naar-vdab/x" flags WRITE,CREATE,TRUNCATE mode 0600`
+// or `rename old "/…/naar-vdab/x.part" new "/…/naar-vdab/x"` (posix-rename for OpenSSH clients).
+std::uint64_t count_requests(const std::filesystem::path& log, const std::string& dir,
+                             bool rename) {
+  std::ifstream in(log);
+  std::uint64_t count = 0;
+  // paths are logged as the client sent them: relative ("naar-vdab/x") or absolute
+  // ("/…/naar-vdab/x")
+  auto names_dir = [&](const std::string& line, std::size_t from) {
+    const auto quote = line.find('"', from);
+    if (quote == std::string::npos) return false;
+    const auto end = line.find('"', quote + 1);
+    const std::string path = line.substr(quote + 1, end - quote - 1);
+    return path.rfind(dir + "/", 0) == 0 || path.find("/" + dir + "/") != std::string::npos;
+  };
+  for (std::string line; std::getline(in, line);) {
+    if (rename) {
+      const bool renamed =
+          line.rfind("rename old \"", 0) == 0 || line.rfind("posix-rename old \"", 0) == 0;
+      const auto target = line.find(" new \"");
+      if (renamed && target != std::string::npos && names_dir(line, target)) ++count;
+    } else if (line.rfind("open \"", 0) == 0 && names_dir(line, 0) &&
+               line.find("\" flags WRITE") != std::string::npos) {
+      ++count;
+    }
+  }
+  return count;
+}
+}  // namespace
+
+std::uint64_t SshdServer::files_written_in(const std::string& dir) const {
+  return count_requests(sftp_log_, dir, /*rename=*/false);
+}
+
+std::uint64_t SshdServer::renames_in(const std::string& dir) const {
+  return count_requests(sftp_log_, dir, /*rename=*/true);
 }
 
 void SshdServer::freeze() {

@@ -56,6 +56,13 @@ class SshdServer {
   const std::filesystem::path& client_key() const { return client_key_; }
   const std::filesystem::path& known_hosts() const { return known_hosts_; }
   std::filesystem::path host_public_key() const { return host_key_.string() + ".pub"; }
+  // The SFTP server's own log (sftp-server -l VERBOSE): one line per request, written by OpenSSH,
+  // not by the code under test. How many files were opened for writing, and how many renamed,
+  // under the remote directory `dir` (e.g. "naar-vdab"): uploads and publications as the server
+  // saw them.
+  const std::filesystem::path& sftp_log() const { return sftp_log_; }
+  std::uint64_t files_written_in(const std::string& dir) const;
+  std::uint64_t renames_in(const std::string& dir) const;
 
   // Settings that connect to this server with short, test-friendly timeouts.
   SftpSettings client_settings() const;
@@ -85,6 +92,7 @@ class SshdServer {
   std::filesystem::path authorized_keys_;
   std::filesystem::path config_;
   std::filesystem::path log_;
+  std::filesystem::path sftp_log_;
   std::string user_;
   std::uint16_t port_ = 0;
   pid_t pid_ = -1;

@@ -65,8 +65,18 @@ TEST_F(FileSafety, CreateNewNeverReplacesAnExistingFile) {
 
 TEST_F(FileSafety, CreateReplacesAtomically) {
   std::ofstream(dir_ / "out.csv") << "first";
+  struct stat before {};
+  ASSERT_EQ(::stat((dir_ / "out.csv").c_str(), &before), 0);
+  std::ifstream reader_of_the_old_file(dir_ / "out.csv");
   ASSERT_TRUE(kbix::write_file_atomically(dir_ / "out.csv", "second"));
   EXPECT_EQ(read(dir_ / "out.csv"), "second");
+  // Replaced by a rename, not rewritten in place: a new inode under the name, the old file intact
+  // for a reader that had it open, and no temporary file left beside it.
+  struct stat after {};
+  ASSERT_EQ(::stat((dir_ / "out.csv").c_str(), &after), 0);
+  EXPECT_NE(after.st_ino, before.st_ino);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(reader_of_the_old_file), {}), "first");
+  EXPECT_EQ(entries(), 1u) << "a temporary file was left";
 }
 
 TEST_F(FileSafety, MissingDirectoryIsAnErrorValue) {

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "support/article3.hpp"
+
 namespace {
 
 using namespace std::chrono;
@@ -29,6 +31,9 @@ TEST(Protocol, OutputHasEveryColumnButTheKey) {
       kbix::load_protocol(KBIX_SOURCE_DIR "/config/protocols/vdab-derde-pijler-2023.toml");
   ASSERT_TRUE(protocol);
   const auto output = protocol->output_columns();
+  std::string header;
+  for (const auto& column : output) header += (header.empty() ? "" : ";") + column;
+  EXPECT_EQ(header, kbix::test::kArticle3OutputHeader) << "article 3, written out";
   EXPECT_EQ(output.size(), 19u + 6u);
   EXPECT_EQ(std::count(output.begin(), output.end(), "insz"), 0);
   EXPECT_EQ(output.front(), "leeftijdscategorie");

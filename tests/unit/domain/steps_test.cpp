@@ -14,6 +14,7 @@
 #include "kbix/domain/output_scan.hpp"
 #include "kbix/domain/pseudonym.hpp"
 #include "kbix/domain/schema.hpp"
+#include "support/article3.hpp"
 #include "synthetic.hpp"
 
 namespace kbix {
@@ -134,7 +135,7 @@ TEST(Merge, JoinsInReturnOrderWithoutInszAndCounts) {
   EXPECT_EQ(report->matched, 4u);
   EXPECT_EQ(report->sent_missing_from_return, 2u);
   EXPECT_EQ(report->output_rows, 4u);
-  std::string expected = join(protocol.output_columns()) + "\n";
+  std::string expected = std::string(test::kArticle3OutputHeader) + "\n";
   for (std::uint64_t i : {4, 1, 0, 5}) {
     expected += join(synthetic::kbi_profile(5, i, 0.0)) + ";" +
                 join(*synthetic::vdab_fields(3, valid(i), 0.0, 0.0)) + "\n";
@@ -207,6 +208,21 @@ TEST(Pseudonym, KeyedPseudonymsAreStableAndNeedAStrongPrivateKey) {
   EXPECT_EQ(PseudonymKey::load(good).error().code, "security.key_file_mode");
   fs::remove(short_key);
   fs::remove(good);
+}
+
+TEST(Pseudonym, PseudoIdIsTheFirst128BitsOfHmacSha256OverTheDigits) {
+  // Known answer, computed outside kbix (key = the bytes 00 01 02 ... 1f):
+  //   printf 85073003328 | openssl dgst -sha256 -mac HMAC -macopt
+  //   hexkey:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
+  //   = 0d5092f2ce8d406422a0f4a34668e7b13104ad2545646dad5dec76c08c2c85de (first 32 hex digits kept)
+  const fs::path file = write_key(32);
+  std::string bytes(32, '\0');
+  for (int i = 0; i < 32; ++i) bytes[static_cast<std::size_t>(i)] = static_cast<char>(i);
+  std::ofstream(file, std::ios::binary | std::ios::trunc) << bytes;
+  auto key = PseudonymKey::load(file);
+  ASSERT_TRUE(key) << key.error().describe();
+  EXPECT_EQ(key->pseudo_id(*Insz::parse("85.07.30-033.28")), "0d5092f2ce8d406422a0f4a34668e7b1");
+  fs::remove(file);
 }
 
 TEST(Pseudonym, HmacModeAddsPseudoIdFirst) {

@@ -85,8 +85,12 @@ TEST_F(StoreTest, StateSurvivesReopenAndCadenceCountsOnlyUploadedRuns) {
     ASSERT_TRUE(store);
     ASSERT_TRUE(store->create(new_run("20261122T135500Z-0004")));
     ASSERT_TRUE(store->create(new_run("20261122T135501Z-0005")));
+    EXPECT_EQ(*store->last_started_run_time(), std::nullopt) << "no run has uploaded yet";
     ASSERT_TRUE(store->advance("20261122T135501Z-0005", RunState::planned, RunState::uploaded));
-    EXPECT_TRUE(*store->last_started_run_time());
+    const auto uploaded = *store->find("20261122T135501Z-0005");
+    ASSERT_TRUE(uploaded);
+    EXPECT_EQ(*store->last_started_run_time(), std::optional(uploaded->created_at_utc))
+        << "the uploaded run's own time";
   }
   auto reopened = RunStore::open(file);
   ASSERT_TRUE(reopened);
@@ -115,19 +119,26 @@ TEST_F(StoreTest, RetentionPurgesOnlyFinishedRunsBeforeTheCutoff) {
 
 TEST_F(StoreTest, ADatabaseLockedByAnotherProcessIsReportedAsLocked) {
   { ASSERT_TRUE(RunStore::open(file)); }
-  int ready[2];
+  int ready[2], release[2];
   ASSERT_EQ(::pipe(ready), 0);
+  ASSERT_EQ(::pipe(release), 0);
   const pid_t child = ::fork();
   if (child == 0) {
+    // holds the lock until the test closes `release` (no fixed sleep: a slow machine cannot
+    // make the lock go away before the test has tried)
+    ::close(release[1]);
     sqlite3* db = nullptr;
     sqlite3_open(file.c_str(), &db);
-    sqlite3_exec(db, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr);
-    (void)!::write(ready[1], "x", 1);
-    ::sleep(3);
+    const bool locked = sqlite3_exec(db, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr) == SQLITE_OK;
+    (void)!::write(ready[1], locked ? "x" : "f", 1);
+    char wait_for_eof;
+    (void)!::read(release[0], &wait_for_eof, 1);
     ::_exit(0);
   }
+  ::close(release[0]);
   char byte;
   ASSERT_EQ(::read(ready[0], &byte, 1), 1);
+  ASSERT_EQ(byte, 'x') << "the other process could not lock the database";
   auto store = RunStore::open(file, std::chrono::milliseconds(200));
   if (store) {
     auto created = store->create(new_run("20261122T135500Z-0009"));

@@ -117,6 +117,11 @@ class Exchange {
       const std::vector<std::pair<std::string, std::string>>& files);
   Status record(const std::string& run_id, std::string event, nlohmann::json details,
                 const std::optional<AuditActor>& actor = std::nullopt);
+  // Advances the run and appends the audit entry the step owes; the entry is kept in the run's
+  // facts until appended, and write_pending_audits() appends one a crash left behind.
+  Status commit_and_record(const std::string& run_id, RunState from, RunState to,
+                           const std::string& event, const nlohmann::json& facts);
+  Status write_pending_audits();
   Status wipe_work(const std::string& run_id) const;
   void progress(const std::string& run_id, std::string step, std::uint64_t done,
                 std::uint64_t total);
