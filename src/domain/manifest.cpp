@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kbix/core/untrusted_text.hpp"
+
 namespace kbix {
 
 std::string to_json(const Manifest& m) {
@@ -32,7 +34,7 @@ std::string to_json(const Manifest& m) {
         {"not_sent", r.not_sent},
         {"sent_missing_from_return", r.sent_missing_from_return},
         {"output_rows", r.output_rows}}}};
-  return json.dump(2) + "\n";
+  return dump_json(json, 2) + "\n";
 }
 
 }  // namespace kbix

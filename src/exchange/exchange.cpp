@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "internal/exchange_internal.hpp"
+#include "kbix/core/untrusted_text.hpp"
 #include "kbix/runs/run_id.hpp"
 #include "kbix/runs/schedule.hpp"
 #include "kbix/sftp/retry.hpp"
@@ -220,7 +221,16 @@ Result<RunState> Exchange::step(const std::string& run_id) {
   const RunRecord run = **found;
   if (is_terminal(run.state) || run.state == RunState::awaiting_return) return run.state;
   KBIX_TRY(wipe_work(run.id));
-  auto outcome = run_step(run);
+  // A daemon boundary (invariant 16): an exception fails this run's step, never the process.
+  auto outcome = [&]() -> Result<StepOutcome> {
+    try {
+      return run_step(run);
+    } catch (const std::exception& error) {
+      return fail("run.internal_error", sanitize_untrusted_text(error.what()));
+    } catch (...) {
+      return fail("run.internal_error", "unknown exception");
+    }
+  }();
   (void)wipe_work(run.id);  // plaintext never outlives its step
   if (!outcome) {
     const Error& error = outcome.error();
@@ -312,7 +322,7 @@ Status Exchange::purge_expired(Clock::time_point now) {
                      {"local_files_removed", removed_files},
                      {"retention_years", config_.protocol.retention_years}}));
   }
-  return ok();
+  return purge_quarantine(now);
 }
 
 Status Exchange::resume_retryable() {

@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include "kbix/core/untrusted_text.hpp"
+
 namespace kbix {
 
 nlohmann::json run_to_json(const RunRecord& run) {
@@ -42,7 +44,7 @@ namespace {
 void add_count(std::ostringstream& out, const nlohmann::json& facts, const char* group,
                const char* key, const char* label) {
   if (facts.contains(group) && facts[group].contains(key)) {
-    out << " " << label << "=" << facts[group][key].dump();
+    out << " " << label << "=" << dump_json(facts[group][key]);
   }
 }
 }  // namespace

@@ -22,6 +22,9 @@ Result<CorruptMode> parse_corrupt_mode(const std::string& text) {
   if (text == "duplicate-insz") return CorruptMode::duplicate_insz;
   if (text == "flip-byte") return CorruptMode::flip_byte;
   if (text == "wrong-signer") return CorruptMode::wrong_signer;
+  if (text == "other-profile") return CorruptMode::other_profile;
+  if (text == "replay") return CorruptMode::replay;
+  if (text == "oversized") return CorruptMode::oversized;
   return fail("sim.bad_corrupt_mode", "unknown --corrupt mode '" + text + "'");
 }
 
@@ -99,6 +102,14 @@ Result<std::pair<std::uint64_t, std::uint64_t>> enrich(const SimulatorOptions& o
   return std::pair{received, returned};
 }
 
+Status append_padding(const fs::path& file, std::size_t bytes) {
+  std::ofstream out(file, std::ios::binary | std::ios::app);
+  const std::string padding(bytes, '\0');
+  out.write(padding.data(), static_cast<std::streamsize>(padding.size()));
+  if (!out) return fail("io.write", "cannot pad " + file.string());
+  return ok();
+}
+
 Status flip_middle_byte(const fs::path& file) {
   std::fstream io(file, std::ios::binary | std::ios::in | std::ios::out);
   const auto size = fs::file_size(file);
@@ -119,6 +130,10 @@ Result<SimulatorReport> process_pending(const SimulatorOptions& options) {
   if (!protocol) return fail(std::move(protocol).error());
   auto profile = parse_envelope_profile(options.envelope_profile);
   if (!profile) return fail(std::move(profile).error());
+  if (options.corrupt == CorruptMode::other_profile) {
+    profile = *profile == EnvelopeProfile::gcm ? EnvelopeProfile::cbc : EnvelopeProfile::gcm;
+  }
+  const fs::path replay_source = options.work_dir / "replay-source.p7m";
   std::error_code error;
   fs::create_directories(options.work_dir, error);
   fs::permissions(options.work_dir, fs::perms::owner_all, error);
@@ -170,6 +185,17 @@ Result<SimulatorReport> process_pending(const SimulatorOptions& options) {
       auto sealed = sealer->seal(plain_out, sealed_out);
       if (!sealed) return fail(std::move(sealed).error());
       if (options.corrupt == CorruptMode::flip_byte) KBIX_TRY(flip_middle_byte(sealed_out));
+      if (options.corrupt == CorruptMode::oversized) KBIX_TRY(append_padding(sealed_out, 2 << 20));
+      if (options.corrupt == CorruptMode::replay) {
+        std::error_code copy_error;
+        if (fs::exists(replay_source)) {
+          fs::copy_file(replay_source, sealed_out, fs::copy_options::overwrite_existing,
+                        copy_error);
+        } else {
+          fs::copy_file(sealed_out, replay_source, copy_error);
+        }
+        if (copy_error) return fail("io.write", "cannot keep or replay the first return");
+      }
       auto sent = client->upload(sealed_out, options.outbox_dir, return_name);
       if (!sent) return fail(std::move(sent).error());
       report.people_received += counts->first;

@@ -21,6 +21,7 @@
 #include <chrono>
 #include <filesystem>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -62,7 +63,8 @@ class Exchange {
   // returns that match no waiting run, flags overdue runs. One SFTP connection per pass.
   Status poll_returns(Clock::time_point now = Clock::now());
 
-  // Retention (inv. 11): purges finished runs and their outputs older than the protocol allows.
+  // Retention (inv. 11): purges finished runs and their outputs older than the protocol allows,
+  // and quarantined files older than [sftp] quarantine_max_age_days (audited: quarantine.purge).
   Status purge_expired(Clock::time_point now = Clock::now());
 
   // Resumes runs that failed for a passing reason (network, disk), at most kAutomaticRetries
@@ -104,6 +106,7 @@ class Exchange {
   Result<StepOutcome> clean_up(const RunRecord& run);
   Status download_return(const RunRecord& run, SftpClient& client, const RemoteEntry& entry);
   Status quarantine_return(SftpClient& client, const RemoteEntry& entry, std::string_view why);
+  Status purge_quarantine(Clock::time_point now);
   Status flag_overdue(const RunRecord& run, Clock::time_point now);
 
   Result<SftpClient> connect_sftp(const std::string& run_id);
@@ -119,6 +122,7 @@ class Exchange {
   const std::atomic<bool>* stop_ = nullptr;
   ReadinessTracker readiness_;
   Clock::time_point last_progress_write_{};
+  std::set<std::string> quarantine_refused_;  // audited once each, left on the server
 };
 
 // The single *.csv file in `inbox` (the operator's KBI extract). Errors: run.no_extract,
