@@ -70,14 +70,25 @@ fs::path Exchange::published_manifest(const std::string& run_id) const {
 Result<fs::path> find_extract(const fs::path& inbox) {
   std::error_code error;
   std::vector<fs::path> found;
+  std::optional<std::string> unsafe_name;  // shown sanitised, never raw (invariant 16)
   for (const auto& entry : fs::directory_iterator(inbox, error)) {
     const auto name = entry.path().filename().string();
     if (entry.is_regular_file() && name.size() > 4 && name.front() != '.' &&
         name.ends_with(".csv")) {
+      if (!is_safe_text(name)) {
+        unsafe_name = sanitize_untrusted_text(name);
+        continue;
+      }
       found.push_back(entry.path());
     }
   }
   if (error) return fail("run.no_extract", "cannot read the inbox " + inbox.string());
+  if (unsafe_name) {
+    return fail("run.bad_extract_name",
+                "the inbox file \"" + *unsafe_name +
+                    "\" has a name that is not plain UTF-8 text (invalid bytes or control "
+                    "characters); rename it");
+  }
   if (found.empty()) {
     return fail("run.no_extract", "no KBI extract (*.csv) in the inbox " + inbox.string());
   }

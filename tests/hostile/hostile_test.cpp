@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "kbix/core/config.hpp"
+#include "kbix/core/untrusted_text.hpp"
 #include "kbix/domain/extract_export.hpp"
 #include "kbix/domain/merge.hpp"
 #include "kbix/domain/output_scan.hpp"
@@ -277,6 +278,11 @@ TEST(HostileCorpus, EveryCaseEndsExactlyAsTheManifestSays) {
     else if (kind == "remote_name") {
       auto checked = validate_remote_name(expand(input));
       if (!checked) outcome.error = checked.error();
+    } else if (kind == "untrusted_text") {  // issue 13 item 5: what reaches a message
+      const std::string shown = sanitize_untrusted_text(expand(input));
+      if (shown != expand(c["shown"])) outcome.error = Error{"text.not_sanitised", shown};
+    } else if (kind == "e2e") {
+      continue;  // only a whole exchange can give this input: its end-to-end test is in "test"
     } else {
       ADD_FAILURE() << "unknown kind " << kind;
       continue;

@@ -126,7 +126,8 @@ class Exchange {
 };
 
 // The single *.csv file in `inbox` (the operator's KBI extract). Errors: run.no_extract,
-// run.ambiguous_extract (names the count, not the files' content).
+// run.ambiguous_extract (names the count, not the files' content), run.bad_extract_name (a name
+// that is not plain UTF-8 text, shown sanitised).
 Result<std::filesystem::path> find_extract(const std::filesystem::path& inbox);
 
 // Test-only crash hook (DESIGN.md inv. 8 tests): when KBIX_TEST_KILL_AFTER names a state, the
