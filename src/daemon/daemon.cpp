@@ -207,8 +207,10 @@ class DaemonState {
       failure = "unknown exception";
     }
     spdlog::critical("{} failed with an exception (the daemon goes on): {}", what, failure);
-    (void)instance_.audit().append(AuditEvent{
-        run_id, scheduler_actor(), "daemon.exception", {{"in", what}, {"message", failure}}});
+    (void)instance_.audit().append(AuditEvent{run_id,
+                                              scheduler_actor(),
+                                              "daemon.exception",
+                                              {{"in", std::string(what)}, {"message", failure}}});
     return false;
   }
 

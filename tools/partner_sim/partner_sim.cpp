@@ -165,10 +165,11 @@ Result<SimulatorReport> process_pending(const SimulatorOptions& options) {
     auto result = [&]() -> Status {
       auto got = client->download(options.inbox_dir, entry.name, sealed_in);
       if (!got) return fail(std::move(got).error());
-      auto opener = Opener::create({options.vdab_decryption_certificate,
-                                    options.vdab_decryption_key,
-                                    std::nullopt,
-                                    {options.agii_signing_certificate}});
+      OpenerConfig opener_config;
+      opener_config.our_certificate = options.vdab_decryption_certificate;
+      opener_config.our_key = options.vdab_decryption_key;
+      opener_config.pinned_signer_certificates = {options.agii_signing_certificate};
+      auto opener = Opener::create(opener_config);
       if (!opener) return fail(std::move(opener).error());
       auto opened = opener->open(sealed_in, plain_in);
       if (!opened) return fail(std::move(opened).error());
