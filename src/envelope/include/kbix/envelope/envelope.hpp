@@ -93,7 +93,7 @@ struct OpenerConfig {
   std::uint64_t max_input_bytes = 64ULL << 30;
   // Binding a return to its run (invariant 13). The envelope must be this profile, else
   // "envelope.profile_mismatch" (no CBC from a GCM partner, and no GCM from a CBC one).
-  std::optional<EnvelopeProfile> required_profile;
+  std::optional<EnvelopeProfile> required_profile{};
   // Every signer must carry the signed attribute signingTime ("envelope.no_signing_time"), and
   // it must lie in [not_before, not_after] ("envelope.stale_signature",
   // "envelope.future_signature"); checked after the signature verified (it is signed).
@@ -101,7 +101,7 @@ struct OpenerConfig {
     std::chrono::system_clock::time_point not_before;
     std::chrono::system_clock::time_point not_after;
   };
-  std::optional<SigningWindow> signing_window;
+  std::optional<SigningWindow> signing_window{};
 };
 
 struct OpenReport {
