@@ -27,6 +27,7 @@
 
 #include "internal/envelope_internal.hpp"
 #include "kbix/core/file_safety.hpp"
+#include "kbix/core/utc_time.hpp"
 #include "kbix/envelope/cms_reader.hpp"
 #include "kbix/envelope/envelope.hpp"
 
@@ -183,15 +184,6 @@ Status decrypt_content(CMS_ContentInfo* enveloped, FileSource& source, const Cms
   return streamed;
 }
 
-std::string utc_text(std::chrono::system_clock::time_point when) {
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(when);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
-
 // The signed attribute signingTime of `signer` (RFC 5652 11.3: exactly one, one value, UTCTime
 // or GeneralizedTime); nullopt when it has none.
 Result<std::optional<std::chrono::system_clock::time_point>> signing_time_of(
@@ -234,14 +226,15 @@ Result<std::optional<std::chrono::system_clock::time_point>> check_signing_times
     }
     if (**time < window->not_before) {
       return fail("envelope.stale_signature",
-                  name + ": signed at " + utc_text(**time) + ", before this run's upload (" +
-                      utc_text(window->not_before) +
+                  name + ": signed at " + utc_timestamp(**time) + ", before this run's upload (" +
+                      utc_timestamp(window->not_before) +
                       " with the allowed clock skew): an earlier file, refused");
     }
     if (**time > window->not_after) {
-      return fail("envelope.future_signature",
-                  name + ": signed at " + utc_text(**time) + ", later than now plus the allowed " +
-                      "clock skew (" + utc_text(window->not_after) + ")");
+      return fail("envelope.future_signature", name + ": signed at " + utc_timestamp(**time) +
+                                                   ", later than now plus the allowed " +
+                                                   "clock skew (" +
+                                                   utc_timestamp(window->not_after) + ")");
     }
   }
   return first;

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "kbix/exchange/exchange.hpp"
-#include "kbix/sftp/sftp.hpp"
+#include "kbix/exchange/remote_store.hpp"
 
 namespace kbix {
 
@@ -38,7 +38,7 @@ QuarantineUsage usage_of(const fs::path& dir) {
 
 }  // namespace
 
-Status Exchange::quarantine_return(SftpClient& client, const RemoteEntry& entry,
+Status Exchange::quarantine_return(RemoteStore& remote, const RemoteEntry& entry,
                                    std::string_view why) {
   const fs::path dir = config_.daemon.state_dir / "quarantine";
   std::error_code error;
@@ -66,11 +66,11 @@ Status Exchange::quarantine_return(SftpClient& client, const RemoteEntry& entry,
     if (entry.size > room) {
       return refuse("larger than the room left in the quarantine; left on the server");
     }
-    auto got = client.download(sftp.return_dir, entry.name, local, {}, room);
+    auto got = remote.download(sftp.return_dir, entry.name, local, {}, room);
     if (!got && got.error().code == "sftp.too_large") return refuse(got.error().message);
     if (!got) return fail(std::move(got).error());
   }
-  KBIX_TRY(client.remove(sftp.return_dir, entry.name));
+  KBIX_TRY(remote.remove(sftp.return_dir, entry.name));
   return record("", "return.quarantined",
                 {{"remote_file", sftp.return_dir + "/" + entry.name},
                  {"local_file", local.string()},
