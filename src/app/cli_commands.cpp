@@ -10,6 +10,7 @@
 #include "kbix/audit/audit_verify.hpp"
 #include "kbix/core/config.hpp"
 #include "kbix/core/logging.hpp"
+#include "kbix/core/untrusted_text.hpp"
 #include "kbix/daemon/control_protocol.hpp"
 #include "kbix/daemon/control_socket.hpp"
 #include "kbix/daemon/daemon.hpp"
@@ -75,7 +76,7 @@ ControlRequest request_of(ControlCommand command) {
 
 void print(const GlobalOptions& options, const nlohmann::json& json, const std::string& text) {
   if (options.json) {
-    std::cout << json.dump(2) << "\n";
+    std::cout << dump_json(json, 2) << "\n";
   } else {
     std::cout << text;
   }

@@ -15,6 +15,7 @@
 #include "internal/audit_internal.hpp"
 #include "kbix/core/digest.hpp"
 #include "kbix/core/file_safety.hpp"
+#include "kbix/core/untrusted_text.hpp"
 #include "kbix/core/utc_time.hpp"
 #include "kbix/domain/output_scan.hpp"
 #include "kbix/envelope/keys.hpp"
@@ -28,7 +29,7 @@ AuditActor scheduler_actor() {
 }
 
 std::string audit_canonical(const nlohmann::json& entry_without_hash) {
-  return entry_without_hash.dump(-1, ' ', false, nlohmann::json::error_handler_t::strict);
+  return dump_json(entry_without_hash);
 }
 
 std::string audit_entry_hash(const nlohmann::json& entry_without_hash) {
@@ -169,7 +170,7 @@ struct AuditLog::State {
     const int file =
         ::open(checkpoint_path().c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (file < 0) return fail("audit.io", "cannot open " + checkpoint_path().string());
-    auto written = append_line(file, checkpoint.dump() + "\n", checkpoint_path());
+    auto written = append_line(file, dump_json(checkpoint) + "\n", checkpoint_path());
     ::close(file);
     since_checkpoint = 0;
     return written;

@@ -8,6 +8,7 @@
 
 #include "internal/audit_internal.hpp"
 #include "kbix/audit/audit.hpp"
+#include "kbix/core/untrusted_text.hpp"
 #include "kbix/envelope/keys.hpp"
 
 namespace kbix {
@@ -259,7 +260,7 @@ std::string format_entries(const AuditVerifyOptions& options,
       out << "  " << text_field(entry, "event");
       if (!run.empty()) out << "  run " << run;
       const auto details = entry.find("details");
-      if (details != entry.end() && !details->empty()) out << "  " << details->dump();
+      if (details != entry.end() && !details->empty()) out << "  " << dump_json(*details);
       out << "\n";
     }
   }

@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 #include <cstdlib>
+#include <limits>
 #include <string_view>
 
 #include "internal/toml_reader.hpp"
@@ -79,6 +80,8 @@ void read_partner(TableReader& table, const std::filesystem::path& dir, PartnerC
   if (out.envelope_profile != "gcm" && out.envelope_profile != "cbc") {
     table.reject("envelope_profile", "must be \"gcm\" (default) or \"cbc\"");
   }
+  out.signing_time_skew = std::chrono::seconds(
+      table.integer("signing_time_skew_seconds", false, 0, 86400).value_or(600));
 }
 
 void read_sftp(TableReader& table, const std::filesystem::path& dir, SftpConfig& out) {
@@ -94,6 +97,15 @@ void read_sftp(TableReader& table, const std::filesystem::path& dir, SftpConfig&
   out.keepalive = seconds(table, "keepalive_seconds", 30, 3600);
   out.poll_interval = seconds(table, "poll_interval_seconds", 300, 86400);
   out.min_file_age = seconds(table, "min_file_age_seconds", 60, 86400);
+  if (auto cap = table.integer("max_download_bytes", false, 1024, 1LL << 50)) {
+    out.max_download_bytes = static_cast<std::uint64_t>(*cap);
+  }
+  out.quarantine_max_files = static_cast<std::uint64_t>(
+      table.integer("quarantine_max_files", false, 0, 100000).value_or(100));
+  out.quarantine_max_bytes = static_cast<std::uint64_t>(
+      table.integer("quarantine_max_bytes", false, 0, 1LL << 50).value_or(1LL << 30));
+  out.quarantine_max_age = std::chrono::hours(
+      24 * table.integer("quarantine_max_age_days", false, 1, 3650).value_or(90));
   if (!out.user.empty() && !detail::is_user_name(out.user)) {
     table.reject("user", "is not a valid user name");
   }
@@ -185,6 +197,15 @@ Result<Config> load_config(const std::filesystem::path& file) {
                     " asks for keyed pseudonyms; set [keys] pseudonym_key_file");
   }
   return config;
+}
+
+std::uint64_t return_download_cap(const SftpConfig& config, std::uint64_t outbound_bytes) {
+  if (config.max_download_bytes) return *config.max_download_bytes;
+  constexpr std::uint64_t kFactor = 50;
+  constexpr std::uint64_t kMargin = 64ULL << 20;
+  const std::uint64_t limit = std::numeric_limits<std::uint64_t>::max();
+  if (outbound_bytes > (limit - kMargin) / kFactor) return limit;
+  return outbound_bytes * kFactor + kMargin;
 }
 
 std::vector<std::string> config_warnings(const Config& config) {

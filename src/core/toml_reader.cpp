@@ -4,6 +4,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "kbix/core/untrusted_text.hpp"
+
 namespace kbix::detail {
 
 Result<toml::table> parse_toml_file(const std::filesystem::path& file) {
@@ -17,7 +19,7 @@ Result<toml::table> parse_toml_file(const std::filesystem::path& file) {
     const auto& where = error.source().begin;
     return fail("config.syntax", file.string() + ":" + std::to_string(where.line) + ":" +
                                      std::to_string(where.column) + ": " +
-                                     std::string(error.description()));
+                                     sanitize_untrusted_text(error.description()));
   }
 }
 
@@ -30,7 +32,8 @@ std::string TableReader::position(const toml::source_region& region) const {
 }
 
 void TableReader::record(std::string code, std::string message) {
-  if (!first_error_) first_error_ = Error{std::move(code), std::move(message)};
+  // Messages echo keys and values from the file: untrusted text (invariant 16).
+  if (!first_error_) first_error_ = Error{std::move(code), sanitize_untrusted_text(message, 1024)};
 }
 
 const toml::node* TableReader::find(std::string_view key, bool required) {

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "kbix/core/untrusted_text.hpp"
 #include "kbix/runs/run_id.hpp"
 
 namespace kbix {
@@ -77,7 +78,7 @@ std::string serialize_control_request(const ControlRequest& request) {
   if (!request.run_id.empty()) json["run_id"] = request.run_id;
   if (request.force) json["force"] = true;
   if (!request.reason.empty()) json["reason"] = request.reason;
-  return json.dump();
+  return dump_json(json);
 }
 
 }  // namespace kbix

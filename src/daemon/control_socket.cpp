@@ -11,6 +11,8 @@
 #include <cstring>
 #include <vector>
 
+#include "kbix/core/untrusted_text.hpp"
+
 namespace kbix {
 
 namespace asio = boost::asio;
@@ -114,11 +116,16 @@ struct ControlServer::State : std::enable_shared_from_this<ControlServer::State>
             std::string line(
                 asio::buffers_begin(buffer->data()),
                 asio::buffers_begin(buffer->data()) + static_cast<std::ptrdiff_t>(bytes));
-            auto request = parse_control_request(line);
-            answer = request ? self->handler(*request, peer)
-                             : refused(request.error().code, request.error().message);
+            // A daemon boundary: one bad request fails only itself (the handler audits).
+            try {
+              auto request = parse_control_request(line);
+              answer = request ? self->handler(*request, peer)
+                               : refused(request.error().code, request.error().message);
+            } catch (const std::exception&) {
+              answer = refused("daemon.internal_error", "the request failed inside the daemon");
+            }
           }
-          auto text = std::make_shared<std::string>(answer.dump() + "\n");
+          auto text = std::make_shared<std::string>(dump_json(answer) + "\n");
           asio::async_write(*socket, asio::buffer(*text),
                             [socket, text](boost::system::error_code, std::size_t) {
                               boost::system::error_code ignored;

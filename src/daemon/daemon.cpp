@@ -9,6 +9,7 @@
 
 #include "kbix/core/exit_code.hpp"
 #include "kbix/core/logging.hpp"
+#include "kbix/core/untrusted_text.hpp"
 #include "kbix/core/utc_time.hpp"
 #include "kbix/daemon/control_socket.hpp"
 #include "kbix/daemon/systemd_notify.hpp"
@@ -106,17 +107,19 @@ class DaemonState {
   void reload() {
     notify_reloading();
     asio::post(worker_, [this] {
-      std::lock_guard lock(control_mutex_);  // the socket reads the configuration too
-      auto reloaded = instance_.reload();
-      if (!reloaded) {
-        const ScopedLogFields fields({"", "config.reload_refused", reloaded.error().code});
-        spdlog::error("configuration reload refused, keeping the old one: {}",
-                      reloaded.error().describe());
-      } else {
-        worker_exchange_.replace_config(instance_.config());
-        control_exchange_->replace_config(instance_.config());
-        spdlog::info("configuration reloaded");
-      }
+      contained("reload", [this] {
+        std::lock_guard lock(control_mutex_);  // the socket reads the configuration too
+        auto reloaded = instance_.reload();
+        if (!reloaded) {
+          const ScopedLogFields fields({"", "config.reload_refused", reloaded.error().code});
+          spdlog::error("configuration reload refused, keeping the old one: {}",
+                        reloaded.error().describe());
+        } else {
+          worker_exchange_.replace_config(instance_.config());
+          control_exchange_->replace_config(instance_.config());
+          spdlog::info("configuration reloaded");
+        }
+      });
       notify_ready();
     });
   }
@@ -147,12 +150,14 @@ class DaemonState {
     asio::post(worker_, [this] {
       tick_queued_ = false;
       if (stopping_) return;
-      start_scheduled_run();
-      notify_status("working");
-      auto ticked = worker_exchange_.tick();
-      if (!ticked) spdlog::warn("poll: {}", ticked.error().describe());
-      auto purged = worker_exchange_.purge_expired();
-      if (!purged) spdlog::error("retention purge: {}", purged.error().describe());
+      contained("tick", [this] {
+        start_scheduled_run();
+        notify_status("working");
+        auto ticked = worker_exchange_.tick();
+        if (!ticked) spdlog::warn("poll: {}", ticked.error().describe());
+        auto purged = worker_exchange_.purge_expired();
+        if (!purged) spdlog::error("retention purge: {}", purged.error().describe());
+      });
       notify_status("waiting for work");
     });
   }
@@ -191,7 +196,38 @@ class DaemonState {
     reported_missing_ = false;
   }
 
+  // A daemon boundary (invariant 16): whatever `work` throws fails this piece of work only; it
+  // is logged and audited with its text sanitised, and the daemon goes on.
+  template <class Work>
+  bool contained(std::string_view what, Work&& work, const std::string& run_id = "") {
+    std::string failure;
+    try {
+      work();
+      return true;
+    } catch (const std::exception& error) {
+      failure = sanitize_untrusted_text(error.what());
+    } catch (...) {
+      failure = "unknown exception";
+    }
+    spdlog::critical("{} failed with an exception (the daemon goes on): {}", what, failure);
+    (void)instance_.audit().append(AuditEvent{run_id,
+                                              scheduler_actor(),
+                                              "daemon.exception",
+                                              {{"in", std::string(what)}, {"message", failure}}});
+    return false;
+  }
+
   nlohmann::json handle(const ControlRequest& request, const PeerCredentials& peer) {
+    nlohmann::json answer;
+    if (!contained("control request", [&] { answer = handle_unguarded(request, peer); })) {
+      return refusal({"daemon.internal_error",
+                      "the request failed inside the daemon (logged and audited); the daemon "
+                      "goes on"});
+    }
+    return answer;
+  }
+
+  nlohmann::json handle_unguarded(const ControlRequest& request, const PeerCredentials& peer) {
     const AuditActor actor{peer.user_name, peer.uid};
     std::lock_guard lock(control_mutex_);
     RunStore& store = *control_store_;

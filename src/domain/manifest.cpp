@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kbix/core/untrusted_text.hpp"
+
 namespace kbix {
 
 std::string to_json(const Manifest& m) {
@@ -41,7 +43,7 @@ std::string to_json(const Manifest& m) {
                           {"suppressed_cells", d->suppressed_cells}};
   }
   if (!m.reports.empty()) json["reports"] = m.reports;
-  return json.dump(2) + "\n";
+  return dump_json(json, 2) + "\n";
 }
 
 }  // namespace kbix

@@ -266,6 +266,9 @@ SealerConfig snapshot_sealer_config(const Config& config) {
 OpenerConfig return_opener_config(const Config& config) {
   OpenerConfig opener = own_file_opener_config(config);
   opener.pinned_signer_certificates = {config.partner.signing_certificate};
+  // The loader admits only "gcm" and "cbc"; anything else would fall to the stricter gcm.
+  auto profile = parse_envelope_profile(config.partner.envelope_profile);
+  opener.required_profile = profile ? *profile : EnvelopeProfile::gcm;
   return opener;
 }
 

@@ -21,11 +21,13 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <utility>
 #include <vector>
 
 #include "internal/envelope_internal.hpp"
 #include "kbix/core/file_safety.hpp"
+#include "kbix/core/utc_time.hpp"
 #include "kbix/envelope/cms_reader.hpp"
 #include "kbix/envelope/envelope.hpp"
 
@@ -182,6 +184,62 @@ Status decrypt_content(CMS_ContentInfo* enveloped, FileSource& source, const Cms
   return streamed;
 }
 
+// The signed attribute signingTime of `signer` (RFC 5652 11.3: exactly one, one value, UTCTime
+// or GeneralizedTime); nullopt when it has none.
+Result<std::optional<std::chrono::system_clock::time_point>> signing_time_of(
+    CMS_SignerInfo* signer) {
+  const int index = CMS_signed_get_attr_by_NID(signer, NID_pkcs9_signingTime, -1);
+  if (index < 0) {
+    ERR_clear_error();
+    return std::optional<std::chrono::system_clock::time_point>();
+  }
+  if (CMS_signed_get_attr_by_NID(signer, NID_pkcs9_signingTime, index) >= 0) {
+    return fail("envelope.malformed", "more than one signingTime attribute");
+  }
+  X509_ATTRIBUTE* attribute = CMS_signed_get_attr(signer, index);
+  ASN1_TYPE* value = attribute != nullptr && X509_ATTRIBUTE_count(attribute) == 1
+                         ? X509_ATTRIBUTE_get0_type(attribute, 0)
+                         : nullptr;
+  std::tm when{};
+  if (value == nullptr ||
+      (value->type != V_ASN1_UTCTIME && value->type != V_ASN1_GENERALIZEDTIME) ||
+      ASN1_TIME_to_tm(value->value.utctime, &when) != 1) {
+    ERR_clear_error();
+    return fail("envelope.malformed", "the signingTime attribute is not a valid time");
+  }
+  return std::optional(std::chrono::system_clock::from_time_t(::timegm(&when)));
+}
+
+// Invariant 13: every signer states when it signed, within the window the caller allows.
+Result<std::optional<std::chrono::system_clock::time_point>> check_signing_times(
+    STACK_OF(CMS_SignerInfo) * signers, const std::optional<OpenerConfig::SigningWindow>& window,
+    const std::string& name) {
+  std::optional<std::chrono::system_clock::time_point> first;
+  for (int i = 0; i < sk_CMS_SignerInfo_num(signers); ++i) {
+    auto time = signing_time_of(sk_CMS_SignerInfo_value(signers, i));
+    if (!time) return fail(time.error().code, name + ": " + time.error().message);
+    if (i == 0) first = *time;
+    if (!window) continue;
+    if (!*time) {
+      return fail("envelope.no_signing_time",
+                  name + ": the signature carries no signingTime; it cannot be bound to this run");
+    }
+    if (**time < window->not_before) {
+      return fail("envelope.stale_signature",
+                  name + ": signed at " + utc_timestamp(**time) + ", before this run's upload (" +
+                      utc_timestamp(window->not_before) +
+                      " with the allowed clock skew): an earlier file, refused");
+    }
+    if (**time > window->not_after) {
+      return fail("envelope.future_signature", name + ": signed at " + utc_timestamp(**time) +
+                                                   ", later than now plus the allowed " +
+                                                   "clock skew (" +
+                                                   utc_timestamp(window->not_after) + ")");
+    }
+  }
+  return first;
+}
+
 // Names the file in an error's message (the walker and helpers do not know it).
 Error named(Error error, const std::string& name) {
   error.message = name + ": " + error.message;
@@ -200,6 +258,8 @@ struct Opener::State {
   PrivateKey our_key;
   std::vector<Certificate> pinned_signers;
   std::uint64_t max_input_bytes;
+  std::optional<EnvelopeProfile> required_profile;
+  std::optional<OpenerConfig::SigningWindow> signing_window;
 };
 
 Result<Opener> Opener::create(const OpenerConfig& config) {
@@ -222,7 +282,8 @@ Result<Opener> Opener::create(const OpenerConfig& config) {
     pins.push_back(std::move(*pin));
   }
   return Opener(std::make_shared<const State>(
-      State{std::move(*certificate), std::move(*key), std::move(pins), config.max_input_bytes}));
+      State{std::move(*certificate), std::move(*key), std::move(pins), config.max_input_bytes,
+            config.required_profile, config.signing_window}));
 }
 
 Result<OpenReport> Opener::open(const std::filesystem::path& input,
@@ -249,6 +310,12 @@ Result<OpenReport> Opener::open(const std::filesystem::path& input,
   OpenReport report;
   report.profile =
       outline->kind == CmsContentKind::auth_enveloped ? EnvelopeProfile::gcm : EnvelopeProfile::cbc;
+  if (state_->required_profile && *state_->required_profile != report.profile) {
+    return fail("envelope.profile_mismatch",
+                name + ": the envelope is " + std::string(to_string(report.profile)) +
+                    ", but the profile agreed with this partner is " +
+                    std::string(to_string(*state_->required_profile)) + "; refused");
+  }
   if (report.profile == EnvelopeProfile::gcm &&
       (outline->mac_length != kGcmTagBytes || outline->declared_tag_length != kGcmTagBytes)) {
     return fail("envelope.short_tag",
@@ -336,6 +403,9 @@ Result<OpenReport> Opener::open(const std::filesystem::path& input,
                 name + ": the signature does not verify: " + openssl_reason());
   }
   content.reset();
+  auto signing_time = check_signing_times(signers, state_->signing_window, name);
+  if (!signing_time) return fail(std::move(signing_time).error());
+  report.signing_time = *signing_time;
   signed_data->reset();
   ERR_clear_error();  // lookups on the way (certificate comparisons) may leave entries behind
   KBIX_TRY(plaintext->commit());

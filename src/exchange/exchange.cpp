@@ -8,6 +8,7 @@
 
 #include "internal/exchange_internal.hpp"
 #include "kbix/core/logging.hpp"
+#include "kbix/core/untrusted_text.hpp"
 #include "kbix/core/utc_time.hpp"
 #include "kbix/reports/run_reports.hpp"
 #include "kbix/runs/run_id.hpp"
@@ -62,14 +63,25 @@ fs::path Exchange::published_manifest(const std::string& run_id) const {
 Result<fs::path> find_extract(const fs::path& inbox) {
   std::error_code error;
   std::vector<fs::path> found;
+  std::optional<std::string> unsafe_name;  // shown sanitised, never raw (invariant 16)
   for (const auto& entry : fs::directory_iterator(inbox, error)) {
     const auto name = entry.path().filename().string();
     if (entry.is_regular_file() && name.size() > 4 && name.front() != '.' &&
         name.ends_with(".csv")) {
+      if (!is_safe_text(name)) {
+        unsafe_name = sanitize_untrusted_text(name);
+        continue;
+      }
       found.push_back(entry.path());
     }
   }
   if (error) return fail("run.no_extract", "cannot read the inbox " + inbox.string());
+  if (unsafe_name) {
+    return fail("run.bad_extract_name",
+                "the inbox file \"" + *unsafe_name +
+                    "\" has a name that is not plain UTF-8 text (invalid bytes or control "
+                    "characters); rename it");
+  }
   if (found.empty()) {
     return fail("run.no_extract", "no KBI extract (*.csv) in the inbox " + inbox.string());
   }
@@ -243,7 +255,16 @@ Result<RunState> Exchange::step(const std::string& run_id) {
   // Every line logged during this step (sftp, envelope, ...) names the run and the step.
   const ScopedLogFields step_fields({run.id, "run." + std::string(to_string(run.state)), ""});
   KBIX_TRY(wipe_work(run.id));
-  auto outcome = run_step(run);
+  // A daemon boundary (invariant 16): an exception fails this run's step, never the process.
+  auto outcome = [&]() -> Result<StepOutcome> {
+    try {
+      return run_step(run);
+    } catch (const std::exception& error) {
+      return fail("run.internal_error", sanitize_untrusted_text(error.what()));
+    } catch (...) {
+      return fail("run.internal_error", "unknown exception");
+    }
+  }();
   (void)wipe_work(run.id);  // plaintext never outlives its step
   if (!outcome) {
     const Error& error = outcome.error();
@@ -353,7 +374,7 @@ Status Exchange::purge_expired(Clock::time_point now) {
                      {"local_files_removed", removed_files},
                      {"retention_years", config_.protocol.retention_years}}));
   }
-  return ok();
+  return purge_quarantine(now);
 }
 
 Status Exchange::resume_retryable() {

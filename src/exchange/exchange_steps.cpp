@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <memory>
 
@@ -70,6 +72,31 @@ Status sync_file(const fs::path& file) {
   }
   ::close(fd);
   return ok();
+}
+
+std::int64_t epoch_of_utc(const std::string& timestamp) {
+  std::tm utc{};
+  if (std::sscanf(timestamp.c_str(), "%4d-%2d-%2dT%2d:%2d:%2dZ", &utc.tm_year, &utc.tm_mon,
+                  &utc.tm_mday, &utc.tm_hour, &utc.tm_min, &utc.tm_sec) != 6) {
+    return 0;
+  }
+  utc.tm_year -= 1900;
+  utc.tm_mon -= 1;
+  return static_cast<std::int64_t>(::timegm(&utc));
+}
+
+// Invariant 13: a return is opened only in the partner's profile and with a signingTime after
+// this run's upload began (older runs without that fact: after the run was created) and not
+// after now, both give or take the configured clock skew.
+OpenerConfig return_opener_for_run(const Config& config, const RunRecord& run) {
+  using std::chrono::system_clock;
+  OpenerConfig opener = return_opener_config(config);
+  std::int64_t since = run.facts.value("upload_started_epoch", std::int64_t{0});
+  if (since == 0) since = epoch_of_utc(run.created_at_utc);
+  const auto skew = config.partner.signing_time_skew;
+  opener.signing_window = OpenerConfig::SigningWindow{
+      system_clock::time_point(std::chrono::seconds(since)) - skew, system_clock::now() + skew};
+  return opener;
 }
 
 nlohmann::json export_facts(const ExportReport& report) {
@@ -228,6 +255,12 @@ Result<Exchange::StepOutcome> Exchange::upload_outbound(const RunRecord& run) {
     if (!removed && removed.error().code != "sftp.not_found") return fail(removed.error());
     KBIX_TRY(store_.merge_facts(run.id, {{"upload_renaming", nullptr}}));
   }
+  if (!run.facts.contains("upload_started_epoch")) {  // the return must be signed after this
+    KBIX_TRY(store_.merge_facts(
+        run.id, {{"upload_started_epoch",
+                  std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch())
+                      .count()}}));
+  }
   auto sent = remote.upload(
       outbound, sftp.outbound_dir, remote_name,
       [this, &run](std::uint64_t done, std::uint64_t total) {
@@ -252,17 +285,31 @@ Result<Exchange::StepOutcome> Exchange::upload_outbound(const RunRecord& run) {
   return StepOutcome{RunState::uploaded, facts, "run.upload"};
 }
 
-// return_downloaded -> return_verified: tag and pinned signature (inv. 3), columns checked by the
-// merge; plaintext exists only in work/ during this step.
+// return_downloaded -> return_verified: tag and pinned signature (inv. 3), bound to this run
+// (inv. 13: profile, signingTime, never accepted before), columns checked by the merge;
+// plaintext exists only in work/ during this step.
 Result<Exchange::StepOutcome> Exchange::verify_return(const RunRecord& run) {
   const fs::path dir = run_directory(run.id);
-  auto opened =
-      open_sealed(return_opener_config(config_), dir / "return.csv.p7m", dir / "work/return.csv");
+  const fs::path sealed = dir / "return.csv.p7m";
+  auto opened = open_sealed(return_opener_for_run(config_, run), sealed, dir / "work/return.csv");
   if (!opened) return fail(std::move(opened).error());
-  return StepOutcome{RunState::return_verified,
-                     {{"return_signer_sha256", opened->signer_fingerprint_sha256},
-                      {"return_plaintext_bytes", opened->plaintext_bytes}},
-                     "run.return_verified"};
+  auto sha = sha256_file_hex(sealed);
+  if (!sha) return fail(std::move(sha).error());
+  auto earlier = store_.remember_accepted_return(run.id, *sha);
+  if (!earlier) return fail(std::move(earlier).error());
+  if (*earlier) {
+    return fail("envelope.replayed", "return.csv.p7m (SHA-256 " + *sha +
+                                         ") was already accepted by run " + **earlier +
+                                         ": a replayed return, refused");
+  }
+  return StepOutcome{
+      RunState::return_verified,
+      {{"return_signer_sha256", opened->signer_fingerprint_sha256},
+       {"return_plaintext_bytes", opened->plaintext_bytes},
+       {"return_profile", to_string(opened->profile)},
+       {"return_signed_at",
+        opened->signing_time ? utc_timestamp(*opened->signing_time) : std::string()}},
+      "run.return_verified"};
 }
 
 // return_verified -> merged: join, pseudonymise, scan (inv. 4) and describe in a manifest; the
@@ -272,7 +319,7 @@ Result<Exchange::StepOutcome> Exchange::merge_return(const RunRecord& run) {
   const fs::path snapshot_plain = dir / "work/snapshot.csv";
   const fs::path return_plain = dir / "work/return.csv";
   KBIX_TRY(open_sealed(own_file_opener_config(config_), dir / "snapshot.csv.p7m", snapshot_plain));
-  KBIX_TRY(open_sealed(return_opener_config(config_), dir / "return.csv.p7m", return_plain));
+  KBIX_TRY(open_sealed(return_opener_for_run(config_, run), dir / "return.csv.p7m", return_plain));
   // Article 7 quality report, before the merge: a return the merge refuses is reported too.
   auto quality = write_quality_reports(dir, run.id, snapshot_plain, return_plain, config_.protocol,
                                        std::chrono::floor<std::chrono::days>(Clock::now()));
@@ -419,10 +466,30 @@ Status Exchange::download_return(const RunRecord& run, RemoteStore& remote,
   KBIX_TRY(
       record(run.id, "run.return_detected",
              {{"remote_file", config_.sftp.return_dir + "/" + entry.name}, {"bytes", entry.size}}));
-  auto got = remote.download(config_.sftp.return_dir, entry.name, local,
-                             [this, &run](std::uint64_t done, std::uint64_t total) {
-                               progress(run.id, "download", done, total);
-                             });
+  // A hostile server cannot fill the disk: the cap is checked against the listing here and
+  // against the opened file and every read in download(). Too large fails the run for good.
+  const std::uint64_t cap =
+      return_download_cap(config_.sftp, run.facts.value("outbound_bytes", std::uint64_t{0}));
+  auto got = entry.size > cap ? Result<std::uint64_t>(fail(
+                                    "sftp.too_large", config_.sftp.return_dir + "/" + entry.name +
+                                                          ": " + std::to_string(entry.size) +
+                                                          " bytes listed, more than the limit of " +
+                                                          std::to_string(cap) + "; not downloaded"))
+                              : remote.download(
+                                    config_.sftp.return_dir, entry.name, local,
+                                    [this, &run](std::uint64_t done, std::uint64_t total) {
+                                      progress(run.id, "download", done, total);
+                                    },
+                                    cap);
+  if (!got && got.error().code == "sftp.too_large") {
+    (void)store_.fail(run.id, got.error().code, got.error().message, false);
+    KBIX_TRY(record(run.id, "run.failed",
+                    {{"in_state", to_string(RunState::awaiting_return)},
+                     {"code", got.error().code},
+                     {"message", got.error().message},
+                     {"retryable", false}}));
+    return ok();  // this run is over; other returns in the listing are still looked at
+  }
   if (!got) return fail(std::move(got).error());
   auto sha = sha256_file_hex(local);
   if (!sha) return fail(std::move(sha).error());
@@ -432,25 +499,6 @@ Status Exchange::download_return(const RunRecord& run, RemoteStore& remote,
   KBIX_TRY(commit_and_record(run.id, row.from, row.to, std::string(row.audit_event), facts));
   maybe_kill_after(RunState::return_downloaded);
   return ok();
-}
-
-Status Exchange::quarantine_return(RemoteStore& remote, const RemoteEntry& entry,
-                                   std::string_view why) {
-  const fs::path dir = config_.daemon.state_dir / "quarantine";
-  std::error_code error;
-  fs::create_directories(dir, error);
-  fs::permissions(dir, fs::perms::owner_all, error);
-  const fs::path local = dir / entry.name;
-  if (!fs::exists(local)) {
-    auto got = remote.download(config_.sftp.return_dir, entry.name, local, {});
-    if (!got) return fail(std::move(got).error());
-  }
-  KBIX_TRY(remote.remove(config_.sftp.return_dir, entry.name));
-  return record("", "return.quarantined",
-                {{"remote_file", config_.sftp.return_dir + "/" + entry.name},
-                 {"local_file", local.string()},
-                 {"bytes", entry.size},
-                 {"reason", std::string(why)}});
 }
 
 Result<std::unique_ptr<RemoteStore>> Exchange::connect_remote(const std::string& run_id) {

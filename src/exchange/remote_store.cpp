@@ -25,8 +25,9 @@ class SftpRemoteStore final : public RemoteStore {
   }
   Result<std::uint64_t> download(const std::string& remote_dir, const std::string& name,
                                  const std::filesystem::path& local_path,
-                                 const TransferProgress& progress) override {
-    return client_.download(remote_dir, name, local_path, progress);
+                                 const TransferProgress& progress,
+                                 std::uint64_t max_bytes) override {
+    return client_.download(remote_dir, name, local_path, progress, max_bytes);
   }
   Status remove(const std::string& remote_dir, const std::string& name) override {
     return client_.remove(remote_dir, name);

@@ -4,6 +4,7 @@
 
 #include <ctime>
 
+#include "kbix/core/untrusted_text.hpp"
 #include "kbix/core/utc_time.hpp"
 
 namespace kbix {
@@ -36,6 +37,13 @@ CREATE TABLE IF NOT EXISTS runs (
   progress_done INTEGER NOT NULL DEFAULT 0,
   progress_total INTEGER NOT NULL DEFAULT 0,
   reached_upload INTEGER NOT NULL DEFAULT 0
+);
+-- Invariant 13: the SHA-256 of every return accepted in any run; a return seen before is a
+-- replay. Kept as long as its run (the retention purge deletes both).
+CREATE TABLE IF NOT EXISTS accepted_returns (
+  sha256 TEXT PRIMARY KEY,
+  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  accepted_at TEXT NOT NULL
 );
 PRAGMA user_version = 1;
 )";
@@ -187,7 +195,9 @@ Result<RunRecord> RunStore::create(const RunRecord& initial) {
   } else {
     insert.bind_null();
   }
-  insert.bind(std::int64_t{initial.forced}).bind(initial.force_reason).bind(initial.facts.dump());
+  insert.bind(std::int64_t{initial.forced})
+      .bind(initial.force_reason)
+      .bind(dump_json(initial.facts));
   const int result = insert.step();
   if (result == SQLITE_CONSTRAINT)
     return kbix::fail("runs.exists", "run " + initial.id + " exists");
@@ -220,7 +230,7 @@ Status RunStore::advance(std::string_view id, RunState from, RunState to,
   if (!update.ok()) return rollback(db_->error("prepare advance"));
   update.bind(to_string(to))
       .bind(now_utc())
-      .bind(merged.dump())
+      .bind(dump_json(merged))
       .bind(std::int64_t{to == RunState::uploaded})
       .bind(id);
   if (update.step() != SQLITE_DONE) return rollback(db_->error("advance"));
@@ -348,6 +358,23 @@ Result<std::optional<std::string>> RunStore::last_started_run_time() const {
   if (result == SQLITE_DONE) return std::optional<std::string>();
   if (result != SQLITE_ROW) return db_->error("last run");
   return std::optional<std::string>(select.text(0));
+}
+
+Result<std::optional<std::string>> RunStore::remember_accepted_return(std::string_view run_id,
+                                                                      std::string_view sha256) {
+  Statement insert(*db_,
+                   "INSERT OR IGNORE INTO accepted_returns (sha256, run_id, accepted_at) "
+                   "VALUES (?,?,?)");
+  if (!insert.ok()) return db_->error("prepare remember return");
+  insert.bind(sha256).bind(run_id).bind(now_utc());
+  if (insert.step() != SQLITE_DONE) return db_->error("remember return");
+  Statement select(*db_, "SELECT run_id FROM accepted_returns WHERE sha256=?");
+  if (!select.ok()) return db_->error("prepare find return");
+  select.bind(sha256);
+  if (select.step() != SQLITE_ROW) return db_->error("find return");
+  const std::string first = select.text(0);
+  if (first == run_id) return std::optional<std::string>();
+  return std::optional<std::string>(first);
 }
 
 Result<std::vector<std::string>> RunStore::purge_finished_before(std::string_view cutoff_utc) {

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "kbix/core/exit_code.hpp"
+#include "kbix/core/untrusted_text.hpp"
 
 namespace kbix {
 
@@ -44,7 +45,7 @@ namespace {
 void add_count(std::ostringstream& out, const nlohmann::json& facts, const char* group,
                const char* key, const char* label) {
   if (facts.contains(group) && facts[group].contains(key)) {
-    out << " " << label << "=" << facts[group][key].dump();
+    out << " " << label << "=" << dump_json(facts[group][key]);
   }
 }
 }  // namespace

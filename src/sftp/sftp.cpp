@@ -182,7 +182,8 @@ Result<std::uint64_t> SftpClient::upload(const std::filesystem::path& local_file
 
 Result<std::uint64_t> SftpClient::download(const std::string& remote_dir, const std::string& name,
                                            const std::filesystem::path& local_path,
-                                           const TransferProgress& progress) {
+                                           const TransferProgress& progress,
+                                           std::uint64_t max_bytes) {
   KBIX_TRY(validate_remote_name(name));
   KBIX_REQUIRE_SESSION();
   Session& session = *session_;
@@ -200,6 +201,12 @@ Result<std::uint64_t> SftpClient::download(const std::string& remote_dir, const 
     return fail("sftp.not_regular_file", path + ": not a regular file of known size");
   }
   const std::uint64_t total = attributes->size;
+  // The listing may have lied: the size of the opened file is checked again before any byte.
+  if (total > max_bytes) {
+    return fail("sftp.too_large", path + ": " + std::to_string(total) +
+                                      " bytes, more than the limit of " +
+                                      std::to_string(max_bytes) + "; not downloaded");
+  }
 
   struct Request {
     int id;
@@ -232,6 +239,11 @@ Result<std::uint64_t> SftpClient::download(const std::string& remote_dir, const 
     const int got = sftp_async_read(remote.get(), buffer.data(), request.length,
                                     static_cast<std::uint32_t>(request.id));
     if (got < 0) return fail(session_failure(session, "reading " + path));
+    if (done + static_cast<std::uint64_t>(got) > max_bytes) {  // never past the limit
+      session.broken = true;
+      return fail("sftp.too_large", path + ": more than the limit of " + std::to_string(max_bytes) +
+                                        " bytes; download abandoned");
+    }
     if (static_cast<std::uint32_t>(got) != request.length) {
       // Abandon the session: replies to the requests still in flight would be mismatched.
       session.broken = true;

@@ -19,6 +19,7 @@
 #include "internal/sftp_session.hpp"
 #include "kbix/core/config.hpp"
 #include "kbix/core/file_safety.hpp"
+#include "kbix/core/untrusted_text.hpp"
 
 namespace kbix {
 
@@ -42,13 +43,18 @@ DeadlineWatchdog::DeadlineWatchdog(SftpClient::Session& session, std::chrono::mi
         ::shutdown(session.fd, SHUT_RDWR);
       }) {}
 
+std::string server_error_text(ssh_session ssh) {
+  const char* text = ssh != nullptr ? ssh_get_error(ssh) : nullptr;
+  return sanitize_untrusted_text(text != nullptr ? text : "");
+}
+
 Error session_failure(SftpClient::Session& session, std::string_view what) {
   const std::string prefix(what);
   if (session.deadline_passed) {
     session.broken = true;
     return {"sftp.timeout", prefix + ": deadline passed, connection closed"};
   }
-  const std::string ssh_error = session.ssh != nullptr ? ssh_get_error(session.ssh) : "";
+  const std::string ssh_error = server_error_text(session.ssh);
   if (session.ssh == nullptr || !ssh_is_connected(session.ssh) ||
       (ssh_get_status(session.ssh) & (SSH_CLOSED | SSH_CLOSED_ERROR)) != 0) {
     session.broken = true;
@@ -84,6 +90,7 @@ std::string remote_path(const std::string& dir, const std::string& name) {
 namespace {
 
 using sftp_detail::DeadlineWatchdog;
+using sftp_detail::server_error_text;
 
 std::string errno_text(int error) {
   return std::strerror(error);
@@ -159,7 +166,7 @@ Result<int> open_tcp_connection(const SftpSettings& settings) {
 Status set_option(ssh_session ssh, ssh_options_e option, const void* value, const char* name) {
   if (ssh_options_set(ssh, option, value) != SSH_OK) {
     return fail("sftp.settings",
-                std::string("invalid SSH option ") + name + ": " + ssh_get_error(ssh));
+                std::string("invalid SSH option ") + name + ": " + server_error_text(ssh));
   }
   return ok();
 }
@@ -245,7 +252,7 @@ Status verify_host_key(SftpClient::Session& session) {
     default:
       return fail("sftp.host_key_error", where + ": cannot check host key " + *fingerprint +
                                              " against " + file + ": " +
-                                             ssh_get_error(session.ssh));
+                                             server_error_text(session.ssh));
   }
 }
 
@@ -279,7 +286,7 @@ Status establish(SftpClient::Session& session) {
       return fail("sftp.timeout", settings.host + ": SSH handshake did not finish in time");
     }
     return fail("sftp.connect_failed",
-                settings.host + ": SSH handshake failed: " + ssh_get_error(session.ssh));
+                settings.host + ": SSH handshake failed: " + server_error_text(session.ssh));
   }
   KBIX_TRY(verify_host_key(session));
   KBIX_TRY(authenticate(session));

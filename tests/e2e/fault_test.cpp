@@ -46,13 +46,14 @@ TEST_P(HostileReturn, IsRefusedWithItsCodeAndNothingIsPublished) {
 
 INSTANTIATE_TEST_SUITE_P(
     Partner, HostileReturn,
-    ::testing::Values(HostileReturnCase{sim::CorruptMode::extra_column, "schema.extra_column"},
-                      HostileReturnCase{sim::CorruptMode::missing_column, "schema.missing_column"},
-                      HostileReturnCase{sim::CorruptMode::unsent_insz, "merge.insz_not_sent"},
-                      HostileReturnCase{sim::CorruptMode::duplicate_insz,
-                                        "merge.duplicate_in_return"},
-                      HostileReturnCase{sim::CorruptMode::flip_byte, "envelope.integrity"},
-                      HostileReturnCase{sim::CorruptMode::wrong_signer, "envelope.unknown_signer"}),
+    ::testing::Values(
+        HostileReturnCase{sim::CorruptMode::extra_column, "schema.extra_column"},
+        HostileReturnCase{sim::CorruptMode::missing_column, "schema.missing_column"},
+        HostileReturnCase{sim::CorruptMode::unsent_insz, "merge.insz_not_sent"},
+        HostileReturnCase{sim::CorruptMode::duplicate_insz, "merge.duplicate_in_return"},
+        HostileReturnCase{sim::CorruptMode::flip_byte, "envelope.integrity"},
+        HostileReturnCase{sim::CorruptMode::wrong_signer, "envelope.unknown_signer"},
+        HostileReturnCase{sim::CorruptMode::other_profile, "envelope.profile_mismatch"}),
     [](const ::testing::TestParamInfo<HostileReturnCase>& param_info) {
       std::string name = param_info.param.code;  // stable test names: "schema_extra_column", ...
       std::replace(name.begin(), name.end(), '.', '_');

@@ -42,10 +42,11 @@ std::string place_outbound(ExchangeWorld& world, const std::string& signer, std:
 std::vector<std::vector<std::string>> open_return(ExchangeWorld& world, const std::string& run_id) {
   const fs::path sealed =
       world.sshd().sftp_root() / "van-vdab" / return_remote_name("vdab-derde-pijler-2023", run_id);
-  auto opener = Opener::create({kKeys / "agii-enc-rsa.crt",
-                                kKeys / "agii-enc-rsa.key",
-                                std::nullopt,
-                                {kKeys / "vdab-sign-rsa.crt"}});
+  OpenerConfig config;
+  config.our_certificate = kKeys / "agii-enc-rsa.crt";
+  config.our_key = kKeys / "agii-enc-rsa.key";
+  config.pinned_signer_certificates = {kKeys / "vdab-sign-rsa.crt"};
+  auto opener = Opener::create(config);
   EXPECT_TRUE(opener);
   const fs::path plain = world.dir() / (run_id + ".csv");
   auto opened = opener->open(sealed, plain);

@@ -37,11 +37,22 @@ std::vector<HostileCase> load_hostile_corpus() {
   const auto manifest = nlohmann::json::parse(in);
   std::vector<HostileCase> cases;
   for (const auto& c : manifest.at("cases")) {
-    HostileCase parsed{c.at("id"), c.at("kind"), c.at("input"), c.at("expect"), std::nullopt};
+    HostileCase parsed{c.at("id"), c.at("kind"), c.at("input"), c.at("expect"), std::nullopt,
+                       std::nullopt, std::nullopt};
     if (c.contains("output")) parsed.output = c["output"].get<std::string>();
+    if (c.contains("shown")) parsed.shown = c["shown"].get<std::string>();
+    if (c.contains("test")) parsed.test = c["test"].get<std::string>();
     cases.push_back(std::move(parsed));
   }
   return cases;
+}
+
+std::vector<HostileCase> hostile_unit_cases() {
+  std::vector<HostileCase> selected;
+  for (auto& c : load_hostile_corpus()) {
+    if (c.kind != "e2e") selected.push_back(std::move(c));
+  }
+  return selected;
 }
 
 std::vector<HostileCase> hostile_cases_of_kind(const std::string& kind) {

@@ -21,6 +21,8 @@ namespace kbix::test {
 struct HostileCase {
   std::string id, kind, input, expect;
   std::optional<std::string> output;  // file name in tests/data/hostile/expected/
+  std::optional<std::string> shown;   // untrusted_text: the sanitised form
+  std::optional<std::string> test;    // e2e: the end-to-end test that gives this input
 };
 
 inline void PrintTo(const HostileCase& c, std::ostream* out) {
@@ -37,6 +39,8 @@ const Protocol& shipped_protocol();
 std::vector<HostileCase> load_hostile_corpus();
 // Every case of one kind (for INSTANTIATE_TEST_SUITE_P).
 std::vector<HostileCase> hostile_cases_of_kind(const std::string& kind);
+// Every case a unit test can run (all but kind "e2e", which only a whole exchange can give).
+std::vector<HostileCase> hostile_unit_cases();
 // A readable gtest name: the id with every character that is not a letter or digit as '_'.
 std::string hostile_test_name(const HostileCase& c);
 ExpectedOutcome parse_expect(const std::string& expect);

@@ -16,6 +16,7 @@
 
 #include "hostile/corpus.hpp"
 #include "kbix/core/config.hpp"
+#include "kbix/core/untrusted_text.hpp"
 #include "kbix/domain/extract_export.hpp"
 #include "kbix/domain/merge.hpp"
 #include "kbix/domain/output_scan.hpp"
@@ -205,9 +206,12 @@ TEST(HostileCorpus, TheManifestHasUniqueIdsAndEveryKindIsKnown) {
   for (const auto& c : cases) {
     EXPECT_TRUE(ids.insert(c.id).second) << "duplicate id " << c.id;
     EXPECT_TRUE(names.insert(hostile_test_name(c)).second) << "two ids make one test name " << c.id;
-    EXPECT_TRUE(std::set<std::string>({"extract", "return", "envelope", "config", "remote_name"})
+    EXPECT_TRUE(std::set<std::string>({"extract", "return", "envelope", "config", "remote_name",
+                                           "untrusted_text", "e2e"})
                     .contains(c.kind))
         << c.id << ": unknown kind " << c.kind;
+    if (c.kind == "e2e") EXPECT_TRUE(c.test && !c.test->empty()) << c.id << " names no test";
+    if (c.kind == "untrusted_text") EXPECT_TRUE(c.shown) << c.id << " has no \"shown\"";
   }
 }
 
@@ -228,6 +232,10 @@ TEST_P(HostileCorpus, EndsExactlyAsTheManifestSays) {
   else if (c.kind == "remote_name") {
     auto checked = validate_remote_name(expand_template(c.input));
     if (!checked) outcome.error = checked.error();
+  } else if (c.kind == "untrusted_text") {  // issue 13 item 5: what reaches a message
+    ASSERT_TRUE(c.shown);
+    const std::string shown = sanitize_untrusted_text(expand_template(c.input));
+    if (shown != expand_template(*c.shown)) outcome.error = Error{"text.not_sanitised", shown};
   } else {
     FAIL() << "unknown kind " << c.kind;
   }
@@ -256,7 +264,7 @@ TEST_P(HostileCorpus, EndsExactlyAsTheManifestSays) {
   EXPECT_LT(outcome.error->message.size(), 600u) << "a message echoing input?";
 }
 
-INSTANTIATE_TEST_SUITE_P(Manifest, HostileCorpus, ::testing::ValuesIn(load_hostile_corpus()),
+INSTANTIATE_TEST_SUITE_P(Manifest, HostileCorpus, ::testing::ValuesIn(hostile_unit_cases()),
                          [](const ::testing::TestParamInfo<HostileCase>& param_info) {
                            return hostile_test_name(param_info.param);
                          });

@@ -134,13 +134,16 @@ class FakeRemoteStore final : public RemoteStore {
   }
 
   Result<std::uint64_t> download(const std::string& remote_dir, const std::string& name,
-                                 const fs::path& local_path,
-                                 const TransferProgress& progress) override {
+                                 const fs::path& local_path, const TransferProgress& progress,
+                                 std::uint64_t max_bytes) override {
     KBIX_TRY(remote_.take_fault(RemoteOp::download));
     const fs::path file = remote_.dir(remote_dir) / name;
     std::error_code error;
     if (remote_.take_vanishing(name)) fs::remove(file, error);
     if (!fs::is_regular_file(file, error)) return fail(not_found(remote_dir, name).error());
+    if (fs::file_size(file, error) > max_bytes) {
+      return fail("sftp.too_large", name + ": more than the limit of " + std::to_string(max_bytes));
+    }
     if (fs::exists(local_path, error)) {
       return fail("io.exists", local_path.string() + " exists; not replaced");
     }

@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
   app.add_flag("--once", once, "one pass, then exit");
   app.add_option("--corrupt", corrupt,
                  "TEST ONLY: make a bad return: extra-column, missing-column, unsent-insz, "
-                 "duplicate-insz, flip-byte, wrong-signer")
+                 "duplicate-insz, flip-byte, wrong-signer, other-profile, replay, oversized")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 

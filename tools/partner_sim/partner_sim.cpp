@@ -22,6 +22,9 @@ Result<CorruptMode> parse_corrupt_mode(const std::string& text) {
   if (text == "duplicate-insz") return CorruptMode::duplicate_insz;
   if (text == "flip-byte") return CorruptMode::flip_byte;
   if (text == "wrong-signer") return CorruptMode::wrong_signer;
+  if (text == "other-profile") return CorruptMode::other_profile;
+  if (text == "replay") return CorruptMode::replay;
+  if (text == "oversized") return CorruptMode::oversized;
   return fail("sim.bad_corrupt_mode", "unknown --corrupt mode '" + text + "'");
 }
 
@@ -99,6 +102,14 @@ Result<std::pair<std::uint64_t, std::uint64_t>> enrich(const SimulatorOptions& o
   return std::pair{received, returned};
 }
 
+Status append_padding(const fs::path& file, std::size_t bytes) {
+  std::ofstream out(file, std::ios::binary | std::ios::app);
+  const std::string padding(bytes, '\0');
+  out.write(padding.data(), static_cast<std::streamsize>(padding.size()));
+  if (!out) return fail("io.write", "cannot pad " + file.string());
+  return ok();
+}
+
 Status flip_middle_byte(const fs::path& file) {
   std::fstream io(file, std::ios::binary | std::ios::in | std::ios::out);
   const auto size = fs::file_size(file);
@@ -120,10 +131,11 @@ Result<std::pair<std::uint64_t, std::uint64_t>> answer_file(
   const fs::path plain_in = options.work_dir / (run_id + ".in.csv");
   const fs::path plain_out = options.work_dir / (run_id + ".out.csv");
   auto result = [&]() -> Result<std::pair<std::uint64_t, std::uint64_t>> {
-    auto opener = Opener::create({options.vdab_decryption_certificate,
-                                  options.vdab_decryption_key,
-                                  std::nullopt,
-                                  {options.agii_signing_certificate}});
+    OpenerConfig opener_config;
+    opener_config.our_certificate = options.vdab_decryption_certificate;
+    opener_config.our_key = options.vdab_decryption_key;
+    opener_config.pinned_signer_certificates = {options.agii_signing_certificate};
+    auto opener = Opener::create(opener_config);
     if (!opener) return fail(std::move(opener).error());
     auto opened = opener->open(sealed_in, plain_in);
     if (!opened) return fail(std::move(opened).error());
@@ -135,11 +147,24 @@ Result<std::pair<std::uint64_t, std::uint64_t>> answer_file(
          wrong_signer ? options.vdab_decryption_key : options.vdab_signing_key,
          std::nullopt,
          {options.agii_encryption_certificate},
-         profile});
+         options.corrupt != CorruptMode::other_profile ? profile
+         : profile == EnvelopeProfile::gcm             ? EnvelopeProfile::cbc
+                                                       : EnvelopeProfile::gcm});
     if (!sealer) return fail(std::move(sealer).error());
     auto sealed = sealer->seal(plain_out, sealed_out);
     if (!sealed) return fail(std::move(sealed).error());
     if (options.corrupt == CorruptMode::flip_byte) KBIX_TRY(flip_middle_byte(sealed_out));
+    if (options.corrupt == CorruptMode::oversized) KBIX_TRY(append_padding(sealed_out, 2 << 20));
+    if (options.corrupt == CorruptMode::replay) {
+      const fs::path replay_source = options.work_dir / "replay-source.p7m";
+      std::error_code copy_error;
+      if (fs::exists(replay_source)) {
+        fs::copy_file(replay_source, sealed_out, fs::copy_options::overwrite_existing, copy_error);
+      } else {
+        fs::copy_file(sealed_out, replay_source, copy_error);
+      }
+      if (copy_error) return fail("io.write", "cannot keep or replay the first return");
+    }
     return counts;
   }();
   std::error_code ignored;

@@ -7,7 +7,9 @@
 // name (temporary name + rename) and remove the outbound file, as a partner that picked it up.
 // A pass that finds the return already there only removes the outbound file (idempotent).
 // Plaintext exists only in work_dir while a file is processed. Test aid: `corrupt` makes a
-// deliberately bad return (see CorruptMode). Never logs INSZ or values.
+// deliberately bad return (see CorruptMode); `replay` keeps its first authentic return in
+// work_dir/replay-source.p7m and uploads it again under each later run's name, as a hostile
+// server that renames an old return would. Never logs INSZ or values.
 #pragma once
 
 #include <chrono>
@@ -28,7 +30,10 @@ enum class CorruptMode {
   duplicate_insz,
   flip_byte,
   missing_column,
-  wrong_signer  // signed with VDAB's encryption key: a VDAB certificate AgII has not pinned
+  wrong_signer,   // signed with VDAB's encryption key: a VDAB certificate AgII has not pinned
+  other_profile,  // sealed in the profile NOT agreed (CBC to a GCM partner, GCM to a CBC one)
+  replay,         // the first return is authentic and kept; every later run gets that same file
+  oversized       // an authentic return padded with 2 MiB (for the download cap)
 };
 
 Result<CorruptMode> parse_corrupt_mode(const std::string& text);

@@ -48,6 +48,9 @@ class DeadlineWatchdog {
   std::jthread thread_;
 };
 
+// libssh's error text for `ssh`, sanitised: it can hold the server's banner bytes verbatim.
+std::string server_error_text(ssh_session ssh);
+
 // The error for a failed libssh/sftp call on `session`; `what` names the operation and file.
 Error session_failure(SftpClient::Session& session, std::string_view what);
 

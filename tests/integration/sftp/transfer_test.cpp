@@ -147,6 +147,28 @@ TEST(SftpTransfer, DownloadNeverReplacesALocalFile) {
   EXPECT_EQ(sha_of(local / "x"), before);
 }
 
+// Issue 13 item 9: the listing says small, the file the server hands over is big (it grew, or
+// the server lied): the cap is checked again on the opened file, before any byte is written.
+TEST(SftpTransfer, DownloadOverTheCapIsRefusedAndLeavesNothing) {
+  SshdServer server;
+  ScratchDir local;
+  write_random_file(server.remote_file("van-vdab", kReturnName), 1000, 5);
+  auto client = connect_or_die(server.client_settings());
+  auto listing = client.list("van-vdab");
+  ASSERT_TRUE(listing) << listing.error().describe();
+  ASSERT_EQ(listing->entries.size(), 1u);
+  const std::uint64_t cap = listing->entries[0].size * 2;  // generous for what was listed
+  write_random_file(server.remote_file("van-vdab", kReturnName), 3 << 20, 6);
+  auto downloaded = client.download("van-vdab", kReturnName, local / "x", {}, cap);
+  ASSERT_FALSE(downloaded);
+  EXPECT_EQ(downloaded.error().code, "sftp.too_large") << downloaded.error().describe();
+  EXPECT_TRUE(std::filesystem::is_empty(local.path())) << "nothing half-written";
+  auto within = connect_or_die(server.client_settings())
+                    .download("van-vdab", kReturnName, local / "y", {}, 3 << 20);
+  ASSERT_TRUE(within) << "exactly at the cap is allowed: " << within.error().describe();
+  EXPECT_EQ(*within, 3u << 20);
+}
+
 TEST(SftpTransfer, StatAndRemove) {
   SshdServer server;
   write_random_file(server.remote_file("van-vdab", kReturnName), 777, 5);

@@ -22,6 +22,12 @@ TEST(Config, ShippedConfigurationLoads) {
   EXPECT_EQ(config->schedule.return_deadline, std::chrono::hours(24 * 30));
   EXPECT_EQ(config->daemon.state_dir, "/var/lib/kbix");
   EXPECT_EQ(config->audit.checkpoint_every, 100);
+  EXPECT_EQ(config->partner.signing_time_skew, std::chrono::seconds(600));
+  EXPECT_FALSE(config->sftp.max_download_bytes) << "derived from the outbound size";
+  EXPECT_EQ(kbix::return_download_cap(config->sftp, 1000), 50'000 + (64ULL << 20));
+  EXPECT_EQ(config->sftp.quarantine_max_files, 100u);
+  EXPECT_EQ(config->sftp.quarantine_max_bytes, 1ULL << 30);
+  EXPECT_EQ(config->sftp.quarantine_max_age, std::chrono::hours(24 * 90));
   // Relative paths resolve against the configuration's own directory.
   EXPECT_EQ(config->protocol_file,
             std::filesystem::path(KBIX_SOURCE_DIR "/config/protocols/vdab-derde-pijler-2023.toml")
@@ -112,6 +118,14 @@ INSTANTIATE_TEST_SUITE_P(
                                  "\"gcm\" (default) or \"cbc\""},
                     BrokenConfig{"bad-run-date.toml", "config.value", "bad-run-date.toml:18:13",
                                  "'02-30' is not MM-DD"},
+                    BrokenConfig{"bad-skew.toml", "config.range", "bad-skew.toml:36:29",
+                                 "signing_time_skew_seconds: must be between 0 and 86400"},
+                    BrokenConfig{"bad-download-cap.toml", "config.range",
+                                 "bad-download-cap.toml:50:22",
+                                 "max_download_bytes: must be between"},
+                    // a value echoed back is shown sanitised (invariant 16): ESC as \x1b
+                    BrokenConfig{"escape-in-value.toml", "config.value",
+                                 "escape-in-value.toml:18:13", "'\\x1b[2J02-30' is not MM-DD"},
                     BrokenConfig{"bad-log-level.toml", "config.value", "bad-log-level.toml:12:13",
                                  "must be one of trace"},
                     BrokenConfig{"unknown-section.toml", "config.unknown_key",

@@ -117,6 +117,34 @@ TEST_F(StoreTest, RetentionPurgesOnlyFinishedRunsBeforeTheCutoff) {
   EXPECT_EQ(store->purge_finished_before("x'; DROP TABLE runs; --").error().code, "runs.db_error");
 }
 
+// Invariant 13: a return accepted by one run is a replay for any other, for as long as that run
+// is kept; the retention purge forgets it with its run.
+TEST_F(StoreTest, AnAcceptedReturnIsRememberedPerRunUntilItsRunIsPurged) {
+  auto store = RunStore::open(file);
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->create(new_run("20261122T135500Z-0008")));
+  ASSERT_TRUE(store->create(new_run("20261122T135500Z-0009")));
+  const std::string sha(64, 'a');
+  auto first = store->remember_accepted_return("20261122T135500Z-0008", sha);
+  ASSERT_TRUE(first) << first.error().describe();
+  EXPECT_FALSE(*first) << "new";
+  auto again = store->remember_accepted_return("20261122T135500Z-0008", sha);
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(*again) << "the same run after a crash is not a replay";
+  auto replay = store->remember_accepted_return("20261122T135500Z-0009", sha);
+  ASSERT_TRUE(replay);
+  ASSERT_TRUE(*replay) << "another run: a replay";
+  EXPECT_EQ(**replay, "20261122T135500Z-0008");
+  EXPECT_FALSE(*store->remember_accepted_return("20261122T135500Z-0009", std::string(64, 'b')));
+  ASSERT_TRUE(store->cancel("20261122T135500Z-0008", "test"));
+  auto purged = store->purge_finished_before("2999-01-01T00:00:00Z");
+  ASSERT_TRUE(purged);
+  ASSERT_EQ(purged->size(), 1u);
+  auto forgotten = store->remember_accepted_return("20261122T135500Z-0009", sha);
+  ASSERT_TRUE(forgotten);
+  EXPECT_FALSE(*forgotten) << "purged with its run (kept for the retention period only)";
+}
+
 TEST_F(StoreTest, ADatabaseLockedByAnotherProcessIsReportedAsLocked) {
   { ASSERT_TRUE(RunStore::open(file)); }
   int ready[2], release[2];

@@ -47,6 +47,8 @@ struct PartnerConfig {
   std::filesystem::path encryption_certificate;  // we encrypt to this
   std::filesystem::path signing_certificate;     // the pinned signer of returns
   std::string envelope_profile = "gcm";          // "gcm" (default) or "cbc"
+  // A return's signingTime may precede this run's upload, or follow now, by at most this.
+  std::chrono::seconds signing_time_skew{600};
 };
 
 struct SftpConfig {
@@ -62,7 +64,16 @@ struct SftpConfig {
   std::chrono::seconds keepalive{30};
   std::chrono::seconds poll_interval{300};
   std::chrono::seconds min_file_age{60};
+  // A hostile server cannot fill the disk: the largest return downloaded (unset: 50 times the
+  // run's outbound file plus 64 MiB), and the quarantine's caps and age.
+  std::optional<std::uint64_t> max_download_bytes;
+  std::uint64_t quarantine_max_files = 100;
+  std::uint64_t quarantine_max_bytes = 1ULL << 30;
+  std::chrono::hours quarantine_max_age{24 * 90};
 };
+
+// The download cap for a return to an outbound file of `outbound_bytes` (see SftpConfig).
+std::uint64_t return_download_cap(const SftpConfig& config, std::uint64_t outbound_bytes);
 
 struct AuditConfig {
   int checkpoint_every = 100;

@@ -18,12 +18,14 @@
 // Error codes ("envelope.*" unless noted): recipient_expired, recipient_not_yet_valid,
 // recipient_key_usage, recipient_key_type, recipient_weak_key, seal_failed; not_cms, truncated,
 // malformed, too_large, not_encrypted, not_for_us, decrypt_failed, integrity, short_tag,
-// not_signed, unknown_signer, signer_expired, signer_not_yet_valid, bad_signature; at creation
+// not_signed, unknown_signer, signer_expired, signer_not_yet_valid, bad_signature,
+// profile_mismatch, no_signing_time, stale_signature, future_signature; at creation
 // key_mismatch, no_recipients, no_pinned_signer, bad_profile;
 // keys.* and security.key_file_mode from key loading; io.* for files.
 //
 // Does NOT guarantee: that the plaintext is what the business expected (schema checks are the
-// caller's), freshness or replay protection (the caller matches run ids), or that the signer's
+// caller's), replay protection beyond the signing-time window (the caller remembers the SHA-256
+// of every accepted file), or that the signer's
 // certificate is unrevoked (partners are pinned, not validated against a CA), or that the
 // RecipientInfos of OTHER recipients are intact (CMS does not authenticate them). AuthEnvelopedData
 // with authenticated attributes is refused ("envelope.malformed"): neither kbix nor the openssl CLI
@@ -89,12 +91,25 @@ struct OpenerConfig {
   std::vector<std::filesystem::path> pinned_signer_certificates;
   // Named limit on the sealed file's size (memory does not grow with it; disk needs about 2x).
   std::uint64_t max_input_bytes = 64ULL << 30;
+  // Binding a return to its run (invariant 13). The envelope must be this profile, else
+  // "envelope.profile_mismatch" (no CBC from a GCM partner, and no GCM from a CBC one).
+  std::optional<EnvelopeProfile> required_profile{};
+  // Every signer must carry the signed attribute signingTime ("envelope.no_signing_time"), and
+  // it must lie in [not_before, not_after] ("envelope.stale_signature",
+  // "envelope.future_signature"); checked after the signature verified (it is signed).
+  struct SigningWindow {
+    std::chrono::system_clock::time_point not_before;
+    std::chrono::system_clock::time_point not_after;
+  };
+  std::optional<SigningWindow> signing_window{};
 };
 
 struct OpenReport {
   std::string signer_fingerprint_sha256;  // of the pinned certificate that verified
   std::uint64_t plaintext_bytes = 0;
   EnvelopeProfile profile = EnvelopeProfile::gcm;
+  // The first signer's signingTime, when it carries one (whole seconds, UTC).
+  std::optional<std::chrono::system_clock::time_point> signing_time;
 };
 
 class Opener {
@@ -116,7 +131,8 @@ class Opener {
 Result<SealerConfig> outbound_sealer_config(const Config& config);
 // KBI snapshots: to our own decryption certificate only, gcm;
 SealerConfig snapshot_sealer_config(const Config& config);
-// returns: opened with our decryption key, the partner's signing certificate pinned;
+// returns: opened with our decryption key, the partner's signing certificate pinned, the
+// partner's profile required (the caller adds the run's signing window);
 OpenerConfig return_opener_config(const Config& config);
 // snapshots and our own outbound files: opened with our decryption key, our signature pinned.
 OpenerConfig own_file_opener_config(const Config& config);

@@ -21,6 +21,7 @@
 #include <chrono>
 #include <filesystem>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -65,7 +66,8 @@ class Exchange {
   // returns that match no waiting run, flags overdue runs. One SFTP connection per pass.
   Status poll_returns(Clock::time_point now = Clock::now());
 
-  // Retention (inv. 11): purges finished runs and their outputs older than the protocol allows.
+  // Retention (inv. 11): purges finished runs and their outputs older than the protocol allows,
+  // and quarantined files older than [sftp] quarantine_max_age_days (audited: quarantine.purge).
   Status purge_expired(Clock::time_point now = Clock::now());
 
   // Resumes runs that failed for a passing reason (network, disk), at most kAutomaticRetries
@@ -107,6 +109,7 @@ class Exchange {
   Result<StepOutcome> clean_up(const RunRecord& run);
   Status download_return(const RunRecord& run, RemoteStore& remote, const RemoteEntry& entry);
   Status quarantine_return(RemoteStore& remote, const RemoteEntry& entry, std::string_view why);
+  Status purge_quarantine(Clock::time_point now);
   Status flag_overdue(const RunRecord& run, Clock::time_point now);
 
   // Connects (a few attempts for passing failures) and audits the connection.
@@ -133,10 +136,12 @@ class Exchange {
   const std::atomic<bool>* stop_ = nullptr;
   ReadinessTracker readiness_;
   Clock::time_point last_progress_write_{};
+  std::set<std::string> quarantine_refused_;  // audited once each, left on the server
 };
 
 // The single *.csv file in `inbox` (the operator's KBI extract). Errors: run.no_extract,
-// run.ambiguous_extract (names the count, not the files' content).
+// run.ambiguous_extract (names the count, not the files' content), run.bad_extract_name (a name
+// that is not plain UTF-8 text, shown sanitised).
 Result<std::filesystem::path> find_extract(const std::filesystem::path& inbox);
 
 }  // namespace kbix

@@ -33,9 +33,12 @@ class RemoteStore {
                                        const std::string& remote_dir, const std::string& final_name,
                                        const TransferProgress& progress,
                                        const BeforeRename& before_rename) = 0;
+  // A file larger than `max_bytes` (on the listing or the opened file) is "sftp.too_large" and
+  // leaves nothing locally (issue 13 item 9).
   virtual Result<std::uint64_t> download(const std::string& remote_dir, const std::string& name,
                                          const std::filesystem::path& local_path,
-                                         const TransferProgress& progress) = 0;
+                                         const TransferProgress& progress,
+                                         std::uint64_t max_bytes) = 0;
   virtual Status remove(const std::string& remote_dir, const std::string& name) = 0;
 
   // For the audit entry of a connection: the negotiated cipher and the host key that matched.

@@ -76,7 +76,13 @@ class RunStore {
   Result<std::vector<RunRecord>> unfinished() const;  // oldest first
   // created_at of the newest run that reached 'uploaded' (the cadence counts runs that sent data).
   Result<std::optional<std::string>> last_started_run_time() const;
-  // Retention: deletes finished runs created before `cutoff_utc`; returns their ids.
+  // Invariant 13: records that run `run_id` accepted the return with this SHA-256 (durable on
+  // return). Returns the id of ANOTHER run that accepted the same file before (a replay; nothing
+  // recorded), or nullopt (recorded now, or earlier by this same run).
+  Result<std::optional<std::string>> remember_accepted_return(std::string_view run_id,
+                                                              std::string_view sha256);
+  // Retention: deletes finished runs created before `cutoff_utc` (and the SHA-256s of the returns
+  // they accepted); returns their ids.
   Result<std::vector<std::string>> purge_finished_before(std::string_view cutoff_utc);
 
   struct Connection;

@@ -16,8 +16,9 @@
 // Error codes: sftp.connect_failed, sftp.timeout, sftp.connection_lost, sftp.protocol,
 // sftp.host_key_unknown, sftp.host_key_mismatch, sftp.host_key_error, sftp.auth_failed,
 // sftp.not_found, sftp.permission_denied, sftp.exists, sftp.size_mismatch, sftp.short_read,
-// sftp.remote_failure, sftp.not_connected, sftp.not_regular_file, sftp.identity, sftp.settings,
-// sftp.name_*, io.*, security.key_file_mode, security.known_hosts_mode (group/other-writable).
+// sftp.remote_failure, sftp.too_large, sftp.not_connected, sftp.not_regular_file, sftp.identity,
+// sftp.settings, sftp.name_*, io.*, security.key_file_mode, security.known_hosts_mode
+// (group/other-writable).
 //
 // Does NOT guarantee: that a file renamed into place is read by nobody before we are done (the
 // partner's reader must honour the temporary-name convention); durability on the server (SFTP v3
@@ -29,6 +30,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -106,10 +108,13 @@ class SftpClient {
                                const BeforeRename& before_rename = {});
 
   // Downloads remote_dir/name to `local_path` (created 0600, never replacing an existing file:
-  // "io.exists"). Returns the byte count.
-  Result<std::uint64_t> download(const std::string& remote_dir, const std::string& name,
-                                 const std::filesystem::path& local_path,
-                                 const TransferProgress& progress = {});
+  // "io.exists"). Returns the byte count. A file larger than `max_bytes` (its size on the opened
+  // handle, whatever the listing said) is refused before its first byte, and no read goes past
+  // the limit: "sftp.too_large", nothing left on disk.
+  Result<std::uint64_t> download(
+      const std::string& remote_dir, const std::string& name,
+      const std::filesystem::path& local_path, const TransferProgress& progress = {},
+      std::uint64_t max_bytes = std::numeric_limits<std::uint64_t>::max());
 
   Result<RemoteListing> list(const std::string& remote_dir);
   Result<RemoteEntry> stat(const std::string& remote_dir, const std::string& name);
