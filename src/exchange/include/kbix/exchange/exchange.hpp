@@ -7,9 +7,11 @@
 // published by SHA-256, and clean-up ignores files already gone.
 //
 // Local layout in the state directory: runs/<run-id>/ holds snapshot.csv.p7m (the KBI extract,
-// sealed to our own certificate), outbound.csv.p7m, return.csv.p7m, output.csv and manifest.json
-// before publication, and work/, the only place where plaintext personal data exists, wiped before
-// and after every step. quarantine/ keeps (still sealed) returns that match no waiting run.
+// sealed to our own certificate), outbound.csv.p7m, return.csv.p7m and manifest.json, and work/,
+// the only place where plaintext exists (inv. 10): wiped before and after every step (the
+// pseudonymised work/output.csv alone stays from merge to publication), and wiped whole by a
+// cancel, a final failure and at start-up for every run not executing. quarantine/ keeps (still
+// sealed) returns that match no waiting run.
 //
 // The same object serves `kbix run once` and the daemon's worker thread. It is NOT thread-safe:
 // one Exchange per thread (the RunStore connection is its own; the AuditLog is shared and
@@ -20,6 +22,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -77,6 +80,27 @@ class Exchange {
   // returns.
   Status tick(Clock::time_point now = Clock::now());
 
+  // Operator actions (inv. 12, operator_actions.cpp): each is audited before it takes effect
+  // and refused (audit.unavailable) when its audit entry cannot be written; a crash in between
+  // never leaves a change unaudited (reconcile_actions at start-up).
+  // cancel_run returns true when the run is cancelled now, false when a step is under way: the
+  // cancel is then recorded and audited, and takes effect right after that step has committed
+  // and audited its side effect (run.cancel_applied). Errors: runs.unknown, runs.finished,
+  // audit.unavailable. The run's work/ is wiped once it is cancelled.
+  Result<bool> cancel_run(const std::string& run_id, const std::string& reason,
+                          const AuditActor& actor);
+  // Errors: runs.unknown, runs.not_retryable, audit.unavailable.
+  Status retry_run(const std::string& run_id, const AuditActor& actor);
+  // Start-up: an audited cancel still waiting is applied; any other action that never took
+  // effect is audited as operator.action_abandoned and dropped.
+  Status reconcile_actions();
+  // Applies the audited cancels waiting for a step (the worker calls it after each step).
+  Status apply_pending_cancels();
+
+  // One gate shared by every Exchange of a process (the daemon's worker and control socket):
+  // a step holds it from reading the run's state to auditing its outcome.
+  void set_step_gate(std::mutex* gate) { step_gate_ = gate; }
+
   // Set by the daemon on SIGTERM: steps stop at the next safe point (between two steps).
   void set_stop_flag(const std::atomic<bool>* stop) { stop_ = stop; }
 
@@ -93,6 +117,10 @@ class Exchange {
     nlohmann::json facts = nlohmann::json::object();
     std::string audit_event;
   };
+  Result<RunState> step_locked(const std::string& run_id);
+  Result<std::string> audit_intent(const std::string& run_id, const std::string& event,
+                                   nlohmann::json details, const AuditActor& actor);
+  Status apply_cancel(const OperatorAction& action, bool deferred);
   Result<StepOutcome> run_step(const RunRecord& run);
   Result<StepOutcome> seal_extract(const RunRecord& run);
   Result<StepOutcome> seal_outbound(const RunRecord& run);
@@ -109,7 +137,7 @@ class Exchange {
   Result<SftpClient> connect_sftp(const std::string& run_id);
   Status record(const std::string& run_id, std::string event, nlohmann::json details,
                 const std::optional<AuditActor>& actor = std::nullopt);
-  Status wipe_work(const std::string& run_id) const;
+  Status wipe_work(const std::string& run_id, bool keep_output) const;
   void progress(const std::string& run_id, std::string step, std::uint64_t done,
                 std::uint64_t total);
 
@@ -117,18 +145,35 @@ class Exchange {
   RunStore& store_;
   AuditLog& audit_;
   const std::atomic<bool>* stop_ = nullptr;
+  std::mutex* step_gate_ = nullptr;
   ReadinessTracker readiness_;
   Clock::time_point last_progress_write_{};
 };
 
-// The single *.csv file in `inbox` (the operator's KBI extract). Errors: run.no_extract,
-// run.ambiguous_extract (names the count, not the files' content).
+// The single *.csv file in `inbox` (the operator's KBI extract), which must open as a regular
+// file (kbix/core/input_file.hpp: a symbolic link, FIFO, directory or device is refused by name).
+// Errors: run.no_extract, run.ambiguous_extract (names the count, not the files' content),
+// run.extract_not_regular, io.read. Never throws.
 Result<std::filesystem::path> find_extract(const std::filesystem::path& inbox);
+
+// Empties runs/<id>/work/ (the only place plaintext exists), keeping work/output.csv (the
+// pseudonymised output) when `keep_output`. Never throws.
+Status wipe_run_work(const std::filesystem::path& run_dir, bool keep_output);
+
+// Whether a run still needs its pseudonymised output: merged, or failed retryably while
+// publishing it.
+bool keeps_output(const RunRecord& run);
+
+// At start-up no run is executing: empties the work/ of every run (keeping only the output a run
+// still has to publish) and moves a pre-work/ layout's output.csv into work/ or removes it.
+// Returns how many runs had plaintext removed.
+Result<std::uint64_t> wipe_idle_plaintext(const Config& config, const RunStore& store);
 
 // Test-only crash hook (DESIGN.md inv. 8 tests): when KBIX_TEST_KILL_AFTER names a state, the
 // process sends itself SIGKILL right after committing that state. Inside the upload step,
 // "upload_renaming" kills it after the temporary name is committed and before the remote rename,
-// "upload_renamed" after the rename and before `uploaded` is committed.
+// "upload_renamed" after the rename and before `uploaded` is committed; "merge_opened" in the
+// merge once both plaintexts are in work/.
 void maybe_kill_after(RunState reached);
 void maybe_kill_at(std::string_view point);
 
