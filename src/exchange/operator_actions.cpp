@@ -59,12 +59,12 @@ Result<bool> Exchange::cancel_run(const std::string& run_id, const std::string& 
       return false;  // applied by the worker right after its step (apply_pending_cancels)
     }
   }
-  KBIX_TRY(apply_cancel(OperatorAction{*action, run_id, "run.cancel", true, {{"reason", reason}}},
-                        false));
+  KBIX_TRY(
+      apply_cancel(OperatorAction{*action, run_id, "run.cancel", true, {{"reason", reason}}}, ""));
   return true;
 }
 
-Status Exchange::apply_cancel(const OperatorAction& action, bool deferred) {
+Status Exchange::apply_cancel(const OperatorAction& action, std::string_view applied_after) {
   const std::string reason = action.details.value("reason", std::string{});
   auto applied =
       store_.complete_action(action.id, [&] { return store_.cancel(action.run_id, reason); });
@@ -72,12 +72,12 @@ Status Exchange::apply_cancel(const OperatorAction& action, bool deferred) {
     if (applied.error().code != "runs.finished") return applied;
     (void)store_.drop_action(action.id);  // finished meanwhile: nothing left to cancel
   }
-  (void)wipe_work(action.run_id, false);  // a cancelled run never publishes (inv. 10)
-  if (deferred || !applied) {
+  (void)wipe_work(action.run_id, false);     // a cancelled run never publishes (inv. 10)
+  if (!applied_after.empty() || !applied) {  // the intent entry alone says it for a cancel now
     return record(action.run_id, "run.cancel_applied",
                   {{"action_id", action.id},
                    {"outcome", applied ? "cancelled" : "already finished"},
-                   {"after", deferred ? "the step under way" : "start-up"}});
+                   {"after", applied_after.empty() ? "its request" : std::string(applied_after)}});
   }
   return ok();
 }
@@ -87,7 +87,7 @@ Status Exchange::apply_pending_cancels() {
   if (!pending) return fail(std::move(pending).error());
   for (const auto& action : *pending) {
     if (action.action != "run.cancel" || !action.audited) continue;
-    KBIX_TRY(apply_cancel(action, true));
+    KBIX_TRY(apply_cancel(action, "the step under way"));
   }
   return ok();
 }
@@ -109,7 +109,7 @@ Status Exchange::reconcile_actions() {
   if (!pending) return fail(std::move(pending).error());
   for (const auto& action : *pending) {
     if (action.action == "run.cancel" && action.audited) {
-      KBIX_TRY(apply_cancel(action, false));
+      KBIX_TRY(apply_cancel(action, "start-up"));
       continue;
     }
     KBIX_TRY(record(action.run_id, "operator.action_abandoned",

@@ -120,7 +120,7 @@ class Exchange {
   Result<RunState> step_locked(const std::string& run_id);
   Result<std::string> audit_intent(const std::string& run_id, const std::string& event,
                                    nlohmann::json details, const AuditActor& actor);
-  Status apply_cancel(const OperatorAction& action, bool deferred);
+  Status apply_cancel(const OperatorAction& action, std::string_view applied_after);
   Result<StepOutcome> run_step(const RunRecord& run);
   Result<StepOutcome> seal_extract(const RunRecord& run);
   Result<StepOutcome> seal_outbound(const RunRecord& run);
