@@ -129,6 +129,13 @@ int run_cli(int argc, char** argv) {
                      "checkpoint file (default: <state_dir>/audit/checkpoints.jsonl)");
   verify->add_option("--certificate", audit_options.certificate,
                      "certificate that signs checkpoints (default: keys.signing_certificate)");
+  verify->add_option("--against", audit_options.against_file,
+                     "a copy of the checkpoints kept outside the state directory "
+                     "([audit] checkpoint_copy): finds a cut of log and checkpoints together");
+  verify->add_flag("--against-journal", audit_options.against_journal,
+                   "the same against the copies in the system journal (KBIX_CHECKPOINT)");
+  verify->add_option("--journal-directory", audit_options.journal_directory,
+                     "read the journal files in this directory (default: the local journal)");
   verify->callback([&] { exit_code = cli::audit_verify(options, audit_options); });
   auto* show_audit = audit->add_subcommand("show", "print audit entries readably");
   show_audit->add_option("--run", audit_options.run_id, "only the entries of this run");

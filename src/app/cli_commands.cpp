@@ -149,7 +149,8 @@ static std::optional<nlohmann::json> status_from_database(const GlobalOptions& o
   if (!store) return std::nullopt;
   auto runs = store->list();
   if (!runs) return std::nullopt;
-  return status_to_json(*runs, std::nullopt);
+  return status_to_json(*runs,
+                        next_scheduled_run_utc(*config, *store, std::chrono::system_clock::now()));
 }
 
 int status(const GlobalOptions& options) {
@@ -229,7 +230,14 @@ int run_cancel(const GlobalOptions& options, const RunOptions& run) {
   ControlRequest request = request_of(ControlCommand::run_cancel);
   request.run_id = run.run_id;
   request.reason = run.reason;
-  if (ask_daemon(options, request, exit_code)) std::cout << "cancelled " << run.run_id << "\n";
+  if (auto answer = ask_daemon(options, request, exit_code)) {
+    if (answer->value("pending", false)) {
+      std::cout << "cancel of " << run.run_id << " recorded and audited; it takes effect when the "
+                << "step under way has committed (kbix status shows it)\n";
+    } else {
+      std::cout << "cancelled " << run.run_id << "\n";
+    }
+  }
   return exit_code;
 }
 
@@ -291,6 +299,7 @@ int audit_verify(const GlobalOptions& options, const AuditOptionsCli& audit) {
   if (config) {
     verify.directory = config->daemon.state_dir / "audit";
     verify.certificate = config->keys.signing_certificate;
+    verify.checkpoint_every = static_cast<std::uint64_t>(config->audit.checkpoint_every);
   } else if (audit.log_files.empty()) {
     std::cerr << "kbix: " << config.error().describe() << "\n  (or name the files: --log FILE "
               << "--checkpoint FILE --certificate FILE)\n";
@@ -299,10 +308,17 @@ int audit_verify(const GlobalOptions& options, const AuditOptionsCli& audit) {
   for (const auto& file : audit.log_files) verify.log_files.emplace_back(file);
   if (!audit.checkpoint_file.empty()) verify.checkpoint_file = audit.checkpoint_file;
   if (!audit.certificate.empty()) verify.certificate = audit.certificate;
+  if (!audit.against_file.empty()) verify.against_file = audit.against_file;
+  verify.against_journal = audit.against_journal;
+  if (!audit.journal_directory.empty()) verify.journal_directory = audit.journal_directory;
   const auto report = verify_audit(verify);
   if (report.ok) {
     std::cout << "audit log intact: " << report.entries << " entries, " << report.checkpoints
-              << " signed checkpoints verified\n";
+              << " signed checkpoints verified";
+    if (verify.against_file || verify.against_journal) {
+      std::cout << ", " << report.copy_checkpoints << " checkpoints of the copy found in it";
+    }
+    std::cout << "\n";
     return kExitOk;
   }
   std::cout << "audit log NOT intact: " << report.first_problem << " [" << report.error_code

@@ -1,8 +1,7 @@
 #include "kbix/audit/audit.hpp"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
-#include <openssl/rsa.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,6 +12,7 @@
 #include <sstream>
 
 #include "internal/audit_internal.hpp"
+#include "internal/checkpoint.hpp"
 #include "kbix/core/digest.hpp"
 #include "kbix/core/file_safety.hpp"
 #include "kbix/core/untrusted_text.hpp"
@@ -37,9 +37,11 @@ std::string audit_entry_hash(const nlohmann::json& entry_without_hash) {
 }
 
 std::string audit_checkpoint_message(std::uint64_t seq, std::string_view head,
-                                     std::string_view time) {
-  return "kbix-audit-checkpoint\nseq=" + std::to_string(seq) + "\nhead=" + std::string(head) +
-         "\ntime=" + std::string(time) + "\n";
+                                     std::string_view time, std::string_view prev) {
+  std::string message = "kbix-audit-checkpoint\nseq=" + std::to_string(seq) +
+                        "\nhead=" + std::string(head) + "\ntime=" + std::string(time) + "\n";
+  if (!prev.empty()) message += "prev=" + std::string(prev) + "\n";
+  return message;
 }
 
 namespace detail {
@@ -82,6 +84,8 @@ struct AuditLog::State {
   int since_checkpoint = 0;
   std::optional<PrivateKey> key;
   std::string signer_sha256;
+  std::string last_checkpoint_hash = detail::kNoCheckpoint;
+  bool journal_warned = false;
   bool closed = false;
 
   fs::path log_path() const { return options.directory / "audit.jsonl"; }
@@ -157,7 +161,7 @@ struct AuditLog::State {
     if (!key) return ok();
     const std::uint64_t seq = next_seq - 1;
     const std::string time = detail::audit_time_now();
-    const std::string message = audit_checkpoint_message(seq, head, time);
+    const std::string message = audit_checkpoint_message(seq, head, time, last_checkpoint_hash);
     auto signature = detail::sign_checkpoint(*key, message);
     if (!signature) return fail(std::move(signature).error());
     const nlohmann::json checkpoint = {{"seq", seq},
@@ -166,14 +170,65 @@ struct AuditLog::State {
                                        {"reason", std::string(reason)},
                                        {"algorithm", signature->algorithm},
                                        {"signer_sha256", signer_sha256},
-                                       {"signature", signature->base64}};
-    const int file =
-        ::open(checkpoint_path().c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-    if (file < 0) return fail("audit.io", "cannot open " + checkpoint_path().string());
-    auto written = append_line(file, dump_json(checkpoint) + "\n", checkpoint_path());
-    ::close(file);
+                                       {"signature", signature->base64},
+                                       {"prev_checkpoint", last_checkpoint_hash}};
+    const std::string line = dump_json(checkpoint);
+    KBIX_TRY(append_to(checkpoint_path(), line));
+    last_checkpoint_hash = detail::checkpoint_line_hash(line);
     since_checkpoint = 0;
+    // The copies outside the state directory are what a consistent local cut cannot reach.
+    if (options.checkpoint_journal &&
+        !detail::send_checkpoint_to_journal(line, options.directory, seq) && !journal_warned) {
+      spdlog::warn("audit: no system journal to copy checkpoints to (checkpoint_journal)");
+      journal_warned = true;
+    }
+    if (options.checkpoint_copy) KBIX_TRY(append_to(*options.checkpoint_copy, line));
+    return ok();
+  }
+
+  static Status append_to(const fs::path& path, const std::string& line) {
+    const int file = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (file < 0) return fail("audit.io", "cannot open " + path.string());
+    auto written = append_line(file, line + "\n", path);
+    ::close(file);
     return written;
+  }
+
+  // Refuses to write on a log that lost entries its last signed checkpoint covers (inv. 9).
+  Status check_against_checkpoints(const detail::AuditTail& tail) {
+    const auto lines = detail::read_checkpoint_lines(checkpoint_path());
+    if (!lines || lines->empty()) {
+      if (tail.last_seq == 0) return ok();
+      spdlog::critical("audit: {} has {} entries but {} is missing or empty", log_path().string(),
+                       tail.last_seq, checkpoint_path().string());
+      return fail("audit.checkpoints_missing",
+                  checkpoint_path().string() + " is missing or empty while the log holds " +
+                      std::to_string(tail.last_seq) +
+                      " entries: checkpoints were deleted; kbix will not write on (run `kbix "
+                      "audit verify --against FILE` and investigate)");
+    }
+    const auto last = detail::parse_checkpoint(lines->back());
+    if (!last) {
+      return fail("audit.malformed", checkpoint_path().string() +
+                                         ": the last line is not a "
+                                         "checkpoint; kbix will not "
+                                         "write on");
+    }
+    if (last->seq > tail.last_seq) {
+      spdlog::critical("audit: the log ends at entry {} but its last signed checkpoint covers {}",
+                       tail.last_seq, last->seq);
+      return fail("audit.truncated",
+                  log_path().string() + " ends at entry " + std::to_string(tail.last_seq) +
+                      " but the last signed checkpoint covers entry " + std::to_string(last->seq) +
+                      ": entries were cut off; kbix will not write on (run `kbix audit verify`)");
+    }
+    if (last->seq == tail.last_seq && last->seq > 0 && last->head != tail.last_hash) {
+      return fail("audit.checkpoint_mismatch",
+                  log_path().string() + ": entry " + std::to_string(last->seq) +
+                      " differs from the last signed checkpoint; kbix will not write on");
+    }
+    last_checkpoint_hash = detail::checkpoint_line_hash(lines->back());
+    return ok();
   }
 };
 
@@ -214,6 +269,12 @@ Result<AuditLog> AuditLog::open(const AuditOptions& options) {
       state->next_seq = rotated->last_seq + 1;
       state->head = rotated->last_hash;
     }
+  }
+  if (state->key) {
+    detail::AuditTail last = *tail;
+    last.last_seq = state->next_seq - 1;
+    last.last_hash = state->head;
+    KBIX_TRY(state->check_against_checkpoints(last));
   }
   KBIX_TRY(state->open_file());
   AuditLog log(std::move(state));

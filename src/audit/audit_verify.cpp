@@ -4,9 +4,11 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "internal/audit_internal.hpp"
+#include "internal/checkpoint.hpp"
 #include "kbix/audit/audit.hpp"
 #include "kbix/core/untrusted_text.hpp"
 #include "kbix/envelope/keys.hpp"
@@ -18,12 +20,13 @@ namespace fs = std::filesystem;
 std::vector<fs::path> audit_log_files(const fs::path& directory) {
   std::vector<fs::path> rotated;
   std::error_code error;
-  for (const auto& entry : fs::directory_iterator(directory, error)) {
-    const std::string name = entry.path().filename().string();
-    if (name.starts_with("audit-") && name.ends_with(".jsonl")) rotated.push_back(entry.path());
+  fs::directory_iterator entry(directory, error);
+  for (; !error && entry != fs::directory_iterator(); entry.increment(error)) {
+    const std::string name = entry->path().filename().string();
+    if (name.starts_with("audit-") && name.ends_with(".jsonl")) rotated.push_back(entry->path());
   }
   std::sort(rotated.begin(), rotated.end());
-  if (fs::exists(directory / "audit.jsonl")) rotated.push_back(directory / "audit.jsonl");
+  if (fs::exists(directory / "audit.jsonl", error)) rotated.push_back(directory / "audit.jsonl");
   return rotated;
 }
 
@@ -122,33 +125,38 @@ class ChainChecker {
   std::map<std::uint64_t, std::string> hashes_;
 };
 
-std::optional<Problem> check_checkpoints(const fs::path& file,
+// The local checkpoint file: each line signed, chained to the one before (a deleted, edited or
+// reordered checkpoint breaks the chain), covering entries the log still holds unchanged.
+std::optional<Problem> check_checkpoints(const std::vector<std::string>& lines,
+                                         const std::string& name,
                                          const std::optional<Certificate>& certificate,
-                                         const ChainChecker& chain, std::uint64_t& count) {
-  const std::string name = file.filename().string();
-  std::istringstream in(read_all(file));
+                                         const ChainChecker& chain, std::uint64_t& count,
+                                         std::uint64_t& last_covered) {
+  std::string expected_prev = detail::kNoCheckpoint;
+  bool chained = false;
   std::uint64_t number = 0;
-  for (std::string line; std::getline(in, line);) {
+  for (const auto& line : lines) {
     ++number;
-    const auto checkpoint = nlohmann::json::parse(line, nullptr, false);
-    if (checkpoint.is_discarded() || !checkpoint.is_object() ||
-        !checkpoint.value("seq", nlohmann::json()).is_number_unsigned() ||
-        !checkpoint.value("head", nlohmann::json()).is_string() ||
-        !checkpoint.value("time", nlohmann::json()).is_string() ||
-        !checkpoint.value("signature", nlohmann::json()).is_string() ||
-        !checkpoint.value("algorithm", nlohmann::json()).is_string()) {
-      return Problem{"audit.malformed", name, number, "not a checkpoint"};
-    }
-    const std::uint64_t seq = checkpoint["seq"];
-    const std::string head = checkpoint["head"];
-    if (certificate &&
-        !detail::verify_checkpoint_signature(
-            *certificate, checkpoint["algorithm"],
-            audit_checkpoint_message(seq, head, checkpoint["time"].get<std::string>()),
-            checkpoint["signature"])) {
+    const auto checkpoint = detail::parse_checkpoint(line);
+    if (!checkpoint) return Problem{"audit.malformed", name, number, "not a checkpoint"};
+    if (certificate && !detail::checkpoint_signature_ok(*certificate, *checkpoint)) {
       return Problem{"audit.bad_checkpoint_signature", name, number,
                      "the checkpoint's signature does not verify with the pinned certificate"};
     }
+    if (checkpoint->prev_checkpoint) {
+      if (*checkpoint->prev_checkpoint != expected_prev) {
+        return Problem{"audit.checkpoint_chain", name, number,
+                       "does not name the checkpoint before it (a checkpoint was deleted, "
+                       "edited or reordered)"};
+      }
+      chained = true;
+    } else if (chained) {
+      return Problem{"audit.checkpoint_chain", name, number,
+                     "an unchained checkpoint after chained ones (inserted)"};
+    }
+    expected_prev = detail::checkpoint_line_hash(line);
+    last_covered = std::max(last_covered, checkpoint->seq);
+    const std::uint64_t seq = checkpoint->seq;
     if (seq == 0) {
       ++count;
       continue;
@@ -158,15 +166,68 @@ std::optional<Problem> check_checkpoints(const fs::path& file,
       if (seq > chain.last_seq()) {
         return Problem{"audit.truncated", name, number,
                        "checkpoint covers entry " + std::to_string(seq) + " but the log ends at " +
-                           std::to_string(chain.last_seq()) + " (entries cut off)"};
+                           std::to_string(chain.last_seq()) + " (entries cut off; the first " +
+                           "missing is entry " + std::to_string(chain.last_seq() + 1) + ")"};
       }
       continue;  // before the files given
     }
-    if (at->second != head) {
+    if (at->second != checkpoint->head) {
       return Problem{"audit.checkpoint_mismatch", name, number,
                      "entry " + std::to_string(seq) + " differs from the signed checkpoint"};
     }
     ++count;
+  }
+  return std::nullopt;
+}
+
+// A copy kept outside the state directory (a file or the journal): every checkpoint in it must
+// be in the local file, and every entry it covers in the log, unchanged. This is what finds a
+// consistent cut of both local files.
+std::optional<Problem> check_against_copy(const std::vector<std::string>& copy,
+                                          const std::string& copy_name,
+                                          const std::vector<std::string>& local_lines,
+                                          const std::optional<Certificate>& certificate,
+                                          const ChainChecker& chain, std::uint64_t& missing_seq) {
+  const std::set<std::string> local(local_lines.begin(), local_lines.end());
+  std::vector<detail::Checkpoint> checkpoints;
+  std::uint64_t number = 0;
+  for (const auto& line : copy) {
+    ++number;
+    auto checkpoint = detail::parse_checkpoint(line);
+    if (!checkpoint) return Problem{"audit.malformed", copy_name, number, "not a checkpoint"};
+    if (certificate && !detail::checkpoint_signature_ok(*certificate, *checkpoint)) {
+      return Problem{"audit.bad_checkpoint_signature", copy_name, number,
+                     "the copy's checkpoint does not verify with the pinned certificate"};
+    }
+    checkpoints.push_back(std::move(*checkpoint));
+  }
+  if (checkpoints.empty()) {
+    return Problem{"audit.no_copy", copy_name, 0, "holds no checkpoint of this audit log"};
+  }
+  std::stable_sort(checkpoints.begin(), checkpoints.end(),
+                   [](const auto& a, const auto& b) { return a.seq < b.seq; });
+  for (const auto& checkpoint : checkpoints) {
+    if (checkpoint.seq > chain.last_seq()) {
+      missing_seq = chain.last_seq() + 1;
+      return Problem{"audit.truncated", copy_name, 0,
+                     "the copy holds a signed checkpoint at entry " +
+                         std::to_string(checkpoint.seq) + " but the log ends at entry " +
+                         std::to_string(chain.last_seq()) + ": the first missing entry is " +
+                         std::to_string(missing_seq) + " (log and checkpoints cut)"};
+    }
+    const auto at = chain.hashes().find(checkpoint.seq);
+    if (checkpoint.seq > 0 && at != chain.hashes().end() && at->second != checkpoint.head) {
+      missing_seq = checkpoint.seq;
+      return Problem{"audit.checkpoint_mismatch", copy_name, 0,
+                     "entry " + std::to_string(checkpoint.seq) +
+                         " differs from the checkpoint in the copy (the log was rewritten "
+                         "from there or before)"};
+    }
+    if (!local.contains(checkpoint.line)) {
+      return Problem{"audit.checkpoints_truncated", copy_name, 0,
+                     "the checkpoint at entry " + std::to_string(checkpoint.seq) +
+                         " is in the copy but not in the local checkpoint file (removed)"};
+    }
   }
   return std::nullopt;
 }
@@ -206,12 +267,54 @@ AuditVerifyReport verify_audit(const AuditVerifyOptions& options) {
   }
   const fs::path checkpoints =
       options.checkpoint_file ? *options.checkpoint_file : options.directory / "checkpoints.jsonl";
-  if (fs::exists(checkpoints)) {
-    if (auto problem = check_checkpoints(checkpoints, certificate, chain, report.checkpoints)) {
+  const auto lines = detail::read_checkpoint_lines(checkpoints);
+  if (!lines && options.checkpoint_file) {
+    return failed({"audit.no_log", checkpoints.string(), 0, "no such checkpoint file"});
+  }
+  const std::string name = checkpoints.filename().string();
+  std::uint64_t last_covered = 0;
+  if (lines) {
+    if (auto problem =
+            check_checkpoints(*lines, name, certificate, chain, report.checkpoints, last_covered)) {
       return failed(*problem);
     }
-  } else if (options.checkpoint_file) {
-    return failed({"audit.no_log", checkpoints.string(), 0, "no such checkpoint file"});
+  }
+  // Checkpoints are written at open, every checkpoint_every entries and at close: a log with
+  // entries and no checkpoint, or more entries past the last one, lost checkpoints.
+  if (chain.entries() > 0 && (!lines || lines->empty())) {
+    return failed({"audit.checkpoints_missing", name, 0,
+                   "no signed checkpoint for a log of " + std::to_string(chain.entries()) +
+                       " entries (the checkpoint file was deleted or emptied)"});
+  }
+  if (!explicit_files && chain.last_seq() > last_covered + options.checkpoint_every) {
+    return failed({"audit.checkpoints_truncated", name, 0,
+                   std::to_string(chain.last_seq() - last_covered) +
+                       " entries after the last checkpoint (entry " + std::to_string(last_covered) +
+                       "), at most " + std::to_string(options.checkpoint_every) +
+                       " expected: checkpoints were removed (or could not be written)"});
+  }
+  if (options.against_file || options.against_journal) {
+    std::vector<std::string> copy;
+    std::string copy_name;
+    if (options.against_file) {
+      auto read = detail::read_checkpoint_lines(*options.against_file);
+      if (!read) {
+        return failed({"audit.no_copy", options.against_file->string(), 0, "no such file"});
+      }
+      copy = std::move(*read);
+      copy_name = options.against_file->string();
+    } else {
+      auto read = detail::journal_checkpoint_lines(options.directory, options.journal_directory);
+      if (!read) return failed({read.error().code, "the system journal", 0, read.error().message});
+      copy = std::move(*read);
+      copy_name = "the system journal";
+    }
+    if (auto problem =
+            check_against_copy(copy, copy_name, lines.value_or(std::vector<std::string>{}),
+                               certificate, chain, report.first_missing_seq)) {
+      return failed(*problem);
+    }
+    report.copy_checkpoints = copy.size();
   }
   report.ok = true;
   return report;

@@ -117,11 +117,22 @@ void read_sftp(TableReader& table, const std::filesystem::path& dir, SftpConfig&
   }
 }
 
-void read_audit(TableReader& table, AuditConfig& out) {
+void read_audit(TableReader& table, const std::filesystem::path& dir,
+                const std::filesystem::path& state_dir, AuditConfig& out) {
   out.checkpoint_every =
       static_cast<int>(table.integer("checkpoint_every", false, 1, 1000000).value_or(100));
   out.rotate_bytes =
       table.integer("rotate_bytes", false, 4096, 1LL << 40).value_or(64LL * 1024 * 1024);
+  out.checkpoint_copy = table.path("checkpoint_copy", false, dir);
+  out.checkpoint_journal = table.boolean("checkpoint_journal", false).value_or(true);
+  // A copy someone who can write the state directory can also cut proves nothing (inv. 9).
+  const auto inside = [&](const std::filesystem::path& file) {
+    const auto relative = file.lexically_normal().lexically_relative(state_dir.lexically_normal());
+    return !state_dir.empty() && !relative.empty() && *relative.begin() != "..";
+  };
+  if (out.checkpoint_copy && inside(*out.checkpoint_copy)) {
+    table.reject("checkpoint_copy", "must lie outside the state directory " + state_dir.string());
+  }
 }
 
 // Reads one required section with `read`, then checks it for unknown keys.
@@ -185,7 +196,9 @@ Result<Config> load_config(const std::filesystem::path& file) {
   KBIX_TRY(section(root, file, "partner",
                    [&](TableReader& t) { read_partner(t, dir, config.partner); }));
   KBIX_TRY(section(root, file, "sftp", [&](TableReader& t) { read_sftp(t, dir, config.sftp); }));
-  KBIX_TRY(section(root, file, "audit", [&](TableReader& t) { read_audit(t, config.audit); }));
+  KBIX_TRY(section(root, file, "audit", [&](TableReader& t) {
+    read_audit(t, dir, config.daemon.state_dir, config.audit);
+  }));
   KBIX_TRY(root.finish());
 
   auto protocol = load_protocol(config.protocol_file);

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "kbix/core/untrusted_text.hpp"
+#include "kbix/domain/output_scan.hpp"
 #include "kbix/runs/run_id.hpp"
 
 namespace kbix {
@@ -58,6 +59,11 @@ Result<ControlRequest> parse_control_request(std::string_view line) {
     request.reason = json["reason"];
     if (request.reason.size() > 500) return bad("reason longer than 500 characters");
     if (has_control_characters(request.reason)) return bad("reason holds control characters");
+    if (contains_insz_like_number(request.reason)) {  // operator text is audited and shown
+      return fail("control.personal_data",
+                  "the reason looks like it holds a national register number (INSZ); describe "
+                  "the reason without personal data (a ticket number is fine)");
+    }
   }
   const bool needs_id = request.command == ControlCommand::run_show ||
                         request.command == ControlCommand::run_cancel ||

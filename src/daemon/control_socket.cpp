@@ -7,6 +7,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/asio.hpp>
 #include <cstring>
 #include <vector>
@@ -48,6 +49,7 @@ nlohmann::json refused(std::string code, std::string message) {
 }  // namespace
 
 bool peer_is_allowed(const PeerCredentials& peer, const std::string& control_group) {
+  if (peer.uid == kUnknownId) return false;
   if (peer.uid == 0 || peer.uid == ::geteuid()) return true;
   if (control_group.empty()) return false;
   const auto gid = group_id(control_group);
@@ -64,6 +66,21 @@ bool peer_is_allowed(const PeerCredentials& peer, const std::string& control_gro
   return std::find(groups.begin(), groups.end(), *gid) != groups.end();
 }
 
+// One accepted connection: its socket, its bounded read buffer, its deadline, and its place in
+// the count of open connections (released when the last handler lets go of it).
+struct ControlConnection {
+  ControlConnection(Local::socket s, std::shared_ptr<std::atomic<int>> open)
+      : socket(std::move(s)),
+        buffer(kMaxControlMessageBytes + 1),
+        deadline(socket.get_executor()),
+        open_connections(std::move(open)) {}
+  ~ControlConnection() { open_connections->fetch_sub(1); }
+  Local::socket socket;
+  asio::streambuf buffer;
+  asio::steady_timer deadline;
+  std::shared_ptr<std::atomic<int>> open_connections;
+};
+
 struct ControlServer::State : std::enable_shared_from_this<ControlServer::State> {
   State(asio::io_context& io, std::string group, ControlHandler h, RefusalReporter r)
       : acceptor(io),
@@ -77,60 +94,102 @@ struct ControlServer::State : std::enable_shared_from_this<ControlServer::State>
   ControlHandler handler;
   RefusalReporter on_refused;
   bool stopped = false;
+  std::shared_ptr<std::atomic<int>> open_connections = std::make_shared<std::atomic<int>>(0);
 
   void accept() {
-    acceptor.async_accept(
-        [self = shared_from_this()](boost::system::error_code error, Local::socket socket) {
-          if (self->stopped) return;
-          if (!error) self->serve(std::make_shared<Local::socket>(std::move(socket)));
-          self->accept();
-        });
+    acceptor.async_accept([self = shared_from_this()](boost::system::error_code error,
+                                                      Local::socket socket) {
+      if (self->stopped) return;
+      if (!error) {
+        self->open_connections->fetch_add(1);
+        self->serve(std::make_shared<ControlConnection>(std::move(socket), self->open_connections));
+      }
+      self->accept();
+    });
   }
 
-  void serve(std::shared_ptr<Local::socket> socket) {
+  static void answer(const std::shared_ptr<ControlConnection>& connection,
+                     const nlohmann::json& reply) {
+    auto text = std::make_shared<std::string>(
+        reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+    asio::async_write(connection->socket, asio::buffer(*text),
+                      [connection, text](boost::system::error_code, std::size_t) {
+                        boost::system::error_code ignored;
+                        connection->deadline.cancel();
+                        connection->socket.shutdown(Local::socket::shutdown_both, ignored);
+                      });
+  }
+
+  // Fails closed (issue 13 item 11): a peer whose credentials the kernel cannot give is refused,
+  // never taken for root; the request line must arrive within kControlReadDeadline and fit in
+  // kMaxControlMessageBytes; beyond kMaxControlConnections open connections a new one is told
+  // control.busy and closed.
+  void serve(const std::shared_ptr<ControlConnection>& connection) {
+    connection->deadline.expires_after(kControlReadDeadline);
+    connection->deadline.async_wait([weak = std::weak_ptr<ControlConnection>(connection)](
+                                        const boost::system::error_code& error) {
+      if (error) return;  // cancelled: the answer is on its way
+      if (auto alive = weak.lock()) {
+        boost::system::error_code ignored;
+        alive->socket.close(ignored);  // a slow or silent peer loses its connection
+      }
+    });
+    // A refusal is answered after the request line is read: closing a Unix socket with unread
+    // data resets it, and the peer would never see why.
+    std::optional<nlohmann::json> refusal;
+    if (open_connections->load() > kMaxControlConnections) {
+      refusal = refused("control.busy", "too many open control connections; try again");
+    }
+    PeerCredentials peer;
     ucred credentials{};
     socklen_t length = sizeof credentials;
-    PeerCredentials peer;
-    if (::getsockopt(socket->native_handle(), SOL_SOCKET, SO_PEERCRED, &credentials, &length) ==
-        0) {
+    if (::getsockopt(connection->socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &credentials,
+                     &length) == 0 &&
+        length == sizeof credentials) {
       peer.uid = credentials.uid;
       peer.gid = credentials.gid;
       peer.pid = credentials.pid;
+      peer.user_name = user_of(peer.uid).first;
+    } else if (!refusal) {
+      peer.user_name = "(unknown peer)";
+      if (on_refused) on_refused(peer, "the kernel gave no peer credentials (SO_PEERCRED)");
+      refusal = refused("control.forbidden", "the peer's credentials are unknown");
     }
-    peer.user_name = user_of(peer.uid).first;
-    auto buffer = std::make_shared<asio::streambuf>(kMaxControlMessageBytes + 1);
+    serve_peer(connection, peer, std::move(refusal));
+  }
+
+  void serve_peer(const std::shared_ptr<ControlConnection>& connection, PeerCredentials peer,
+                  std::optional<nlohmann::json> refusal) {
     asio::async_read_until(
-        *socket, *buffer, '\n',
-        [self = shared_from_this(), socket, buffer, peer](boost::system::error_code error,
-                                                          std::size_t bytes) {
-          nlohmann::json answer;
-          if (!peer_is_allowed(peer, self->control_group)) {
+        connection->socket, connection->buffer, '\n',
+        [self = shared_from_this(), connection, peer, refusal](boost::system::error_code error,
+                                                               std::size_t bytes) {
+          nlohmann::json reply;
+          if (error == asio::error::operation_aborted || !connection->socket.is_open()) {
+            return;  // the deadline closed it
+          } else if (refusal) {
+            reply = *refusal;
+          } else if (!peer_is_allowed(peer, self->control_group)) {
             if (self->on_refused) self->on_refused(peer, "not a member of the control group");
-            answer = refused("control.forbidden", "user " + peer.user_name +
-                                                      " may not use the kbix control socket "
-                                                      "(ask for membership of group '" +
-                                                      self->control_group + "')");
+            reply = refused("control.forbidden", "user " + peer.user_name +
+                                                     " may not use the kbix control socket "
+                                                     "(ask for membership of group '" +
+                                                     self->control_group + "')");
           } else if (error) {
-            answer = refused("control.bad_request", "no complete request line (max 64 KiB)");
+            reply = refused("control.bad_request", "no complete request line (max 64 KiB)");
           } else {
-            std::string line(
-                asio::buffers_begin(buffer->data()),
-                asio::buffers_begin(buffer->data()) + static_cast<std::ptrdiff_t>(bytes));
+            const auto begin = asio::buffers_begin(connection->buffer.data());
+            std::string line(begin, begin + static_cast<std::ptrdiff_t>(bytes));
             // A daemon boundary: one bad request fails only itself (the handler audits).
             try {
               auto request = parse_control_request(line);
-              answer = request ? self->handler(*request, peer)
-                               : refused(request.error().code, request.error().message);
+              reply = request ? self->handler(*request, peer)
+                              : refused(request.error().code, request.error().message);
             } catch (const std::exception&) {
-              answer = refused("daemon.internal_error", "the request failed inside the daemon");
+              reply = refused("daemon.internal_error", "the request failed inside the daemon");
             }
           }
-          auto text = std::make_shared<std::string>(dump_json(answer) + "\n");
-          asio::async_write(*socket, asio::buffer(*text),
-                            [socket, text](boost::system::error_code, std::size_t) {
-                              boost::system::error_code ignored;
-                              socket->shutdown(Local::socket::shutdown_both, ignored);
-                            });
+          answer(connection, reply);
         });
   }
 };
@@ -155,7 +214,7 @@ Result<std::unique_ptr<ControlServer>> ControlServer::start(
   }
   std::error_code fs_error;
   std::filesystem::create_directories(socket_path.parent_path(), fs_error);
-  if (std::filesystem::exists(socket_path)) {
+  if (std::filesystem::exists(std::filesystem::symlink_status(socket_path, fs_error))) {
     Local::socket probe(io);
     boost::system::error_code error;
     probe.connect(Local::endpoint(socket_path.string()), error);

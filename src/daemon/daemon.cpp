@@ -29,23 +29,6 @@ nlohmann::json refusal(const Error& error) {
   return {{"ok", false}, {"error", error.code}, {"message", error.message}};
 }
 
-std::optional<std::chrono::sys_days> last_run_day(RunStore& store) {
-  auto last = store.last_started_run_time();
-  if (!last || !*last || (*last)->size() < 10) return std::nullopt;
-  int year = 0;
-  unsigned month = 0, day = 0;
-  if (std::sscanf((*last)->c_str(), "%4d-%2u-%2u", &year, &month, &day) != 3) return std::nullopt;
-  return std::chrono::sys_days{std::chrono::year{year} / std::chrono::month{month} /
-                               std::chrono::day{day}};
-}
-
-std::optional<std::string> next_run_text(const Config& config, RunStore& store) {
-  const auto next =
-      next_scheduled_run(config.schedule, config.protocol, last_run_day(store), Clock::now());
-  if (!next) return std::nullopt;
-  return utc_timestamp(*next);
-}
-
 // Everything the daemon owns; lives on run_daemon's stack.
 class DaemonState {
  public:
@@ -57,6 +40,7 @@ class DaemonState {
         watchdog_timer_(io),
         worker_exchange_(instance.config(), instance.store(), instance.audit()) {
     worker_exchange_.set_stop_flag(&stopping_);
+    worker_exchange_.set_step_gate(&step_gate_);
   }
 
   Status start() {
@@ -67,6 +51,7 @@ class DaemonState {
     // Under systemd, kbix.socket made the socket (group and mode set: no chown needed here).
     auto inherited = inherited_listening_socket(instance_.config().daemon.control_socket);
     if (!inherited) return fail(std::move(inherited).error());
+    control_exchange_->set_step_gate(&step_gate_);
     auto server = ControlServer::start(
         io_, instance_.config().daemon.control_socket, instance_.config().daemon.control_group,
         [this](const ControlRequest& request, const PeerCredentials& peer) {
@@ -235,7 +220,8 @@ class DaemonState {
       case ControlCommand::status: {
         auto runs = store.list();
         if (!runs) return refusal(runs.error());
-        auto status = status_to_json(*runs, next_run_text(instance_.config(), store));
+        auto status =
+            status_to_json(*runs, next_scheduled_run_utc(instance_.config(), store, Clock::now()));
         status["ok"] = true;
         return status;
       }
@@ -253,23 +239,21 @@ class DaemonState {
         return {{"ok", true}, {"run", run_to_json(*started)}};
       }
       case ControlCommand::run_cancel: {
-        auto cancelled = store.cancel(request.run_id, request.reason);
-        (void)instance_.audit().append(
-            AuditEvent{request.run_id,
-                       actor,
-                       "run.cancel",
-                       {{"reason", request.reason},
-                        {"outcome", cancelled ? "cancelled" : cancelled.error().code}}});
+        // Audited first; waits for a step under way to commit its side effect (inv. 12).
+        auto cancelled = control_exchange_->cancel_run(request.run_id, request.reason, actor);
         if (!cancelled) return refusal(cancelled.error());
+        if (!*cancelled) {
+          request_tick();  // the worker applies it as soon as its step is committed
+          return {{"ok", true},
+                  {"pending", true},
+                  {"message",
+                   "cancel recorded and audited; it takes effect when the step under "
+                   "way has committed"}};
+        }
         return {{"ok", true}};
       }
       case ControlCommand::run_retry: {
-        auto retried = store.retry(request.run_id);
-        (void)instance_.audit().append(
-            AuditEvent{request.run_id,
-                       actor,
-                       "run.retry",
-                       {{"outcome", retried ? "resumed" : retried.error().code}}});
+        auto retried = control_exchange_->retry_run(request.run_id, actor);
         if (!retried) return refusal(retried.error());
         request_tick();
         return {{"ok", true}};
@@ -288,6 +272,7 @@ class DaemonState {
   std::optional<Exchange> control_exchange_;
   std::unique_ptr<ControlServer> control_;
   std::mutex control_mutex_;  // the control exchange is used by the socket and the schedule
+  std::mutex step_gate_;      // held by a step from reading its run to auditing its outcome
   std::atomic<bool> stopping_{false};
   std::atomic<bool> tick_queued_{false};
   std::optional<Clock::time_point> scheduled_due_;

@@ -3,15 +3,54 @@
 #include <algorithm>
 #include <set>
 
+#include "kbix/domain/insz.hpp"
+#include "kbix/domain/output_scan.hpp"
+
 namespace kbix {
+
+namespace {
+
+// A header cell is quoted in a message only when it could be a column name: a letter first, then
+// letters, digits or '_', at most 64 characters, and no INSZ-like number. Anything else may be a
+// value (a header-less file puts its first data row here) and is named by its number only.
+bool is_plausible_column_name(std::string_view cell) {
+  if (cell.empty() || cell.size() > 64) return false;
+  const auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  const auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (!letter(cell.front())) return false;
+  for (const char c : cell) {
+    if (!letter(c) && !digit(c) && c != '_') return false;
+  }
+  return !contains_insz_like_number(cell);
+}
+
+std::string column_text(const std::vector<std::string>& header, std::size_t index) {
+  const std::string number = "column " + std::to_string(index + 1);
+  if (is_plausible_column_name(header[index])) return number + " '" + header[index] + "'";
+  return number + " (not a column name; not quoted)";
+}
+
+std::size_t index_of(const std::vector<std::string>& header, const std::string& cell) {
+  return static_cast<std::size_t>(std::find(header.begin(), header.end(), cell) - header.begin());
+}
+
+}  // namespace
 
 Status check_header(const std::vector<std::string>& header,
                     const std::vector<std::string>& expected, std::string_view source_name) {
   const std::string where = std::string(source_name) + ":1: ";
+  for (std::size_t i = 0; i < header.size(); ++i) {
+    if (Insz::parse(header[i])) {
+      return fail("schema.no_header", where + "line 1 is data, not a header (" +
+                                          column_text(header, i) +
+                                          " holds a national register number); the file must "
+                                          "start with the protocol's header row");
+    }
+  }
   std::set<std::string> seen;
-  for (const auto& column : header) {
-    if (!seen.insert(column).second) {
-      return fail("schema.duplicate_column", where + "column '" + column + "' appears twice");
+  for (std::size_t i = 0; i < header.size(); ++i) {
+    if (!seen.insert(header[i]).second) {
+      return fail("schema.duplicate_column", where + column_text(header, i) + " appears twice");
     }
   }
   std::vector<std::string> missing;
@@ -25,19 +64,21 @@ Status check_header(const std::vector<std::string>& header,
   }
   if (!missing.empty() && !extra.empty()) {
     return fail("schema.missing_column", where + "column '" + missing.front() +
-                                             "' is missing and '" + extra.front() +
-                                             "' is not expected (renamed?)");
+                                             "' is missing and " +
+                                             column_text(header, index_of(header, extra.front())) +
+                                             " is not expected (renamed?)");
   }
   if (!missing.empty()) {
     return fail("schema.missing_column", where + "column '" + missing.front() + "' is missing");
   }
   if (!extra.empty()) {
-    return fail("schema.extra_column", where + "column '" + extra.front() + "' is not expected");
+    return fail("schema.extra_column",
+                where + column_text(header, index_of(header, extra.front())) + " is not expected");
   }
   for (std::size_t i = 0; i < expected.size(); ++i) {
     if (header[i] != expected[i]) {
-      return fail("schema.column_order", where + "column " + std::to_string(i + 1) + " is '" +
-                                             header[i] + "', expected '" + expected[i] + "'");
+      return fail("schema.column_order",
+                  where + column_text(header, i) + " where '" + expected[i] + "' was expected");
     }
   }
   return ok();

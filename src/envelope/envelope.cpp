@@ -193,12 +193,27 @@ Result<Sealer> Sealer::create(const SealerConfig& config) {
 
 Result<SealReport> Sealer::seal(const std::filesystem::path& input,
                                 const std::filesystem::path& output) const {
-  for (const auto& recipient : state_->recipients) KBIX_TRY(check_recipient(recipient));
   BioPtr in(BIO_new_file(input.c_str(), "rb"));
   if (!in) {
     ERR_clear_error();
     return fail("io.open", input.string() + ": cannot open for reading");
   }
+  return seal_bio(in.get(), input.string(), output);
+}
+
+Result<SealReport> Sealer::seal(int input_fd, std::string_view input_name,
+                                const std::filesystem::path& output) const {
+  BioPtr in(BIO_new_fd(input_fd, BIO_NOCLOSE));
+  if (!in || BIO_seek(in.get(), 0) != 0) {
+    ERR_clear_error();
+    return fail("io.open", std::string(input_name) + ": cannot read from its descriptor");
+  }
+  return seal_bio(in.get(), input_name, output);
+}
+
+Result<SealReport> Sealer::seal_bio(BIO* in, std::string_view input_name,
+                                    const std::filesystem::path& output) const {
+  for (const auto& recipient : state_->recipients) KBIX_TRY(check_recipient(recipient));
   auto file = AtomicFile::create(output, 0600);
   if (!file) return fail(std::move(file).error());
   BioPtr out = buffered_fd_writer(file->fd());
@@ -220,14 +235,14 @@ Result<SealReport> Sealer::seal(const std::filesystem::path& input,
   if (envelope_chain == nullptr) {
     return fail("envelope.seal_failed", "cannot start the CMS stream: " + openssl_reason());
   }
-  auto streamed = input_is_empty(in.get())
+  auto streamed = input_is_empty(in)
                       ? write_signed_empty_content(envelope_chain, state_->signing_certificate,
                                                    state_->signing_key)
-                      : stream_signed(in.get(), envelope_chain, signed_data.get());
+                      : stream_signed(in, envelope_chain, signed_data.get());
   free_chain_until(envelope_chain, out.get());
   if (!streamed || BIO_flush(out.get()) <= 0) {
     return fail("envelope.seal_failed",
-                input.string() + ": sealing failed: " +
+                std::string(input_name) + ": sealing failed: " +
                     (streamed ? openssl_reason() : streamed.error().message));
   }
   const std::uint64_t plaintext_bytes = *streamed;

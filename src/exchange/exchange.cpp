@@ -7,9 +7,11 @@
 #include <cstdlib>
 
 #include "internal/exchange_internal.hpp"
+#include "kbix/core/input_file.hpp"
 #include "kbix/core/logging.hpp"
 #include "kbix/core/untrusted_text.hpp"
 #include "kbix/core/utc_time.hpp"
+#include "kbix/domain/output_scan.hpp"
 #include "kbix/reports/run_reports.hpp"
 #include "kbix/runs/run_id.hpp"
 #include "kbix/runs/schedule.hpp"
@@ -61,18 +63,20 @@ fs::path Exchange::published_manifest(const std::string& run_id) const {
 }
 
 Result<fs::path> find_extract(const fs::path& inbox) {
+  // Every *.csv name counts, whatever it is: a symbolic link, FIFO or directory is refused by
+  // name when it is opened (InputFile), never skipped silently or followed. No call here throws.
   std::error_code error;
   std::vector<fs::path> found;
   std::optional<std::string> unsafe_name;  // shown sanitised, never raw (invariant 16)
-  for (const auto& entry : fs::directory_iterator(inbox, error)) {
-    const auto name = entry.path().filename().string();
-    if (entry.is_regular_file() && name.size() > 4 && name.front() != '.' &&
-        name.ends_with(".csv")) {
+  fs::directory_iterator entry(inbox, error);
+  for (; !error && entry != fs::directory_iterator(); entry.increment(error)) {
+    const auto name = entry->path().filename().string();
+    if (name.size() > 4 && name.front() != '.' && name.ends_with(".csv")) {
       if (!is_safe_text(name)) {
         unsafe_name = sanitize_untrusted_text(name);
         continue;
       }
-      found.push_back(entry.path());
+      found.push_back(entry->path());
     }
   }
   if (error) return fail("run.no_extract", "cannot read the inbox " + inbox.string());
@@ -90,6 +94,8 @@ Result<fs::path> find_extract(const fs::path& inbox) {
                                              " *.csv files in the inbox " + inbox.string() +
                                              "; leave exactly one KBI extract there");
   }
+  auto readable = InputFile::open(found.front(), "run.extract_not_regular");
+  if (!readable) return fail(std::move(readable).error());
   return found.front();
 }
 
@@ -143,6 +149,12 @@ Status Exchange::record(const std::string& run_id, std::string event, nlohmann::
 }
 
 Result<RunRecord> Exchange::start_run(const StartRequest& request, Clock::time_point now) {
+  if (contains_insz_like_number(request.reason)) {  // checked before anything is written
+    return fail("run.reason_personal_data",
+                "the reason looks like it holds a national register number (INSZ); describe "
+                "the reason without personal data (a ticket number is fine)");
+  }
+
   auto refuse = [&](const Error& error) -> Result<RunRecord> {
     (void)record("", "run.start_refused",
                  {{"trigger", request.trigger}, {"code", error.code}, {"message", error.message}},
@@ -185,28 +197,79 @@ Result<RunRecord> Exchange::start_run(const StartRequest& request, Clock::time_p
   fs::create_directories(run_directory(run.id) / "work", error);
   if (error) return fail("io.create", "cannot create " + run_directory(run.id).string());
   fs::permissions(run_directory(run.id), fs::perms::owner_all, error);
-  auto created = store_.create(run);
-  if (!created) return fail(std::move(created).error());
-  KBIX_TRY(record(run.id, request.force ? "run.start_forced" : "run.start",
-                  {{"trigger", request.trigger},
-                   {"forced", request.force},
-                   {"reason", request.reason},
-                   {"rule", run.facts["rule"]},
-                   {"extract_file", extract->filename().string()}},
-                  request.actor));
+  // Audited before it takes effect (inv. 12): no audit entry, no run.
+  auto action = audit_intent(run.id, request.force ? "run.start_forced" : "run.start",
+                             {{"trigger", request.trigger},
+                              {"forced", request.force},
+                              {"reason", request.reason},
+                              {"rule", run.facts["rule"]},
+                              {"extract_file", extract->filename().string()}},
+                             request.actor);
+  if (!action) return fail(std::move(action).error());
+  Result<RunRecord> created = fail("runs.db_error", "run " + run.id + " was not created");
+  KBIX_TRY(store_.complete_action(*action, [&]() -> Status {
+    created = store_.create(run);
+    if (!created) return fail(created.error());
+    return ok();
+  }));
   const ScopedLogFields fields({run.id, request.force ? "run.start_forced" : "run.start", ""});
   spdlog::info("run {} started by {} ({})", run.id, request.actor.name, request.trigger);
   return created;
 }
 
-Status Exchange::wipe_work(const std::string& run_id) const {
-  const fs::path work = run_directory(run_id) / "work";
+Status wipe_run_work(const fs::path& run_dir, bool keep_output) {
+  const fs::path work = run_dir / "work";
   std::error_code error;
-  fs::remove_all(work, error);
+  fs::directory_iterator entry(work, error);
+  std::vector<fs::path> doomed;
+  for (; !error && entry != fs::directory_iterator(); entry.increment(error)) {
+    if (keep_output && entry->path().filename() == "output.csv") continue;
+    doomed.push_back(entry->path());
+  }
+  for (const auto& path : doomed) fs::remove_all(path, error);
+  error.clear();
   fs::create_directories(work, error);
   fs::permissions(work, fs::perms::owner_all, error);
   if (error) return fail("io.create", "cannot prepare " + work.string());
   return ok();
+}
+
+bool keeps_output(const RunRecord& run) {
+  return run.state == RunState::merged ||
+         (run.state == RunState::failed && run.retryable && run.failed_in == RunState::merged);
+}
+
+Result<std::uint64_t> wipe_idle_plaintext(const Config& config, const RunStore& store) {
+  auto runs = store.list();
+  if (!runs) return fail(std::move(runs).error());
+  std::uint64_t wiped_runs = 0;
+  for (const auto& run : *runs) {
+    const fs::path dir = config.daemon.state_dir / "runs" / run.id;
+    std::error_code error;
+    if (!fs::is_directory(dir, error)) continue;
+    // Before kbix kept every plaintext file in work/, the output waited in the run directory.
+    const fs::path legacy = dir / "output.csv";
+    if (fs::exists(fs::symlink_status(legacy, error))) {
+      fs::create_directories(dir / "work", error);
+      if (keeps_output(run)) {
+        fs::rename(legacy, dir / "work" / "output.csv", error);
+      } else {
+        fs::remove(legacy, error);
+      }
+    }
+    bool had_plaintext = false;
+    fs::directory_iterator entry(dir / "work", error);
+    for (; !error && entry != fs::directory_iterator(); entry.increment(error)) {
+      if (!(keeps_output(run) && entry->path().filename() == "output.csv")) had_plaintext = true;
+    }
+    KBIX_TRY(wipe_run_work(dir, keeps_output(run)));
+    if (had_plaintext) ++wiped_runs;
+  }
+  return wiped_runs;
+}
+
+Status Exchange::wipe_work(const std::string& run_id, bool keep_output) const {
+  return wipe_run_work(run_directory(run_id), keep_output);
 }
 
 void Exchange::progress(const std::string& run_id, std::string step, std::uint64_t done,
@@ -247,6 +310,17 @@ Result<Exchange::StepOutcome> Exchange::run_step(const RunRecord& run) {
 }
 
 Result<RunState> Exchange::step(const std::string& run_id) {
+  std::unique_lock<std::mutex> gate;
+  if (step_gate_ != nullptr) gate = std::unique_lock(*step_gate_);
+  auto reached = step_locked(run_id);
+  if (auto cancelled = apply_pending_cancels(); !cancelled) {
+    spdlog::error("run {}: a waiting cancel could not be applied: {}", run_id,
+                  cancelled.error().describe());
+  }
+  return reached;
+}
+
+Result<RunState> Exchange::step_locked(const std::string& run_id) {
   auto found = store_.find(run_id);
   if (!found) return fail(std::move(found).error());
   if (!*found) return fail("run.unknown", "no run " + run_id);
@@ -254,7 +328,9 @@ Result<RunState> Exchange::step(const std::string& run_id) {
   if (is_terminal(run.state) || run.state == RunState::awaiting_return) return run.state;
   // Every line logged during this step (sftp, envelope, ...) names the run and the step.
   const ScopedLogFields step_fields({run.id, "run." + std::string(to_string(run.state)), ""});
-  KBIX_TRY(wipe_work(run.id));
+  // Plaintext never outlives its step (inv. 10): work/ is emptied before and after, except the
+  // pseudonymised output while it waits for publication.
+  KBIX_TRY(wipe_work(run.id, run.state == RunState::merged));
   // A daemon boundary (invariant 16): an exception fails this run's step, never the process.
   auto outcome = [&]() -> Result<StepOutcome> {
     try {
@@ -265,13 +341,13 @@ Result<RunState> Exchange::step(const std::string& run_id) {
       return fail("run.internal_error", "unknown exception");
     }
   }();
-  (void)wipe_work(run.id);  // plaintext never outlives its step
   if (!outcome) {
     const Error& error = outcome.error();
     // Passing conditions only: a lost connection or a full disk. Host-key and authentication
     // failures are never retried (to the partner they would look like an attack).
     const bool retryable = is_retryable_failure(error);
     const ScopedLogFields fields({run.id, "run.failed", error.code});
+    (void)wipe_work(run.id, retryable && run.state == RunState::merged);  // a final failure: all
     spdlog::error("run {}: {} failed: {}", run.id, to_string(run.state), error.describe());
     (void)store_.fail(run.id, error.code, error.message, retryable);
     (void)record(run.id, "run.failed",
@@ -291,6 +367,7 @@ Result<RunState> Exchange::step(const std::string& run_id) {
     return fail("run.internal", "step from " + std::string(to_string(run.state)) +
                                     " disagrees with the run table; nothing committed");
   }
+  (void)wipe_work(run.id, outcome->next == RunState::merged);
   KBIX_TRY(
       commit_and_record(run.id, run.state, outcome->next, outcome->audit_event, outcome->facts));
   (void)store_.set_progress(run.id, RunProgress{});
@@ -349,8 +426,12 @@ Status Exchange::poll_returns(Clock::time_point now) {
       KBIX_TRY(quarantine_return(remote, entry, "no run is waiting for this return"));
       continue;
     }
+    std::unique_lock<std::mutex> gate;
+    if (step_gate_ != nullptr) gate = std::unique_lock(*step_gate_);
     const ScopedLogFields fields({match->id, "run.download", ""});
-    KBIX_TRY(download_return(*match, remote, entry));
+    auto downloaded = download_return(*match, remote, entry);
+    (void)apply_pending_cancels();
+    if (!downloaded) return downloaded;
   }
   return ok();
 }
@@ -423,6 +504,11 @@ Status Exchange::clean_cancelled() {
 
 Status Exchange::tick(Clock::time_point now) {
   KBIX_TRY(write_pending_audits());
+  {
+    std::unique_lock<std::mutex> gate;
+    if (step_gate_ != nullptr) gate = std::unique_lock(*step_gate_);
+    KBIX_TRY(apply_pending_cancels());
+  }
   KBIX_TRY(resume_retryable());
   if (auto cleaned = clean_cancelled(); !cleaned) {
     spdlog::warn("clean-up of cancelled runs: {}", cleaned.error().describe());

@@ -11,6 +11,7 @@
 #include "internal/exchange_internal.hpp"
 #include "kbix/core/digest.hpp"
 #include "kbix/core/file_safety.hpp"
+#include "kbix/core/input_file.hpp"
 #include "kbix/core/utc_time.hpp"
 #include "kbix/domain/extract_export.hpp"
 #include "kbix/domain/manifest.hpp"
@@ -46,6 +47,24 @@ Result<SealReport> seal_file(const SealerConfig& config, const fs::path& plainte
   auto sealer = Sealer::create(config);
   if (!sealer) return fail(std::move(sealer).error());
   return sealer->seal(plaintext, sealed);
+}
+
+Result<SealReport> seal_file(const SealerConfig& config, InputFile& plaintext,
+                             const fs::path& sealed) {
+  auto sealer = Sealer::create(config);
+  if (!sealer) return fail(std::move(sealer).error());
+  return sealer->seal(plaintext.fd(), plaintext.path().string(), sealed);
+}
+
+// The operator's extract, opened once (issue 13 item 3); a name that is gone is
+// run.extract_missing.
+Result<InputFile> open_extract(const fs::path& extract) {
+  std::error_code error;
+  if (extract.empty() || !fs::exists(fs::symlink_status(extract, error))) {
+    return fail("run.extract_missing",
+                "the KBI extract " + extract.string() + " is no longer in the inbox");
+  }
+  return InputFile::open(extract, "run.extract_not_regular");
 }
 
 // Copies `from` to `to` atomically without ever replacing `to` (publication happens once).
@@ -124,28 +143,25 @@ nlohmann::json merge_facts(const MergeReport& report) {
 // our own certificate; from then on the run never needs the operator's plaintext file again.
 Result<Exchange::StepOutcome> Exchange::seal_extract(const RunRecord& run) {
   const fs::path extract = run.facts.value("extract_file", std::string{});
-  if (extract.empty() || !fs::exists(extract)) {
-    return fail("run.extract_missing",
-                "the KBI extract " + extract.string() + " is no longer in the inbox");
-  }
+  auto input = open_extract(extract);
+  if (!input) return fail(std::move(input).error());
   const std::string extract_name = extract.filename().string();
   ExportReport report;
   {
-    BufferedInput in(extract);
-    if (!in.good()) return fail("io.read", "cannot read " + extract.string());
     std::ofstream discard;  // validation only: the outbound file is made from the snapshot
     discard.setstate(std::ios::badbit);
-    auto checked = export_outbound(in.stream(), extract_name, config_.protocol, discard);
+    auto checked = export_outbound(input->stream(), extract_name, config_.protocol, discard);
+    if (input->read_failed()) return fail("io.read", "cannot read " + extract.string());
     if (!checked) return fail(std::move(checked).error());
     report = *checked;
   }
   if (report.exported == 0) {
     return fail("run.empty_extract", extract_name + ": no valid INSZ to send");
   }
-  auto extract_sha = sha256_file_hex(extract);
+  auto extract_sha = input->sha256_hex();
   if (!extract_sha) return fail(std::move(extract_sha).error());
   const fs::path snapshot = run_directory(run.id) / "snapshot.csv.p7m";
-  auto sealed = seal_file(snapshot_sealer_config(config_), extract, snapshot);
+  auto sealed = seal_file(snapshot_sealer_config(config_), *input, snapshot);
   if (!sealed) return fail(std::move(sealed).error());
   auto snapshot_sha = sha256_file_hex(snapshot);
   if (!snapshot_sha) return fail(std::move(snapshot_sha).error());
@@ -162,8 +178,9 @@ Result<Exchange::StepOutcome> Exchange::seal_extract(const RunRecord& run) {
 // committed (invariant 10). Only the very file that was sealed (same SHA-256) is removed.
 Status Exchange::remove_sealed_extract(const RunRecord& run) {
   const fs::path extract = run.facts.value("extract_file", std::string{});
-  if (extract.empty() || !fs::exists(extract)) return ok();
-  auto sha = sha256_file_hex(extract);
+  auto input = open_extract(extract);
+  if (!input) return ok();  // gone, or something else took the name: left alone
+  auto sha = input->sha256_hex();
   if (!sha || *sha != run.facts.value("extract_sha256", std::string{})) return ok();
   std::error_code error;
   fs::remove(extract, error);
@@ -313,13 +330,14 @@ Result<Exchange::StepOutcome> Exchange::verify_return(const RunRecord& run) {
 }
 
 // return_verified -> merged: join, pseudonymise, scan (inv. 4) and describe in a manifest; the
-// output waits in the run directory until it is published.
+// output waits in work/output.csv (the one file kept between steps) until it is published.
 Result<Exchange::StepOutcome> Exchange::merge_return(const RunRecord& run) {
   const fs::path dir = run_directory(run.id);
   const fs::path snapshot_plain = dir / "work/snapshot.csv";
   const fs::path return_plain = dir / "work/return.csv";
   KBIX_TRY(open_sealed(own_file_opener_config(config_), dir / "snapshot.csv.p7m", snapshot_plain));
   KBIX_TRY(open_sealed(return_opener_for_run(config_, run), dir / "return.csv.p7m", return_plain));
+  maybe_kill_at("merge_opened");  // test hook: plaintext of both files is in work/ now
   // Article 7 quality report, before the merge: a return the merge refuses is reported too.
   auto quality = write_quality_reports(dir, run.id, snapshot_plain, return_plain, config_.protocol,
                                        std::chrono::floor<std::chrono::days>(Clock::now()));
@@ -378,7 +396,9 @@ Result<Exchange::StepOutcome> Exchange::merge_return(const RunRecord& run) {
   manifest.created_at_utc = utc_timestamp(Clock::now());
   manifest.output_file = published_output(run.id).filename().string();
   manifest.output_sha256 = *output_sha;
-  manifest.output_bytes = fs::file_size(partial);
+  std::error_code size_error;
+  manifest.output_bytes = fs::file_size(partial, size_error);
+  if (size_error) return fail("io.read", "cannot read the size of " + partial.string());
   manifest.pseudonym_mode = to_string(config_.protocol.pseudonym);
   manifest.pseudonym_key_id = key ? key->key_id() : "";
   manifest.columns = config_.protocol.output_columns();
@@ -394,10 +414,6 @@ Result<Exchange::StepOutcome> Exchange::merge_return(const RunRecord& run) {
   }
   describe_reports(*disclosure, dir, config_.protocol.id, run.id, manifest);
   KBIX_TRY(write_file_atomically(dir / "manifest.json", to_json(manifest), 0640));
-  std::error_code error;
-  fs::rename(partial, dir / "output.csv", error);
-  if (error) return fail("io.rename", "cannot move the output into " + dir.string());
-  KBIX_TRY(sync_directory(dir));
   return StepOutcome{RunState::merged,
                      {{"merge", merge_facts(report)},
                       {"output_sha256", *output_sha},
@@ -413,9 +429,10 @@ Result<Exchange::StepOutcome> Exchange::publish_output(const RunRecord& run) {
   const fs::path dir = run_directory(run.id);
   const std::string expected_sha = run.facts.value("output_sha256", std::string{});
   std::string how = "published";
-  for (const auto& [from, to] : {std::pair{dir / "output.csv", published_output(run.id)},
+  for (const auto& [from, to] : {std::pair{dir / "work" / "output.csv", published_output(run.id)},
                                  std::pair{dir / "manifest.json", published_manifest(run.id)}}) {
-    if (fs::exists(to)) {
+    std::error_code error;
+    if (fs::exists(fs::symlink_status(to, error))) {
       if (from.filename() == "output.csv") {
         auto sha = sha256_file_hex(to);
         if (!sha) return fail(std::move(sha).error());
@@ -442,8 +459,8 @@ Result<Exchange::StepOutcome> Exchange::publish_output(const RunRecord& run) {
                      "run.published"};
 }
 
-// published -> cleaned: remote files deleted (inv. 10) and the local copy of the output dropped;
-// the sealed files stay as evidence until the retention purge.
+// published -> cleaned: remote files deleted (inv. 10); the local copy of the output goes with
+// work/ after the step; the sealed files stay as evidence until the retention purge.
 Result<Exchange::StepOutcome> Exchange::clean_up(const RunRecord& run) {
   auto client = connect_remote(run.id);
   if (!client) return fail(std::move(client).error());
@@ -453,8 +470,6 @@ Result<Exchange::StepOutcome> Exchange::clean_up(const RunRecord& run) {
       {{config_.sftp.outbound_dir, outbound_remote_name(config_.protocol.id, run.id)},
        {config_.sftp.return_dir, return_remote_name(config_.protocol.id, run.id)}});
   if (!removed) return fail(std::move(removed).error());
-  std::error_code ignored;
-  fs::remove(run_directory(run.id) / "output.csv", ignored);
   return StepOutcome{RunState::cleaned, {{"remote_removed", *removed}}, "run.cleaned"};
 }
 

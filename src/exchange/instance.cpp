@@ -9,6 +9,7 @@
 #include "kbix/core/digest.hpp"
 #include "kbix/core/file_safety.hpp"
 #include "kbix/envelope/keys.hpp"
+#include "kbix/exchange/exchange.hpp"
 
 namespace kbix {
 
@@ -32,7 +33,8 @@ Status check_secret_files(const Config& config) {
   if (config.keys.key_passphrase_file) secrets.push_back(*config.keys.key_passphrase_file);
   if (config.keys.pseudonym_key_file) secrets.push_back(*config.keys.pseudonym_key_file);
   for (const auto& secret : secrets) {
-    if (!fs::exists(secret)) {
+    std::error_code missing;
+    if (!fs::exists(secret, missing)) {
       return fail("keys.unreadable",
                   secret.string() + ": no such file (see " + config.file.string() + ")");
     }
@@ -49,6 +51,8 @@ AuditOptions audit_options(const Config& config) {
   options.signing_key = config.keys.signing_key;
   options.signing_certificate = config.keys.signing_certificate;
   options.key_passphrase_file = config.keys.key_passphrase_file;
+  options.checkpoint_copy = config.audit.checkpoint_copy;
+  options.checkpoint_journal = config.audit.checkpoint_journal;
   return options;
 }
 
@@ -89,11 +93,13 @@ Result<std::unique_ptr<Instance>> Instance::open(const fs::path& config_file, st
 
   // A crash during publication can leave a hidden temporary copy in the output directory; only
   // the process holding the lock may remove it.
-  for (const auto& entry : fs::directory_iterator(cfg.daemon.output_dir, error)) {
-    const std::string name = entry.path().filename().string();
+  fs::directory_iterator entry(cfg.daemon.output_dir, error);
+  for (; !error && entry != fs::directory_iterator(); entry.increment(error)) {
+    const std::string name = entry->path().filename().string();
     if (name.starts_with(".") && name.find(".tmp-") != std::string::npos) {
-      fs::remove(entry.path(), error);
-      spdlog::warn("removed an unfinished publication {}", entry.path().string());
+      std::error_code ignored;
+      fs::remove(entry->path(), ignored);
+      spdlog::warn("removed an unfinished publication {}", entry->path().string());
     }
   }
   auto store = RunStore::open(cfg.daemon.state_dir / "runs.sqlite3");
@@ -123,6 +129,17 @@ Result<std::unique_ptr<Instance>> Instance::open(const fs::path& config_file, st
   KBIX_TRY(instance->audit_->append(start));
   KBIX_TRY(instance->audit_->append(
       AuditEvent{"", instance->actor_, "keys.check", {{"ok", report.ok()}, {"keys", keys}}}));
+  // No run executes yet: plaintext a crash left behind goes now (inv. 10).
+  auto wiped = wipe_idle_plaintext(cfg, *instance->store_);
+  if (!wiped) return fail(std::move(wiped).error());
+  if (*wiped > 0) {
+    spdlog::warn("removed the plaintext an interrupted step left in {} run(s)", *wiped);
+    KBIX_TRY(instance->audit_->append(AuditEvent{
+        "", instance->actor_, "plaintext.wiped", {{"runs", *wiped}, {"at", "start-up"}}}));
+  }
+  // Operator actions a crash cut off between their audit entry and their effect (inv. 12).
+  Exchange reconciler(cfg, *instance->store_, *instance->audit_);
+  KBIX_TRY(reconciler.reconcile_actions());
   return instance;
 }
 

@@ -46,7 +46,7 @@ Status Exchange::quarantine_return(RemoteStore& remote, const RemoteEntry& entry
   fs::permissions(dir, fs::perms::owner_all, error);
   const fs::path local = dir / entry.name;
   const auto& sftp = config_.sftp;
-  if (!fs::exists(local)) {
+  if (!fs::exists(fs::symlink_status(local, error))) {
     const QuarantineUsage usage = usage_of(dir);
     std::uint64_t room =
         usage.bytes >= sftp.quarantine_max_bytes ? 0 : sftp.quarantine_max_bytes - usage.bytes;

@@ -45,6 +45,14 @@ CREATE TABLE IF NOT EXISTS accepted_returns (
   run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
   accepted_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS operator_actions (
+  id TEXT PRIMARY KEY,
+  run_id TEXT NOT NULL,
+  action TEXT NOT NULL,
+  audited INTEGER NOT NULL DEFAULT 0,
+  details TEXT NOT NULL DEFAULT '{}',
+  created_at TEXT NOT NULL
+);
 PRAGMA user_version = 1;
 )";
 
@@ -312,6 +320,64 @@ Status RunStore::set_progress(std::string_view id, const RunProgress& progress) 
       .bind(id);
   if (update.step() != SQLITE_DONE) return db_->error("progress");
   return ok();
+}
+
+Status RunStore::begin_action(const OperatorAction& action) {
+  Statement insert(*db_,
+                   "INSERT INTO operator_actions (id, run_id, action, audited, details, "
+                   "created_at) VALUES (?,?,?,0,?,?)");
+  if (!insert.ok()) return db_->error("prepare action");
+  insert.bind(action.id)
+      .bind(action.run_id)
+      .bind(action.action)
+      .bind(action.details.dump())
+      .bind(now_utc());
+  if (insert.step() != SQLITE_DONE) return db_->error("record action");
+  return ok();
+}
+
+Status RunStore::mark_action_audited(std::string_view action_id) {
+  Statement update(*db_, "UPDATE operator_actions SET audited=1 WHERE id=?");
+  if (!update.ok()) return db_->error("prepare action");
+  update.bind(action_id);
+  if (update.step() != SQLITE_DONE) return db_->error("mark action");
+  return ok();
+}
+
+Status RunStore::drop_action(std::string_view action_id) {
+  Statement remove(*db_, "DELETE FROM operator_actions WHERE id=?");
+  if (!remove.ok()) return db_->error("prepare action");
+  remove.bind(action_id);
+  if (remove.step() != SQLITE_DONE) return db_->error("drop action");
+  return ok();
+}
+
+Result<std::vector<OperatorAction>> RunStore::pending_actions() const {
+  Statement select(*db_,
+                   "SELECT id, run_id, action, audited, details FROM operator_actions ORDER BY "
+                   "created_at, id");
+  if (!select.ok()) return db_->error("prepare actions");
+  std::vector<OperatorAction> actions;
+  for (int result = select.step(); result != SQLITE_DONE; result = select.step()) {
+    if (result != SQLITE_ROW) return db_->error("actions");
+    OperatorAction action{select.text(0), select.text(1), select.text(2), select.number(3) != 0,
+                          nlohmann::json::parse(select.text(4), nullptr, false)};
+    if (!action.details.is_object()) action.details = nlohmann::json::object();
+    actions.push_back(std::move(action));
+  }
+  return actions;
+}
+
+Status RunStore::complete_action(std::string_view action_id,
+                                 const std::function<Status()>& change) {
+  KBIX_TRY(db_->exec("BEGIN IMMEDIATE"));
+  auto changed = change();
+  if (changed) changed = drop_action(action_id);
+  if (!changed) {
+    (void)db_->exec("ROLLBACK");
+    return changed;
+  }
+  return db_->exec("COMMIT");
 }
 
 Result<std::optional<RunRecord>> RunStore::find(std::string_view id) const {

@@ -1,11 +1,38 @@
 #include "kbix/runs/status_view.hpp"
 
+#include <cstdio>
+#include <ctime>
 #include <sstream>
 
 #include "kbix/core/exit_code.hpp"
 #include "kbix/core/untrusted_text.hpp"
+#include "kbix/runs/schedule.hpp"
 
 namespace kbix {
+
+std::optional<std::chrono::sys_days> last_run_day(const RunStore& store) {
+  auto last = store.last_started_run_time();
+  if (!last || !*last || (*last)->size() < 10) return std::nullopt;
+  int year = 0;
+  unsigned month = 0, day = 0;
+  if (std::sscanf((*last)->c_str(), "%4d-%2u-%2u", &year, &month, &day) != 3) return std::nullopt;
+  const std::chrono::year_month_day date{std::chrono::year{year}, std::chrono::month{month},
+                                         std::chrono::day{day}};
+  if (!date.ok()) return std::nullopt;
+  return std::chrono::sys_days{date};
+}
+
+std::optional<std::string> next_scheduled_run_utc(const Config& config, const RunStore& store,
+                                                  std::chrono::system_clock::time_point now) {
+  const auto next = next_scheduled_run(config.schedule, config.protocol, last_run_day(store), now);
+  if (!next) return std::nullopt;
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(*next);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return std::string(text);
+}
 
 nlohmann::json run_to_json(const RunRecord& run) {
   nlohmann::json json = {{"id", run.id},

@@ -37,8 +37,8 @@ std::vector<HostileCase> load_hostile_corpus() {
   const auto manifest = nlohmann::json::parse(in);
   std::vector<HostileCase> cases;
   for (const auto& c : manifest.at("cases")) {
-    HostileCase parsed{c.at("id"), c.at("kind"), c.at("input"), c.at("expect"), std::nullopt,
-                       std::nullopt, std::nullopt};
+    HostileCase parsed{c.at("id"),   c.at("kind"), c.at("input"), c.at("expect"),
+                       std::nullopt, std::nullopt, std::nullopt};
     if (c.contains("output")) parsed.output = c["output"].get<std::string>();
     if (c.contains("shown")) parsed.shown = c["shown"].get<std::string>();
     if (c.contains("test")) parsed.test = c["test"].get<std::string>();

@@ -22,6 +22,7 @@
 #include "kbix/domain/output_scan.hpp"
 #include "kbix/envelope/cms_reader.hpp"
 #include "kbix/envelope/envelope.hpp"
+#include "kbix/exchange/exchange.hpp"
 #include "kbix/exchange/instance.hpp"
 #include "kbix/sftp/remote_name.hpp"
 #include "synthetic.hpp"
@@ -199,6 +200,35 @@ Outcome run_config(const std::string& recipe, const TempDir& dir) {
   return {secrets ? std::nullopt : std::optional<Error>(secrets.error()), {}, {}};
 }
 
+// A hostile entry named kbi.csv in an inbox (issue 13 item 3): found and refused by name, never
+// followed or read; the secret behind a link never shows up in the message.
+Outcome run_inbox(const std::string& recipe, const TempDir& dir) {
+  const fs::path inbox = dir / "inbox";
+  fs::create_directories(inbox);
+  const fs::path secret = dir / "secret.key";
+  write_file(secret, "85073003328 the first line of a secret\n");
+  const fs::path entry = inbox / "kbi.csv";
+  if (recipe == "symlink") {
+    fs::create_symlink(secret, entry);
+  } else if (recipe == "loop") {
+    fs::create_symlink(entry, entry);
+  } else if (recipe == "fifo") {
+    EXPECT_EQ(::mkfifo(entry.c_str(), 0600), 0);
+  } else if (recipe == "directory") {
+    fs::create_directory(entry);
+  } else if (recipe == "device") {
+    fs::create_symlink("/dev/zero", entry);
+  } else {
+    ADD_FAILURE() << "unknown inbox recipe " << recipe;
+  }
+  auto found = find_extract(inbox);
+  if (found) return {};
+  EXPECT_NE(found.error().message.find(entry.string()), std::string::npos)
+      << "names the file: " << found.error().message;
+  EXPECT_EQ(found.error().message.find("secret"), std::string::npos) << found.error().message;
+  return {found.error(), {}, {}};
+}
+
 TEST(HostileCorpus, TheManifestHasUniqueIdsAndEveryKindIsKnown) {
   const auto cases = load_hostile_corpus();
   EXPECT_GE(cases.size(), 60u);
@@ -207,7 +237,7 @@ TEST(HostileCorpus, TheManifestHasUniqueIdsAndEveryKindIsKnown) {
     EXPECT_TRUE(ids.insert(c.id).second) << "duplicate id " << c.id;
     EXPECT_TRUE(names.insert(hostile_test_name(c)).second) << "two ids make one test name " << c.id;
     EXPECT_TRUE(std::set<std::string>({"extract", "return", "envelope", "config", "remote_name",
-                                           "untrusted_text", "e2e"})
+                                       "untrusted_text", "e2e", "inbox"})
                     .contains(c.kind))
         << c.id << ": unknown kind " << c.kind;
     if (c.kind == "e2e") EXPECT_TRUE(c.test && !c.test->empty()) << c.id << " names no test";
@@ -229,6 +259,8 @@ TEST_P(HostileCorpus, EndsExactlyAsTheManifestSays) {
     outcome = run_envelope(c.input.substr(4), dir);
   else if (c.kind == "config")
     outcome = run_config(c.input, dir);
+  else if (c.kind == "inbox")
+    outcome = run_inbox(c.input, dir);
   else if (c.kind == "remote_name") {
     auto checked = validate_remote_name(expand_template(c.input));
     if (!checked) outcome.error = checked.error();

@@ -27,6 +27,9 @@ struct AuditOptionsCli {
   std::string checkpoint_file;
   std::string certificate;
   std::string run_id;
+  std::string against_file;
+  bool against_journal = false;
+  std::string journal_directory;
 };
 
 int check_config(const GlobalOptions& options);

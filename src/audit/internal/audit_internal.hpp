@@ -7,7 +7,6 @@
 #include <string>
 
 #include "kbix/core/result.hpp"
-#include "kbix/envelope/keys.hpp"
 
 namespace kbix::detail {
 
@@ -23,13 +22,5 @@ struct AuditTail {
 // Reads the end of a log file; moves a torn final line aside (see audit.hpp).
 Result<AuditTail> recover_tail(const std::filesystem::path& log_file);
 Result<AuditTail> last_rotated_tail(const std::filesystem::path& directory);
-
-struct Signature {
-  std::string algorithm;  // "rsa-pss-sha256" or "ecdsa-sha256"
-  std::string base64;
-};
-Result<Signature> sign_checkpoint(const PrivateKey& key, const std::string& message);
-bool verify_checkpoint_signature(const Certificate& certificate, const std::string& algorithm,
-                                 const std::string& message, const std::string& base64);
 
 }  // namespace kbix::detail

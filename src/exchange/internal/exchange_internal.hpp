@@ -61,7 +61,8 @@ namespace kbix {
 // Test-only crash hook (DESIGN.md inv. 8 tests): when KBIX_TEST_KILL_AFTER names a state, the
 // process sends itself SIGKILL right after committing that state. Inside the upload step,
 // "upload_renaming" kills it after the temporary name is committed and before the remote rename,
-// "upload_renamed" after the rename and before `uploaded` is committed.
+// "upload_renamed" after the rename and before `uploaded` is committed; "merge_opened" in the
+// merge once both plaintexts are in work/.
 void maybe_kill_after(RunState reached);
 void maybe_kill_at(std::string_view point);
 }  // namespace kbix

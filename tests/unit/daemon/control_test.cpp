@@ -1,7 +1,9 @@
 // The control protocol (strict parsing) and the control socket over a real Unix socket: answers,
 // socket mode, and a peer outside the control group refused by its kernel-given uid.
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -151,6 +153,69 @@ TEST(ControlSocket, APeerOutsideTheGroupIsRefusedAndReported) {
   std::lock_guard lock(server.mutex);
   ASSERT_EQ(server.refused.size(), 1u);
   EXPECT_EQ(server.refused[0].uid, 65534u);
+  fs::remove_all(dir);
+}
+
+// Issue 13 item 4: operator text is guarded like file content.
+TEST(ControlProtocol, AReasonHoldingAnInszIsRefusedBeforeAnythingChanges) {
+  for (const std::string reason : {"cancel for 85073003328", "wrong person 85.07.30-033.28"}) {
+    auto parsed = parse_control_request(
+        R"({"command":"run_cancel","run_id":"20261122T135500Z-3f9a","reason":")" + reason + "\"}");
+    ASSERT_FALSE(parsed) << reason;
+    EXPECT_EQ(parsed.error().code, "control.personal_data");
+    EXPECT_EQ(parsed.error().message.find("85"), std::string::npos) << parsed.error().message;
+  }
+  EXPECT_TRUE(parse_control_request(
+      R"({"command":"run_cancel","run_id":"20261122T135500Z-3f9a","reason":"ticket 4711"})"));
+}
+
+// Issue 13 item 11: the socket fails closed.
+TEST(ControlSocket, APeerWhoseCredentialsAreUnknownIsNeverTakenForRoot) {
+  EXPECT_FALSE(peer_is_allowed(PeerCredentials{}, ""));
+  EXPECT_FALSE(peer_is_allowed(PeerCredentials{}, "root"));
+}
+
+int connect_raw(const fs::path& socket) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::snprintf(address.sun_path, sizeof address.sun_path, "%s", socket.c_str());
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+TEST(ControlSocket, ASilentPeerIsDisconnectedAtTheReadDeadline) {
+  const fs::path dir = test::make_temp_dir("kbix-control");
+  ServerThread server(dir / "control.sock", "");
+  const int fd = connect_raw(dir / "control.sock");
+  ASSERT_GE(fd, 0);
+  timeval limit{static_cast<time_t>(kControlReadDeadline.count() * 6), 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+  char byte = 0;
+  const ssize_t got = ::recv(fd, &byte, 1, 0);
+  EXPECT_EQ(got, 0) << "the server closes a connection that sends nothing (errno " << errno << ")";
+  ::close(fd);
+  fs::remove_all(dir);
+}
+
+TEST(ControlSocket, ConnectionsBeyondTheCapAreToldBusy) {
+  const fs::path dir = test::make_temp_dir("kbix-control");
+  ServerThread server(dir / "control.sock", "");
+  std::vector<int> idle;
+  for (int i = 0; i < kMaxControlConnections; ++i) {
+    idle.push_back(connect_raw(dir / "control.sock"));
+    ASSERT_GE(idle.back(), 0);
+  }
+  // The server has taken the idle ones once a request on a fresh connection is answered.
+  ControlRequest status;
+  auto answer = send_control_request(dir / "control.sock", status, std::chrono::seconds(5));
+  ASSERT_TRUE(answer) << answer.error().describe();
+  EXPECT_EQ((*answer)["ok"], false) << answer->dump();
+  EXPECT_EQ((*answer)["error"], "control.busy") << answer->dump();
+  for (const int fd : idle) ::close(fd);
   fs::remove_all(dir);
 }
 

@@ -7,8 +7,13 @@
 // previous entry's hash (64 zeros for the first). The file is opened O_APPEND and each entry is
 // fsynced before append() returns, so an action is acknowledged only after it is recorded.
 // Rotation renames audit.jsonl to audit-<first seq, 12 digits>.jsonl; the chain continues.
-// Checkpoints {seq, head, time, algorithm, signer_sha256, signature} go to checkpoints.jsonl,
-// signed with the AgII signing key: at open, every `checkpoint_every` entries and at close.
+// Checkpoints {seq, head, time, reason, algorithm, signer_sha256, signature, prev_checkpoint} go
+// to checkpoints.jsonl, signed with the AgII signing key: at open, every `checkpoint_every`
+// entries and at close. They form a chain (prev_checkpoint = SHA-256 of the previous checkpoint
+// line), and each is also written to `checkpoint_copy` and the system journal, outside the state
+// directory (invariant 9). open() refuses to write on (audit.truncated, audit.checkpoints_missing,
+// audit.checkpoint_mismatch) when the log is shorter than its last checkpoint, differs from it,
+// or has entries but no checkpoint file.
 //
 // Privacy guard (invariant 5): details may not hold floats (not canonical) nor any string with an
 // INSZ-like number (audit.personal_value): a last line of defence, not the only one.
@@ -50,6 +55,8 @@ struct AuditOptions {
   std::filesystem::path signing_key;
   std::filesystem::path signing_certificate;
   std::optional<std::filesystem::path> key_passphrase_file;
+  std::optional<std::filesystem::path> checkpoint_copy;  // each checkpoint appended here too
+  bool checkpoint_journal = false;                       // and sent to the system journal
 };
 
 class AuditLog {
@@ -75,8 +82,9 @@ class AuditLog {
 // The canonical serialisation of an entry (see above) and its hash.
 std::string audit_canonical(const nlohmann::json& entry_without_hash);
 std::string audit_entry_hash(const nlohmann::json& entry_without_hash);
-// The exact bytes a checkpoint signature covers.
+// The exact bytes a checkpoint signature covers: "kbix-audit-checkpoint\nseq=S\nhead=H\ntime=T\n",
+// then "prev=P\n" when the checkpoint names its predecessor (every checkpoint kbix writes now).
 std::string audit_checkpoint_message(std::uint64_t seq, std::string_view head,
-                                     std::string_view time);
+                                     std::string_view time, std::string_view prev = {});
 
 }  // namespace kbix

@@ -4,11 +4,17 @@
 // by one and prev links to the previous hash (across rotated files), that each checkpoint's
 // signature verifies against the pinned certificate and that the log still holds the entry each
 // checkpoint names (so a cut-off tail is found). Reports the first problem with file and line.
+// The checkpoints must form their own chain (audit.checkpoint_chain), exist once the log has
+// entries (audit.checkpoints_missing) and reach within checkpoint_every entries of the log's end
+// (audit.checkpoints_truncated). With a copy kept elsewhere (against_file, against_journal) a
+// consistent cut of the log and its checkpoint file is found and the first missing entry named.
 // Codes: audit.malformed, audit.not_canonical, audit.hash_mismatch, audit.sequence_gap,
 // audit.prev_mismatch, audit.torn_tail, audit.truncated, audit.checkpoint_mismatch,
-// audit.bad_checkpoint_signature, audit.no_log.
-// Does NOT guarantee: anything beyond the last checkpoint shipped elsewhere (an attacker with the
-// signing key and the files can rewrite both; ship checkpoints off the machine).
+// audit.bad_checkpoint_signature, audit.checkpoint_chain, audit.checkpoints_missing,
+// audit.checkpoints_truncated, audit.no_copy, audit.no_log.
+// Does NOT guarantee: without a copy, a cut of the last < checkpoint_every entries together with
+// the checkpoints after it; with one, anything after the last checkpoint the copy received; an
+// attacker with the signing key can rewrite everything (docs/audit-log.md).
 #pragma once
 
 #include <cstdint>
@@ -20,10 +26,14 @@
 namespace kbix {
 
 struct AuditVerifyOptions {
-  std::filesystem::path directory;                       // used when log_files is empty
-  std::vector<std::filesystem::path> log_files;          // in chain order
-  std::optional<std::filesystem::path> checkpoint_file;  // default: directory/checkpoints.jsonl
-  std::optional<std::filesystem::path> certificate;      // pinned checkpoint signer
+  std::filesystem::path directory;                         // used when log_files is empty
+  std::vector<std::filesystem::path> log_files;            // in chain order
+  std::optional<std::filesystem::path> checkpoint_file;    // default: directory/checkpoints.jsonl
+  std::optional<std::filesystem::path> certificate;        // pinned checkpoint signer
+  std::uint64_t checkpoint_every = 100;                    // as configured for the writer
+  std::optional<std::filesystem::path> against_file;       // a copy of the checkpoints elsewhere
+  bool against_journal = false;                            // the copy in the system journal
+  std::optional<std::filesystem::path> journal_directory;  // journal files (default: local)
 };
 
 struct AuditVerifyReport {
@@ -34,6 +44,8 @@ struct AuditVerifyReport {
   std::string error_code;
   std::uint64_t bad_line = 0;
   std::string bad_file;
+  std::uint64_t first_missing_seq = 0;  // with a copy: the first entry the log lost (0: none)
+  std::uint64_t copy_checkpoints = 0;   // checkpoints found in the copy
 };
 
 AuditVerifyReport verify_audit(const AuditVerifyOptions& options);

@@ -78,6 +78,10 @@ std::uint64_t return_download_cap(const SftpConfig& config, std::uint64_t outbou
 struct AuditConfig {
   int checkpoint_every = 100;
   std::int64_t rotate_bytes = 64LL * 1024 * 1024;
+  // Each signed checkpoint is also appended here (outside the state directory) ...
+  std::optional<std::filesystem::path> checkpoint_copy;
+  // ... and sent to the system journal (field KBIX_CHECKPOINT), so a cut is found (inv. 9).
+  bool checkpoint_journal = true;
 };
 
 struct Config {

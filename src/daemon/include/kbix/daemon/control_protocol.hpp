@@ -5,7 +5,9 @@
 // {"command":"run_show","run_id":"..."} | {"command":"run_cancel","run_id":"...","reason":"..."} |
 // {"command":"run_retry","run_id":"..."}. Parsing is strict (unknown fields, wrong types, a bad
 // run id, a reason over 500 characters or with control characters: control.bad_request), since
-// the socket's peers are only as trusted as the group that may open it.
+// the socket's peers are only as trusted as the group that may open it. A reason holding an
+// INSZ-like number is refused (control.personal_data) before anything changes: it would be
+// audited and shown in `kbix status`.
 // Answers: {"ok":true,...} or {"ok":false,"error":CODE,"message":TEXT}.
 #pragma once
 
@@ -31,9 +33,12 @@ inline constexpr std::size_t kMaxControlMessageBytes = 64 * 1024;
 Result<ControlRequest> parse_control_request(std::string_view line);
 std::string serialize_control_request(const ControlRequest& request);
 
+// Defaults are "unknown" (never uid 0): a peer whose credentials were not read is nobody.
+inline constexpr std::uint32_t kUnknownId = 0xFFFFFFFFu;
+
 struct PeerCredentials {
-  std::uint32_t uid = 0;
-  std::uint32_t gid = 0;
+  std::uint32_t uid = kUnknownId;
+  std::uint32_t gid = kUnknownId;
   std::int32_t pid = 0;
   std::string user_name;
 };

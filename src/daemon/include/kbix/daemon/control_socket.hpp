@@ -8,6 +8,10 @@
 // kernel (SO_PEERCRED), never from the message: root and the daemon's own uid are always allowed,
 // anyone else must be a member (primary or supplementary) of control_group; refused peers get
 // control.forbidden and are reported through `on_refused` so the daemon can audit them.
+// Fails closed: a peer whose SO_PEERCRED cannot be read is refused (never taken for root); each
+// connection must send its request line within kControlReadDeadline (else it is closed) and at
+// most kMaxControlMessageBytes; beyond kMaxControlConnections open connections a new one gets
+// control.busy.
 // Does NOT guarantee: protection from a member of the group (they may steer runs by design).
 #pragma once
 
@@ -28,6 +32,9 @@ namespace kbix {
 
 using ControlHandler = std::function<nlohmann::json(const ControlRequest&, const PeerCredentials&)>;
 using RefusalReporter = std::function<void(const PeerCredentials&, std::string_view why)>;
+
+inline constexpr std::chrono::seconds kControlReadDeadline{5};
+inline constexpr int kMaxControlConnections = 16;
 
 class ControlServer {
  public:

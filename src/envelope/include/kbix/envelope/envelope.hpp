@@ -44,6 +44,8 @@
 #include "kbix/core/result.hpp"
 #include "kbix/envelope/keys.hpp"
 
+struct bio_st;  // OpenSSL's BIO (openssl/types.h)
+
 namespace kbix {
 
 struct Config;  // kbix/config.hpp
@@ -77,8 +79,14 @@ class Sealer {
   // RSA >= 3072 bits; a refusal names the certificate's subject.
   Result<SealReport> seal(const std::filesystem::path& input,
                           const std::filesystem::path& output) const;
+  // The same from an open descriptor (read from offset 0, not closed): an untrusted input is
+  // opened once (kbix/core/input_file.hpp) and read only through it.
+  Result<SealReport> seal(int input_fd, std::string_view input_name,
+                          const std::filesystem::path& output) const;
 
  private:
+  Result<SealReport> seal_bio(::bio_st* in, std::string_view input_name,
+                              const std::filesystem::path& output) const;
   struct State;
   explicit Sealer(std::shared_ptr<const State> state) : state_(std::move(state)) {}
   std::shared_ptr<const State> state_;

@@ -7,9 +7,11 @@
 // published by SHA-256, and clean-up ignores files already gone.
 //
 // Local layout in the state directory: runs/<run-id>/ holds snapshot.csv.p7m (the KBI extract,
-// sealed to our own certificate), outbound.csv.p7m, return.csv.p7m, output.csv and manifest.json
-// before publication, and work/, the only place where plaintext personal data exists, wiped before
-// and after every step. quarantine/ keeps (still sealed) returns that match no waiting run.
+// sealed to our own certificate), outbound.csv.p7m, return.csv.p7m and manifest.json, and work/,
+// the only place where plaintext exists (inv. 10): wiped before and after every step (the
+// pseudonymised work/output.csv alone stays from merge to publication), and wiped whole by a
+// cancel, a final failure and at start-up for every run not executing. quarantine/ keeps (still
+// sealed) returns that match no waiting run.
 //
 // The same object serves `kbix run once` and the daemon's worker thread. It is NOT thread-safe:
 // one Exchange per thread (the RunStore connection is its own; the AuditLog is shared and
@@ -20,6 +22,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -82,6 +85,27 @@ class Exchange {
   // returns.
   Status tick(Clock::time_point now = Clock::now());
 
+  // Operator actions (inv. 12, operator_actions.cpp): each is audited before it takes effect
+  // and refused (audit.unavailable) when its audit entry cannot be written; a crash in between
+  // never leaves a change unaudited (reconcile_actions at start-up).
+  // cancel_run returns true when the run is cancelled now, false when a step is under way: the
+  // cancel is then recorded and audited, and takes effect right after that step has committed
+  // and audited its side effect (run.cancel_applied). Errors: runs.unknown, runs.finished,
+  // audit.unavailable. The run's work/ is wiped once it is cancelled.
+  Result<bool> cancel_run(const std::string& run_id, const std::string& reason,
+                          const AuditActor& actor);
+  // Errors: runs.unknown, runs.not_retryable, audit.unavailable.
+  Status retry_run(const std::string& run_id, const AuditActor& actor);
+  // Start-up: an audited cancel still waiting is applied; any other action that never took
+  // effect is audited as operator.action_abandoned and dropped.
+  Status reconcile_actions();
+  // Applies the audited cancels waiting for a step (the worker calls it after each step).
+  Status apply_pending_cancels();
+
+  // One gate shared by every Exchange of a process (the daemon's worker and control socket):
+  // a step holds it from reading the run's state to auditing its outcome.
+  void set_step_gate(std::mutex* gate) { step_gate_ = gate; }
+
   // Set by the daemon on SIGTERM: steps stop at the next safe point (between two steps).
   void set_stop_flag(const std::atomic<bool>* stop) { stop_ = stop; }
 
@@ -98,6 +122,10 @@ class Exchange {
     nlohmann::json facts = nlohmann::json::object();
     std::string audit_event;
   };
+  Result<RunState> step_locked(const std::string& run_id);
+  Result<std::string> audit_intent(const std::string& run_id, const std::string& event,
+                                   nlohmann::json details, const AuditActor& actor);
+  Status apply_cancel(const OperatorAction& action, std::string_view applied_after);
   Result<StepOutcome> run_step(const RunRecord& run);
   Result<StepOutcome> seal_extract(const RunRecord& run);
   Result<StepOutcome> seal_outbound(const RunRecord& run);
@@ -125,7 +153,7 @@ class Exchange {
   Status commit_and_record(const std::string& run_id, RunState from, RunState to,
                            const std::string& event, const nlohmann::json& facts);
   Status write_pending_audits();
-  Status wipe_work(const std::string& run_id) const;
+  Status wipe_work(const std::string& run_id, bool keep_output) const;
   void progress(const std::string& run_id, std::string step, std::uint64_t done,
                 std::uint64_t total);
 
@@ -134,14 +162,30 @@ class Exchange {
   RunStore& store_;
   AuditLog& audit_;
   const std::atomic<bool>* stop_ = nullptr;
+  std::mutex* step_gate_ = nullptr;
   ReadinessTracker readiness_;
   Clock::time_point last_progress_write_{};
   std::set<std::string> quarantine_refused_;  // audited once each, left on the server
 };
 
-// The single *.csv file in `inbox` (the operator's KBI extract). Errors: run.no_extract,
-// run.ambiguous_extract (names the count, not the files' content), run.bad_extract_name (a name
-// that is not plain UTF-8 text, shown sanitised).
+// The single *.csv file in `inbox` (the operator's KBI extract), which must open as a regular
+// file (kbix/core/input_file.hpp: a symbolic link, FIFO, directory or device is refused by name).
+// Errors: run.no_extract, run.ambiguous_extract (names the count, not the files' content),
+// run.extract_not_regular, run.bad_extract_name (a name that is not plain UTF-8 text, shown
+// sanitised), io.read. Never throws.
 Result<std::filesystem::path> find_extract(const std::filesystem::path& inbox);
+
+// Empties runs/<id>/work/ (the only place plaintext exists), keeping work/output.csv (the
+// pseudonymised output) when `keep_output`. Never throws.
+Status wipe_run_work(const std::filesystem::path& run_dir, bool keep_output);
+
+// Whether a run still needs its pseudonymised output: merged, or failed retryably while
+// publishing it.
+bool keeps_output(const RunRecord& run);
+
+// At start-up no run is executing: empties the work/ of every run (keeping only the output a run
+// still has to publish) and moves a pre-work/ layout's output.csv into work/ or removes it.
+// Returns how many runs had plaintext removed.
+Result<std::uint64_t> wipe_idle_plaintext(const Config& config, const RunStore& store);
 
 }  // namespace kbix

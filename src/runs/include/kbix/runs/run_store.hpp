@@ -6,6 +6,7 @@
 // operator while a step was under way is not moved on by that step. Facts (remote names, sizes,
 // SHA-256s, counts) accumulate in a JSON object per run. Each RunStore is one connection: use one
 // per thread. The schema is versioned (PRAGMA user_version).
+// Operator actions wait in their own table between audit entry and effect (see OperatorAction).
 // Errors: runs.locked (another process holds the database beyond the busy timeout),
 // runs.db_error, runs.exists, runs.unknown, runs.state_changed, runs.not_retryable.
 // Does NOT guarantee: protection against someone editing the database by hand (the audit log is
@@ -15,6 +16,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -53,6 +55,17 @@ struct RunRecord {
   RunProgress progress;
 };
 
+// An operator action (start, cancel, retry) between its audit entry and its effect (inv. 12):
+// recorded before the audit entry is written, marked audited after, and removed in the same
+// transaction as the state change it makes. What start-up finds here never took effect.
+struct OperatorAction {
+  std::string id;      // random, also in the audit entry
+  std::string run_id;  // may be empty
+  std::string action;  // the audit event, e.g. "run.cancel"
+  bool audited = false;
+  nlohmann::json details = nlohmann::json::object();
+};
+
 class RunStore {
  public:
   static Result<RunStore> open(const std::filesystem::path& database_file,
@@ -70,6 +83,13 @@ class RunStore {
   Status cancel(std::string_view id, std::string_view reason);
   Status set_overdue(std::string_view id, bool overdue);
   Status set_progress(std::string_view id, const RunProgress& progress);
+
+  Status begin_action(const OperatorAction& action);
+  Status mark_action_audited(std::string_view action_id);
+  Status drop_action(std::string_view action_id);
+  Result<std::vector<OperatorAction>> pending_actions() const;
+  // Runs `change` (create, cancel or retry) and removes the action in one transaction.
+  Status complete_action(std::string_view action_id, const std::function<Status()>& change);
 
   Result<std::optional<RunRecord>> find(std::string_view id) const;
   Result<std::vector<RunRecord>> list() const;        // newest first

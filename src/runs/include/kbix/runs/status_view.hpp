@@ -4,11 +4,13 @@
 // personal data, so it may be pasted into a ticket.
 #pragma once
 
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "kbix/core/config.hpp"
 #include "kbix/runs/run_store.hpp"
 
 namespace kbix {
@@ -18,6 +20,15 @@ nlohmann::json run_to_json(const RunRecord& run);
 // {"runs":[...], "next_scheduled_run": "..."|null}
 nlohmann::json status_to_json(const std::vector<RunRecord>& runs,
                               const std::optional<std::string>& next_scheduled_run);
+
+// The day of the newest run that sent data (the cadence counts from it), if any.
+std::optional<std::chrono::sys_days> last_run_day(const RunStore& store);
+
+// The next scheduled run ("2027-03-03T00:00:00Z") after the schedule rule (schedule.hpp) and the
+// last run that sent data; nullopt when none is left in the protocol's validity window. The daemon
+// and `kbix status` without a daemon both answer with it.
+std::optional<std::string> next_scheduled_run_utc(const Config& config, const RunStore& store,
+                                                  std::chrono::system_clock::time_point now);
 
 // One block per run: state, since, progress, counts, overdue, failure and how to go on.
 std::string format_status(const nlohmann::json& status);
