@@ -53,6 +53,11 @@ int run_cli(int argc, char** argv) {
       "check-config", "check the configuration file and the protocol it names, then exit");
   check->callback([&] { exit_code = cli::check_config(options); });
 
+  app.add_subcommand("check-remote",
+                     "preflight: connect (pinned host key, SSH key), check both remote directories "
+                     "exist and are writable (a sealed probe written, renamed, removed), seal a "
+                     "test envelope to the partner; one line per check, exit 0/1")
+      ->callback([&] { exit_code = cli::check_remote(options); });
   auto* keys = app.add_subcommand("keys", "inspect keys and certificates");
   keys->require_subcommand(1);
   keys->add_subcommand("check",

@@ -4,6 +4,7 @@
 #include <array>
 #include <string_view>
 
+#include "internal/ops_config_reader.hpp"
 #include "internal/toml_reader.hpp"
 #include "kbix/core/file_safety.hpp"
 
@@ -133,6 +134,7 @@ Result<Config> load_config(const std::filesystem::path& file) {
                    [&](TableReader& t) { read_partner(t, dir, config.partner); }));
   KBIX_TRY(section(root, file, "sftp", [&](TableReader& t) { read_sftp(t, dir, config.sftp); }));
   KBIX_TRY(section(root, file, "audit", [&](TableReader& t) { read_audit(t, config.audit); }));
+  KBIX_TRY(detail::read_operations_sections(root, file, dir, config.notify, config.metrics));
   KBIX_TRY(root.finish());
 
   auto protocol = load_protocol(config.protocol_file);

@@ -10,6 +10,7 @@
 #include "kbix/core/exit_code.hpp"
 #include "kbix/core/logging.hpp"
 #include "kbix/daemon/control_socket.hpp"
+#include "kbix/daemon/operations.hpp"
 #include "kbix/daemon/systemd_notify.hpp"
 #include "kbix/exchange/exchange.hpp"
 #include "kbix/exchange/instance.hpp"
@@ -58,8 +59,10 @@ class DaemonState {
         worker_(1),
         poll_timer_(io),
         watchdog_timer_(io),
-        worker_exchange_(instance.config(), instance.store(), instance.audit()) {
+        worker_exchange_(instance.config(), instance.store(), instance.audit()),
+        ops_(Operations::start(instance, true)) {
     worker_exchange_.set_stop_flag(&stopping_);
+    worker_exchange_.set_observer(ops_->observer());
   }
 
   Status start() {
@@ -67,6 +70,7 @@ class DaemonState {
     if (!control_store) return fail(std::move(control_store).error());
     control_store_ = std::make_unique<RunStore>(std::move(*control_store));
     control_exchange_.emplace(instance_.config(), *control_store_, instance_.audit());
+    control_exchange_->set_observer(ops_->observer());
     auto server = ControlServer::start(
         io_, instance_.config().daemon.control_socket, instance_.config().daemon.control_group,
         [this](const ControlRequest& request, const PeerCredentials& peer) {
@@ -98,6 +102,7 @@ class DaemonState {
     watchdog_timer_.cancel();
     if (control_) control_->stop();
     worker_.join();
+    ops_->stop();  // queued notifications are sent (bounded) and audited before the log closes
     (void)instance_.close(why);
   }
 
@@ -112,6 +117,7 @@ class DaemonState {
       } else {
         worker_exchange_.replace_config(instance_.config());
         control_exchange_->replace_config(instance_.config());
+        ops_->replace_config(instance_.config());
         spdlog::info("configuration reloaded");
       }
       notify_ready();
@@ -150,6 +156,7 @@ class DaemonState {
       if (!ticked) spdlog::warn("poll: {}", ticked.error().describe());
       auto purged = worker_exchange_.purge_expired();
       if (!purged) spdlog::error("retention purge: {}", purged.error().describe());
+      ops_->after_tick();
       notify_status("waiting for work");
     });
   }
@@ -222,6 +229,8 @@ class DaemonState {
                        {{"reason", request.reason},
                         {"outcome", cancelled ? "cancelled" : cancelled.error().code}}});
         if (!cancelled) return refusal(cancelled.error());
+        ops_->observer()->on_exchange_notice(
+            {ExchangeNoticeKind::state_changed, request.run_id, RunState::cancelled, {}});
         return {{"ok", true}};
       }
       case ControlCommand::run_retry: {
@@ -245,6 +254,7 @@ class DaemonState {
   asio::steady_timer poll_timer_;
   asio::steady_timer watchdog_timer_;
   Exchange worker_exchange_;
+  std::unique_ptr<Operations> ops_;
   std::unique_ptr<RunStore> control_store_;
   std::optional<Exchange> control_exchange_;
   std::unique_ptr<ControlServer> control_;

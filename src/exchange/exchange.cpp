@@ -163,6 +163,7 @@ Result<RunRecord> Exchange::start_run(const StartRequest& request, Clock::time_p
                    {"extract_file", extract->filename().string()}},
                   request.actor));
   spdlog::info("run {} started by {} ({})", run.id, request.actor.name, request.trigger);
+  tell(ExchangeNoticeKind::state_changed, run.id, RunState::planned);
   return created;
 }
 
@@ -236,12 +237,18 @@ Result<RunState> Exchange::step(const std::string& run_id) {
                   {"code", error.code},
                   {"message", error.message},
                   {"retryable", retryable}});
+    tell(ExchangeNoticeKind::state_changed, run.id, RunState::failed, error.code);
+    if (!retryable || run.facts.value("automatic_retries", 0) >= kAutomaticRetries) {
+      tell(ExchangeNoticeKind::failed_for_good, run.id, RunState::failed, error.code);
+    }
     return fail(error);
   }
   KBIX_TRY(store_.advance(run.id, run.state, outcome->next, outcome->facts));
   KBIX_TRY(record(run.id, outcome->audit_event, outcome->facts));
   (void)store_.set_progress(run.id, RunProgress{});
   spdlog::info("run {}: {} -> {}", run.id, to_string(run.state), to_string(outcome->next));
+  tell(ExchangeNoticeKind::state_changed, run.id, outcome->next);
+  if (outcome->next == RunState::done) tell(ExchangeNoticeKind::finished, run.id, RunState::done);
   maybe_kill_after(outcome->next);
   return outcome->next;
 }
@@ -264,7 +271,9 @@ Status Exchange::flag_overdue(const RunRecord& run, Clock::time_point now) {
   KBIX_TRY(store_.set_overdue(run.id, true));
   spdlog::warn("run {}: no return after {} days; still waiting (cancel it to stop)", run.id,
                deadline / 86400);
-  return record(run.id, "run.overdue", {{"deadline_days", deadline / 86400}});
+  KBIX_TRY(record(run.id, "run.overdue", {{"deadline_days", deadline / 86400}}));
+  tell(ExchangeNoticeKind::overdue, run.id, run.state);
+  return ok();
 }
 
 Status Exchange::poll_returns(Clock::time_point now) {
@@ -291,10 +300,13 @@ Status Exchange::poll_returns(Clock::time_point now) {
                                     [&](const RunRecord& run) { return run.id == run_id; });
     if (match == waiting.end()) {
       KBIX_TRY(quarantine_return(*client, entry, "no run is waiting for this return"));
+      tell(ExchangeNoticeKind::return_quarantined, "", RunState::awaiting_return, "no_waiting_run");
       continue;
     }
     KBIX_TRY(download_return(*match, *client, entry));
+    tell(ExchangeNoticeKind::state_changed, match->id, RunState::return_downloaded);
   }
+  tell(ExchangeNoticeKind::poll_succeeded, "", RunState::awaiting_return);
   return ok();
 }
 
@@ -328,6 +340,7 @@ Status Exchange::resume_retryable() {
                     {{"automatic", true}, {"attempt", attempts + 1}, {"after", run.failure_code}}));
     spdlog::info("run {}: retrying after {} (attempt {} of {})", run.id, run.failure_code,
                  attempts + 1, kAutomaticRetries);
+    tell(ExchangeNoticeKind::state_changed, run.id, run.failed_in);
   }
   return ok();
 }

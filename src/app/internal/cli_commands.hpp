@@ -30,6 +30,7 @@ struct AuditOptionsCli {
 
 int check_config(const GlobalOptions& options);
 int keys_check(const GlobalOptions& options);
+int check_remote(const GlobalOptions& options);  // check_remote.cpp
 int daemon(const GlobalOptions& options);
 int status(const GlobalOptions& options);
 int run_start(const GlobalOptions& options, const RunOptions& run);
