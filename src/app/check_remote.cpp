@@ -15,6 +15,7 @@
 #include <random>
 
 #include "internal/cli_commands.hpp"
+#include "kbix/core/config.hpp"
 #include "kbix/core/exit_code.hpp"
 #include "kbix/envelope/envelope.hpp"
 #include "kbix/sftp/sftp.hpp"

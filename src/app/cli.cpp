@@ -88,7 +88,13 @@ int run_cli(int argc, char** argv) {
         ->needs(force);
   };
   add_force(start);
-  start->callback([&] { exit_code = cli::run_start(options, run_options); });
+  start->add_flag("--dry-run", run_options.dry_run,
+                  "only validate the extract in the inbox and print its counts (rows, valid, "
+                  "invalid, duplicate); changes nothing");
+  start->callback([&] {
+    exit_code =
+        run_options.dry_run ? cli::run_start_dry(options) : cli::run_start(options, run_options);
+  });
   auto* show = run->add_subcommand("show", "show one run in detail");
   show->add_option("RUN_ID", run_options.run_id, "run id, e.g. 20261122T135500Z-3f9a")->required();
   show->add_flag("--json", options.json, "print JSON instead of text");

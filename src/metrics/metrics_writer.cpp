@@ -75,7 +75,7 @@ void add_counts(PrometheusText& out, const std::string& protocol, const nlohmann
     if (found == facts.end() || !found->is_object()) continue;
     for (const auto& [count, value] : found->items()) {
       if (value.is_number_unsigned() || value.is_number_integer()) {
-        out.sample("kbix_last_finished_run_count",
+        out.sample("kbix_last_finished_run_rows",
                    {{"protocol", protocol}, {"count", std::string(group) + "_" + count}},
                    value.get<double>());
       }
@@ -176,7 +176,7 @@ Status MetricsWriter::write_locked() {
     out.sample("kbix_newest_run_overdue", base, 0);
   }
 
-  out.gauge("kbix_last_finished_run_count", "counts of the newest run that reached done");
+  out.gauge("kbix_last_finished_run_rows", "counts of the newest run that reached done");
   out.gauge("kbix_last_finished_run_timestamp_seconds", "when the newest finished run ended");
   const auto finished = std::find_if(
       runs->begin(), runs->end(), [](const RunRecord& run) { return run.state == RunState::done; });

@@ -1,8 +1,12 @@
-// `kbix check-remote` against the real test sshd: all checks pass on a good set-up; another host
-// key, a missing directory and a read-only directory each fail the right check with a clear line.
+// `kbix check-remote` and `kbix run start --dry-run` (the preflight). check-remote against the real
+// test sshd: all checks pass on a good set-up; another host key, a missing directory and a
+// read-only directory each fail the right check with a clear line.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "e2e/e2e_support.hpp"
+#include "kbix/runs/run_store.hpp"
 
 namespace kbix::test {
 namespace {
@@ -78,6 +82,43 @@ TEST(CheckRemote, AReadOnlyOutboundDirectoryFailsTheWritableCheck) {
             "")
       << checked.output;
   EXPECT_NE(line_of(checked.output, "OK   ", "return directory van-vdab writable"), "");
+}
+
+}  // namespace
+}  // namespace kbix::test
+
+namespace kbix::test {
+namespace {
+
+TEST(DryRun, CountsTheExtractLikeARealRunAndChangesNothing) {
+  ExchangeWorld world("e2e-dry-run");
+  const auto extract = world.generate_extract(300, 71, "--invalid-rate 0.05 --duplicate-rate 0.04");
+  const std::string before = read_file(extract);
+  const auto dry = world.kbix("run start --dry-run");
+  ASSERT_EQ(dry.exit_code, 0) << dry.output;
+  EXPECT_EQ(read_file(extract), before) << "the extract stays, unchanged";
+  EXPECT_FALSE(fs::exists(world.state_dir() / "runs.sqlite3")) << "no run database made";
+  EXPECT_FALSE(fs::exists(world.state_dir() / "audit")) << "no audit log made";
+  EXPECT_TRUE(ExchangeWorld::files_under(world.sshd().sftp_root()).empty()) << "nothing sent";
+
+  // The same counts as the validation of a real run over the same file.
+  {
+    SimulatorThread partner(world);
+    ASSERT_EQ(world.kbix("run once --start --wait 60").exit_code, 0);
+  }
+  auto store = RunStore::open(world.state_dir() / "runs.sqlite3");
+  ASSERT_TRUE(store);
+  const auto facts = store->list()->front().facts["export"];
+  const std::string expected = "rows " + std::to_string(facts["rows"].get<int>()) + ", valid " +
+                               std::to_string(facts["exported"].get<int>()) + ", invalid " +
+                               std::to_string(facts["invalid_insz"].get<int>()) + ", duplicate " +
+                               std::to_string(facts["duplicate_insz"].get<int>());
+  EXPECT_NE(dry.output.find(expected), std::string::npos)
+      << dry.output << "\nexpected " << expected;
+  const auto lines = std::count(before.begin(), before.end(), '\n');
+  EXPECT_EQ(facts["rows"].get<int>(), lines - 1) << "every data row of the file";
+  EXPECT_GT(facts["invalid_insz"].get<int>(), 0);
+  EXPECT_GT(facts["duplicate_insz"].get<int>(), 0);
 }
 
 }  // namespace

@@ -91,11 +91,12 @@ TEST(Notify, FailureOverdueAndExpiryMessagesReachTheRelayOnceAndHoldNoInsz) {
     ASSERT_TRUE((*instance)->close("test"));
   }
   // 2. A run that fails for good, through the real binary: the partner signs with a certificate
-  //    AgII has not pinned (envelope.unknown_signer is never retried).
+  //    AgII has not pinned (envelope.unknown_signer is never retried). Forced: the cadence
+  //    counts the first run, which uploaded.
   keep_insz(world.generate_extract(30, 62));
   {
     SimulatorThread partner(world, sim::CorruptMode::wrong_signer);
-    const auto once = world.kbix("run once --start --wait 60");
+    const auto once = world.kbix("run once --start --force --reason 'test: second run' --wait 60");
     EXPECT_EQ(once.exit_code, 1) << once.output;
   }
 
@@ -185,10 +186,10 @@ TEST(Metrics, TheTextfileOfARunPassesPromtoolAndHoldsTheRunsValues) {
   EXPECT_EQ(values.at("kbix_newest_run_state{" + p + ",state=\"done\"}"), 1);
   EXPECT_EQ(values.at("kbix_newest_run_state{" + p + ",state=\"awaiting_return\"}"), 0);
   EXPECT_EQ(values.at("kbix_newest_run_overdue{" + p + "}"), 0);
-  EXPECT_EQ(values.at("kbix_last_finished_run_count{count=\"export_rows\"," + p + "}"), 40);
-  EXPECT_EQ(values.at("kbix_last_finished_run_count{count=\"merge_matched\"," + p + "}"),
+  EXPECT_EQ(values.at("kbix_last_finished_run_rows{count=\"export_rows\"," + p + "}"), 40);
+  EXPECT_EQ(values.at("kbix_last_finished_run_rows{count=\"merge_matched\"," + p + "}"),
             run.facts["merge"]["matched"].get<double>());
-  EXPECT_EQ(values.at("kbix_last_finished_run_count{count=\"merge_output_rows\"," + p + "}"),
+  EXPECT_EQ(values.at("kbix_last_finished_run_rows{count=\"merge_output_rows\"," + p + "}"),
             run.facts["merge"]["output_rows"].get<double>());
   for (const char* when :
        {"kbix_last_successful_poll_timestamp_seconds", "kbix_last_return_timestamp_seconds",

@@ -3,7 +3,7 @@
 //   kbix_newest_run_state{state}            1 for the newest run's state, 0 for the others
 //   kbix_newest_run_overdue                 1 while the newest run waits past its deadline
 //   kbix_newest_run_start_timestamp_seconds
-//   kbix_last_finished_run_count{count}     rows, exported, invalid_insz, returned, matched, ...
+//   kbix_last_finished_run_rows{count}     rows, exported, invalid_insz, returned, matched, ...
 //   kbix_last_finished_run_timestamp_seconds
 //   kbix_last_successful_poll_timestamp_seconds   a dead-man's switch: it must keep moving
 //   kbix_last_return_timestamp_seconds, kbix_last_publication_timestamp_seconds
