@@ -15,6 +15,7 @@
 #include "internal/audit_internal.hpp"
 #include "kbix/core/digest.hpp"
 #include "kbix/core/file_safety.hpp"
+#include "kbix/core/utc_time.hpp"
 #include "kbix/domain/output_scan.hpp"
 #include "kbix/envelope/keys.hpp"
 
@@ -43,17 +44,7 @@ std::string audit_checkpoint_message(std::uint64_t seq, std::string_view head,
 namespace detail {
 
 std::string audit_time_now() {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-  const auto millis =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[96];
-  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
-                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
-                static_cast<int>(millis));
-  return text;
+  return utc_timestamp_millis(std::chrono::system_clock::now());
 }
 
 Status check_details(const nlohmann::json& value, const std::string& path) {

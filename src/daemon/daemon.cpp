@@ -9,6 +9,7 @@
 
 #include "kbix/core/exit_code.hpp"
 #include "kbix/core/logging.hpp"
+#include "kbix/core/utc_time.hpp"
 #include "kbix/daemon/control_socket.hpp"
 #include "kbix/daemon/operations.hpp"
 #include "kbix/daemon/systemd_notify.hpp"
@@ -42,12 +43,7 @@ std::optional<std::string> next_run_text(const Config& config, RunStore& store) 
   const auto next =
       next_scheduled_run(config.schedule, config.protocol, last_run_day(store), Clock::now());
   if (!next) return std::nullopt;
-  const std::time_t seconds = Clock::to_time_t(*next);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return std::string(text);
+  return utc_timestamp(*next);
 }
 
 // Everything the daemon owns; lives on run_daemon's stack.

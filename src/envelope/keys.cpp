@@ -14,6 +14,7 @@
 #include "kbix/core/config.hpp"
 #include "kbix/core/digest.hpp"
 #include "kbix/core/file_safety.hpp"
+#include "kbix/core/utc_time.hpp"
 
 namespace kbix {
 namespace {
@@ -217,11 +218,7 @@ KeyCheckReport check_keys(const std::vector<KeyCheckItem>& items,
     const auto left = certificate->not_after() - now;
     const long days_left =
         static_cast<long>(std::chrono::floor<std::chrono::hours>(left).count() / 24);
-    const std::time_t expiry = std::chrono::system_clock::to_time_t(certificate->not_after());
-    char expiry_text[32];
-    std::tm expiry_parts{};
-    ::gmtime_r(&expiry, &expiry_parts);
-    std::strftime(expiry_text, sizeof expiry_text, "%Y-%m-%dT%H:%M:%SZ", &expiry_parts);
+    const std::string expiry_text = utc_timestamp(certificate->not_after());
     std::ostringstream text;
     text << "sha256:" << certificate->fingerprint_sha256() << " subject \""
          << certificate->subject() << "\" expires " << expiry_text << " (" << days_left

@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "internal/exchange_internal.hpp"
+#include "kbix/core/utc_time.hpp"
 #include "kbix/runs/run_id.hpp"
 #include "kbix/runs/schedule.hpp"
 #include "kbix/sftp/retry.hpp"
@@ -15,17 +16,6 @@
 namespace kbix {
 
 namespace fs = std::filesystem;
-
-namespace detail {
-std::string utc_timestamp(std::chrono::system_clock::time_point when) {
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(when);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
-}  // namespace detail
 
 namespace {
 
@@ -46,8 +36,9 @@ std::int64_t epoch_seconds(std::chrono::system_clock::time_point when) {
 
 }  // namespace
 
-Exchange::Exchange(Config config, RunStore& store, AuditLog& audit)
+Exchange::Exchange(Config config, RunStore& store, AuditLog& audit, RemoteStoreConnector remote)
     : config_(std::move(config)),
+      connect_(remote ? std::move(remote) : sftp_remote_store(make_sftp_settings(config_.sftp))),
       store_(store),
       audit_(audit),
       readiness_(
@@ -227,9 +218,7 @@ Result<RunState> Exchange::step(const std::string& run_id) {
     const Error& error = outcome.error();
     // Passing conditions only: a lost connection or a full disk. Host-key and authentication
     // failures are never retried (to the partner they would look like an attack).
-    const bool retryable = is_transient(error) || error.code == "io.write" ||
-                           error.code == "io.sync" || error.code == "io.create" ||
-                           error.code == "io.rename" || error.code == "io.commit";
+    const bool retryable = is_retryable_failure(error);
     spdlog::error("run {}: {} failed: {}", run.id, to_string(run.state), error.describe());
     (void)store_.fail(run.id, error.code, error.message, retryable);
     (void)record(run.id, "run.failed",
@@ -242,6 +231,16 @@ Result<RunState> Exchange::step(const std::string& run_id) {
       tell(ExchangeNoticeKind::failed_for_good, run.id, RunState::failed, error.code);
     }
     return fail(error);
+  }
+  // The step must do what the run table says (programmer error otherwise: nothing committed).
+  const RunTransition* row = transition_from(run.state);
+  if (row == nullptr || row->by_poll || outcome->next != row->to ||
+      (outcome->audit_event != row->audit_event &&
+       outcome->audit_event != row->alternative_event)) {
+    spdlog::critical("run {}: step from {} disagrees with the run table", run.id,
+                     to_string(run.state));
+    return fail("run.internal", "step from " + std::string(to_string(run.state)) +
+                                    " disagrees with the run table; nothing committed");
   }
   KBIX_TRY(store_.advance(run.id, run.state, outcome->next, outcome->facts));
   KBIX_TRY(record(run.id, outcome->audit_event, outcome->facts));
@@ -286,9 +285,10 @@ Status Exchange::poll_returns(Clock::time_point now) {
       KBIX_TRY(flag_overdue(run, now));
     }
   }
-  auto client = connect_sftp(waiting.empty() ? "" : waiting.front().id);
+  auto client = connect_remote(waiting.empty() ? "" : waiting.front().id);
   if (!client) return fail(std::move(client).error());
-  auto listing = client->list(config_.sftp.return_dir);
+  RemoteStore& remote = **client;
+  auto listing = remote.list(config_.sftp.return_dir);
   if (!listing) return fail(std::move(listing).error());
   for (const auto& rejected : listing->rejected) {
     KBIX_TRY(record("", "return.name_rejected",
@@ -299,11 +299,11 @@ Status Exchange::poll_returns(Clock::time_point now) {
     const auto match = std::find_if(waiting.begin(), waiting.end(),
                                     [&](const RunRecord& run) { return run.id == run_id; });
     if (match == waiting.end()) {
-      KBIX_TRY(quarantine_return(*client, entry, "no run is waiting for this return"));
+      KBIX_TRY(quarantine_return(remote, entry, "no run is waiting for this return"));
       tell(ExchangeNoticeKind::return_quarantined, "", RunState::awaiting_return, "no_waiting_run");
       continue;
     }
-    KBIX_TRY(download_return(*match, *client, entry));
+    KBIX_TRY(download_return(*match, remote, entry));
     tell(ExchangeNoticeKind::state_changed, match->id, RunState::return_downloaded);
   }
   tell(ExchangeNoticeKind::poll_succeeded, "", RunState::awaiting_return);
@@ -312,7 +312,7 @@ Status Exchange::poll_returns(Clock::time_point now) {
 
 Status Exchange::purge_expired(Clock::time_point now) {
   const auto cutoff = retention_cutoff(config_.protocol, now);
-  auto purged = store_.purge_finished_before(detail::utc_timestamp(cutoff));
+  auto purged = store_.purge_finished_before(utc_timestamp(cutoff));
   if (!purged) return fail(std::move(purged).error());
   for (const auto& run_id : *purged) {
     std::error_code error;
@@ -320,7 +320,7 @@ Status Exchange::purge_expired(Clock::time_point now) {
     fs::remove(published_output(run_id), error);
     fs::remove(published_manifest(run_id), error);
     KBIX_TRY(record(run_id, "retention.purge",
-                    {{"cutoff", detail::utc_timestamp(cutoff)},
+                    {{"cutoff", utc_timestamp(cutoff)},
                      {"local_files_removed", removed_files},
                      {"retention_years", config_.protocol.retention_years}}));
   }
@@ -357,18 +357,15 @@ Status Exchange::clean_cancelled() {
       continue;
     }
     // Our sealed file should not wait on the partner's server for a run nobody follows.
-    auto client = connect_sftp(run.id);
+    auto client = connect_remote(run.id);
     if (!client) return fail(std::move(client).error());
+    RemoteStore& remote = **client;
     std::vector<std::pair<std::string, std::string>> remote_files = {
         {config_.sftp.outbound_dir, outbound_remote_name(config_.protocol.id, run.id)},
         {config_.sftp.return_dir, return_remote_name(config_.protocol.id, run.id)}};
     if (pending) remote_files.emplace_back(config_.sftp.outbound_dir, renaming->get<std::string>());
-    for (const auto& [remote_dir, name] : remote_files) {
-      auto gone = client->remove(remote_dir, name);
-      if (!gone && gone.error().code != "sftp.not_found") return fail(std::move(gone).error());
-      if (gone)
-        KBIX_TRY(record(run.id, "remote.delete", {{"remote_file", remote_dir + "/" + name}}));
-    }
+    auto removed = remove_remote_files(remote, run.id, remote_files);
+    if (!removed) return fail(std::move(removed).error());
     KBIX_TRY(store_.merge_facts(run.id, {{"remote_cleaned", true}}));
   }
   return ok();

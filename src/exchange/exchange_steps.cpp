@@ -9,6 +9,7 @@
 #include "internal/exchange_internal.hpp"
 #include "kbix/core/digest.hpp"
 #include "kbix/core/file_safety.hpp"
+#include "kbix/core/utc_time.hpp"
 #include "kbix/domain/extract_export.hpp"
 #include "kbix/domain/manifest.hpp"
 #include "kbix/domain/merge.hpp"
@@ -186,12 +187,16 @@ Result<Exchange::StepOutcome> Exchange::upload_outbound(const RunRecord& run) {
   const fs::path outbound = run_directory(run.id) / "outbound.csv.p7m";
   const std::string remote_name = outbound_remote_name(config_.protocol.id, run.id);
   const std::uint64_t size = run.facts.value("outbound_bytes", std::uint64_t{0});
-  auto client = connect_sftp(run.id);
+  auto client = connect_remote(run.id);
   if (!client) return fail(std::move(client).error());
+  RemoteStore& remote = **client;
   const auto& sftp = config_.sftp;
   nlohmann::json facts = {{"outbound_remote_name", remote_name},
                           {"outbound_remote_dir", sftp.outbound_dir}};
-  auto existing = client->stat(sftp.outbound_dir, remote_name);
+  // Only "not there" lets the upload go ahead: a failed look (a lost connection) proves nothing,
+  // and uploading after it could send a file the partner already took (inv. 8).
+  auto existing = remote.stat(sftp.outbound_dir, remote_name);
+  if (!existing && existing.error().code != "sftp.not_found") return fail(existing.error());
   if (existing && existing->size == size) {
     facts["upload"] = "found on the server (earlier attempt)";
     facts["outbound_remote_bytes"] = existing->size;
@@ -202,7 +207,8 @@ Result<Exchange::StepOutcome> Exchange::upload_outbound(const RunRecord& run) {
                                            std::to_string(existing->size) + " bytes, expected " +
                                            std::to_string(size));
   }
-  auto returned = client->stat(sftp.return_dir, return_remote_name(config_.protocol.id, run.id));
+  auto returned = remote.stat(sftp.return_dir, return_remote_name(config_.protocol.id, run.id));
+  if (!returned && returned.error().code != "sftp.not_found") return fail(returned.error());
   if (returned) {
     facts["upload"] = "return already present (earlier attempt)";
     return StepOutcome{RunState::uploaded, facts, "run.upload_confirmed"};
@@ -210,18 +216,18 @@ Result<Exchange::StepOutcome> Exchange::upload_outbound(const RunRecord& run) {
   if (const auto pending = run.facts.find("upload_renaming");
       pending != run.facts.end() && pending->is_string()) {
     const std::string temporary = pending->get<std::string>();
-    auto left = client->stat(sftp.outbound_dir, temporary);
+    auto left = remote.stat(sftp.outbound_dir, temporary);
     if (!left && left.error().code == "sftp.not_found") {
       facts["upload"] = "renamed before a crash, then taken by the partner (earlier attempt)";
       facts["upload_temporary_name"] = temporary;
       return StepOutcome{RunState::uploaded, facts, "run.upload_confirmed"};
     }
     if (!left) return fail(std::move(left).error());
-    auto removed = client->remove(sftp.outbound_dir, temporary);
+    auto removed = remote.remove(sftp.outbound_dir, temporary);
     if (!removed && removed.error().code != "sftp.not_found") return fail(removed.error());
     KBIX_TRY(store_.merge_facts(run.id, {{"upload_renaming", nullptr}}));
   }
-  auto sent = client->upload(
+  auto sent = remote.upload(
       outbound, sftp.outbound_dir, remote_name,
       [this, &run](std::uint64_t done, std::uint64_t total) {
         progress(run.id, "upload", done, total);
@@ -310,7 +316,7 @@ Result<Exchange::StepOutcome> Exchange::merge_return(const RunRecord& run) {
   Manifest manifest;
   manifest.run_id = run.id;
   manifest.protocol_id = config_.protocol.id;
-  manifest.created_at_utc = detail::utc_timestamp(Clock::now());
+  manifest.created_at_utc = utc_timestamp(Clock::now());
   manifest.output_file = published_output(run.id).filename().string();
   manifest.output_sha256 = *output_sha;
   manifest.output_bytes = fs::file_size(partial);
@@ -373,26 +379,20 @@ Result<Exchange::StepOutcome> Exchange::publish_output(const RunRecord& run) {
 // published -> cleaned: remote files deleted (inv. 10) and the local copy of the output dropped;
 // the sealed files stay as evidence until the retention purge.
 Result<Exchange::StepOutcome> Exchange::clean_up(const RunRecord& run) {
-  auto client = connect_sftp(run.id);
+  auto client = connect_remote(run.id);
   if (!client) return fail(std::move(client).error());
-  nlohmann::json removed = nlohmann::json::array();
-  const std::pair<std::string, std::string> remote_files[] = {
-      {config_.sftp.outbound_dir, outbound_remote_name(config_.protocol.id, run.id)},
-      {config_.sftp.return_dir, return_remote_name(config_.protocol.id, run.id)}};
-  for (const auto& [remote_dir, name] : remote_files) {
-    auto gone = client->remove(remote_dir, name);
-    if (!gone && gone.error().code != "sftp.not_found") return fail(std::move(gone).error());
-    if (gone) {
-      removed.push_back(remote_dir + "/" + name);
-      KBIX_TRY(record(run.id, "remote.delete", {{"remote_file", remote_dir + "/" + name}}));
-    }
-  }
+  RemoteStore& remote = **client;
+  auto removed = remove_remote_files(
+      remote, run.id,
+      {{config_.sftp.outbound_dir, outbound_remote_name(config_.protocol.id, run.id)},
+       {config_.sftp.return_dir, return_remote_name(config_.protocol.id, run.id)}});
+  if (!removed) return fail(std::move(removed).error());
   std::error_code ignored;
   fs::remove(run_directory(run.id) / "output.csv", ignored);
-  return StepOutcome{RunState::cleaned, {{"remote_removed", removed}}, "run.cleaned"};
+  return StepOutcome{RunState::cleaned, {{"remote_removed", *removed}}, "run.cleaned"};
 }
 
-Status Exchange::download_return(const RunRecord& run, SftpClient& client,
+Status Exchange::download_return(const RunRecord& run, RemoteStore& remote,
                                  const RemoteEntry& entry) {
   const fs::path local = run_directory(run.id) / "return.csv.p7m";
   std::error_code ignored;
@@ -400,7 +400,7 @@ Status Exchange::download_return(const RunRecord& run, SftpClient& client,
   KBIX_TRY(
       record(run.id, "run.return_detected",
              {{"remote_file", config_.sftp.return_dir + "/" + entry.name}, {"bytes", entry.size}}));
-  auto got = client.download(config_.sftp.return_dir, entry.name, local,
+  auto got = remote.download(config_.sftp.return_dir, entry.name, local,
                              [this, &run](std::uint64_t done, std::uint64_t total) {
                                progress(run.id, "download", done, total);
                              });
@@ -409,13 +409,14 @@ Status Exchange::download_return(const RunRecord& run, SftpClient& client,
   if (!sha) return fail(std::move(sha).error());
   const nlohmann::json facts = {
       {"return_remote_name", entry.name}, {"return_bytes", *got}, {"return_sha256", *sha}};
-  KBIX_TRY(store_.advance(run.id, RunState::awaiting_return, RunState::return_downloaded, facts));
-  KBIX_TRY(record(run.id, "run.download", facts));
+  const RunTransition& row = *transition_from(RunState::awaiting_return);
+  KBIX_TRY(store_.advance(run.id, row.from, row.to, facts));
+  KBIX_TRY(record(run.id, std::string(row.audit_event), facts));
   maybe_kill_after(RunState::return_downloaded);
   return ok();
 }
 
-Status Exchange::quarantine_return(SftpClient& client, const RemoteEntry& entry,
+Status Exchange::quarantine_return(RemoteStore& remote, const RemoteEntry& entry,
                                    std::string_view why) {
   const fs::path dir = config_.daemon.state_dir / "quarantine";
   std::error_code error;
@@ -423,10 +424,10 @@ Status Exchange::quarantine_return(SftpClient& client, const RemoteEntry& entry,
   fs::permissions(dir, fs::perms::owner_all, error);
   const fs::path local = dir / entry.name;
   if (!fs::exists(local)) {
-    auto got = client.download(config_.sftp.return_dir, entry.name, local);
+    auto got = remote.download(config_.sftp.return_dir, entry.name, local, {});
     if (!got) return fail(std::move(got).error());
   }
-  KBIX_TRY(client.remove(config_.sftp.return_dir, entry.name));
+  KBIX_TRY(remote.remove(config_.sftp.return_dir, entry.name));
   return record("", "return.quarantined",
                 {{"remote_file", config_.sftp.return_dir + "/" + entry.name},
                  {"local_file", local.string()},
@@ -434,11 +435,11 @@ Status Exchange::quarantine_return(SftpClient& client, const RemoteEntry& entry,
                  {"reason", std::string(why)}});
 }
 
-Result<SftpClient> Exchange::connect_sftp(const std::string& run_id) {
+Result<std::unique_ptr<RemoteStore>> Exchange::connect_remote(const std::string& run_id) {
   const SftpSettings settings = make_sftp_settings(config_.sftp);
   RetryPolicy policy;
   policy.max_attempts = 3;
-  auto client = with_retry(policy, [&](int) { return SftpClient::connect(settings); });
+  auto client = with_retry(policy, [&](int) { return connect_(); });
   if (!client) {
     (void)record(run_id, "sftp.connect_failed",
                  {{"host", settings.host}, {"port", settings.port}, {"code", client.error().code}});
@@ -449,10 +450,25 @@ Result<SftpClient> Exchange::connect_sftp(const std::string& run_id) {
                   {{"host", settings.host},
                    {"port", settings.port},
                    {"user", settings.user},
-                   {"cipher", client->cipher()},
-                   {"host_key", client->host_key_fingerprint()},
+                   {"cipher", (*client)->cipher()},
+                   {"host_key", (*client)->host_key_fingerprint()},
                    {"known_hosts_sha256", known_hosts_sha ? *known_hosts_sha : ""}}));
   return client;
+}
+
+Result<nlohmann::json> Exchange::remove_remote_files(
+    RemoteStore& remote, const std::string& run_id,
+    const std::vector<std::pair<std::string, std::string>>& files) {
+  nlohmann::json removed = nlohmann::json::array();
+  for (const auto& [remote_dir, name] : files) {
+    auto gone = remote.remove(remote_dir, name);
+    if (!gone && gone.error().code != "sftp.not_found") return fail(std::move(gone).error());
+    if (gone) {
+      removed.push_back(remote_dir + "/" + name);
+      KBIX_TRY(record(run_id, "remote.delete", {{"remote_file", remote_dir + "/" + name}}));
+    }
+  }
+  return removed;
 }
 
 }  // namespace kbix

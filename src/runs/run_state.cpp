@@ -21,7 +21,36 @@ constexpr std::array<std::pair<RunState, std::string_view>, 13> kNames = {{
     {RunState::failed, "failed"},
     {RunState::cancelled, "cancelled"},
 }};
+
+constexpr std::array<RunTransition, 10> kTransitions = {{
+    {RunState::planned, "seal_extract", RunState::extract_sealed, "run.extract_sealed", "", false},
+    {RunState::extract_sealed, "seal_outbound", RunState::outbound_sealed, "run.outbound_sealed",
+     "", false},
+    {RunState::outbound_sealed, "upload_outbound", RunState::uploaded, "run.upload",
+     "run.upload_confirmed", false},
+    {RunState::uploaded, "await_return", RunState::awaiting_return, "run.awaiting_return", "",
+     false},
+    {RunState::awaiting_return, "download_return", RunState::return_downloaded, "run.download", "",
+     true},
+    {RunState::return_downloaded, "verify_return", RunState::return_verified, "run.return_verified",
+     "", false},
+    {RunState::return_verified, "merge_return", RunState::merged, "run.merged", "", false},
+    {RunState::merged, "publish_output", RunState::published, "run.published", "", false},
+    {RunState::published, "clean_up", RunState::cleaned, "run.cleaned", "", false},
+    {RunState::cleaned, "finish", RunState::done, "run.done", "", false},
+}};
 }  // namespace
+
+std::span<const RunTransition> run_transitions() {
+  return kTransitions;
+}
+
+const RunTransition* transition_from(RunState state) {
+  for (const auto& row : kTransitions) {
+    if (row.from == state) return &row;
+  }
+  return nullptr;
+}
 
 std::string_view to_string(RunState state) {
   return kNames[static_cast<std::size_t>(state)].second;
@@ -39,8 +68,9 @@ bool is_terminal(RunState state) {
 }
 
 std::optional<RunState> next_state(RunState state) {
-  if (static_cast<int>(state) >= static_cast<int>(RunState::done)) return std::nullopt;
-  return static_cast<RunState>(static_cast<int>(state) + 1);
+  const RunTransition* row = transition_from(state);
+  if (row == nullptr) return std::nullopt;
+  return row->to;
 }
 
 }  // namespace kbix

@@ -4,17 +4,14 @@
 
 #include <ctime>
 
+#include "kbix/core/utc_time.hpp"
+
 namespace kbix {
 
 namespace {
 
 std::string now_utc() {
-  const std::time_t seconds = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
+  return utc_timestamp(std::chrono::system_clock::now());
 }
 
 constexpr const char* kSchema = R"(

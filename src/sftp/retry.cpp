@@ -15,6 +15,13 @@ bool is_transient(const Error& error) {
   return std::find(kTransient.begin(), kTransient.end(), error.code) != kTransient.end();
 }
 
+bool is_retryable_failure(const Error& error) {
+  static constexpr std::array<std::string_view, 5> kPassingLocal = {
+      "io.write", "io.sync", "io.create", "io.rename", "io.commit"};
+  return is_transient(error) ||
+         std::find(kPassingLocal.begin(), kPassingLocal.end(), error.code) != kPassingLocal.end();
+}
+
 std::chrono::milliseconds backoff_delay(const RetryPolicy& policy, int attempt,
                                         double unit_random) {
   const double base = static_cast<double>(policy.initial_delay.count());

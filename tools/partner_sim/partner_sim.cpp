@@ -112,6 +112,42 @@ Status flip_middle_byte(const fs::path& file) {
   return ok();
 }
 
+// Opens one outbound file as VDAB, enriches it and seals the return to `sealed_out`; plaintext
+// only in options.work_dir, removed before returning. Returns (received, returned).
+Result<std::pair<std::uint64_t, std::uint64_t>> answer_file(
+    const SimulatorOptions& options, const Protocol& protocol, EnvelopeProfile profile,
+    const std::string& run_id, const fs::path& sealed_in, const fs::path& sealed_out) {
+  const fs::path plain_in = options.work_dir / (run_id + ".in.csv");
+  const fs::path plain_out = options.work_dir / (run_id + ".out.csv");
+  auto result = [&]() -> Result<std::pair<std::uint64_t, std::uint64_t>> {
+    auto opener = Opener::create({options.vdab_decryption_certificate,
+                                  options.vdab_decryption_key,
+                                  std::nullopt,
+                                  {options.agii_signing_certificate}});
+    if (!opener) return fail(std::move(opener).error());
+    auto opened = opener->open(sealed_in, plain_in);
+    if (!opened) return fail(std::move(opened).error());
+    auto counts = enrich(options, protocol, plain_in, plain_out);
+    if (!counts) return fail(std::move(counts).error());
+    const bool wrong_signer = options.corrupt == CorruptMode::wrong_signer;
+    auto sealer = Sealer::create(
+        {wrong_signer ? options.vdab_decryption_certificate : options.vdab_signing_certificate,
+         wrong_signer ? options.vdab_decryption_key : options.vdab_signing_key,
+         std::nullopt,
+         {options.agii_encryption_certificate},
+         profile});
+    if (!sealer) return fail(std::move(sealer).error());
+    auto sealed = sealer->seal(plain_out, sealed_out);
+    if (!sealed) return fail(std::move(sealed).error());
+    if (options.corrupt == CorruptMode::flip_byte) KBIX_TRY(flip_middle_byte(sealed_out));
+    return counts;
+  }();
+  std::error_code ignored;
+  fs::remove(plain_in, ignored);
+  fs::remove(plain_out, ignored);
+  return result;
+}
+
 }  // namespace
 
 Result<SimulatorReport> process_pending(const SimulatorOptions& options) {
@@ -140,36 +176,16 @@ Result<SimulatorReport> process_pending(const SimulatorOptions& options) {
       continue;
     }
     const fs::path sealed_in = options.work_dir / (*run_id + ".in.p7m");
-    const fs::path plain_in = options.work_dir / (*run_id + ".in.csv");
-    const fs::path plain_out = options.work_dir / (*run_id + ".out.csv");
     const fs::path sealed_out = options.work_dir / (*run_id + ".out.p7m");
     auto clean = [&] {
-      for (const auto& file : {sealed_in, plain_in, plain_out, sealed_out}) fs::remove(file, error);
+      for (const auto& file : {sealed_in, sealed_out}) fs::remove(file, error);
     };
     clean();
     auto result = [&]() -> Status {
       auto got = client->download(options.inbox_dir, entry.name, sealed_in);
       if (!got) return fail(std::move(got).error());
-      auto opener = Opener::create({options.vdab_decryption_certificate,
-                                    options.vdab_decryption_key,
-                                    std::nullopt,
-                                    {options.agii_signing_certificate}});
-      if (!opener) return fail(std::move(opener).error());
-      auto opened = opener->open(sealed_in, plain_in);
-      if (!opened) return fail(std::move(opened).error());
-      auto counts = enrich(options, *protocol, plain_in, plain_out);
+      auto counts = answer_file(options, *protocol, *profile, *run_id, sealed_in, sealed_out);
       if (!counts) return fail(std::move(counts).error());
-      const bool wrong_signer = options.corrupt == CorruptMode::wrong_signer;
-      auto sealer = Sealer::create(
-          {wrong_signer ? options.vdab_decryption_certificate : options.vdab_signing_certificate,
-           wrong_signer ? options.vdab_decryption_key : options.vdab_signing_key,
-           std::nullopt,
-           {options.agii_encryption_certificate},
-           *profile});
-      if (!sealer) return fail(std::move(sealer).error());
-      auto sealed = sealer->seal(plain_out, sealed_out);
-      if (!sealed) return fail(std::move(sealed).error());
-      if (options.corrupt == CorruptMode::flip_byte) KBIX_TRY(flip_middle_byte(sealed_out));
       auto sent = client->upload(sealed_out, options.outbox_dir, return_name);
       if (!sent) return fail(std::move(sent).error());
       report.people_received += counts->first;
@@ -186,6 +202,28 @@ Result<SimulatorReport> process_pending(const SimulatorOptions& options) {
     }
   }
   return report;
+}
+
+Result<AnsweredOutbound> answer_outbound(const SimulatorOptions& options,
+                                         const fs::path& sealed_outbound,
+                                         const fs::path& return_dir) {
+  auto protocol = load_protocol(options.protocol_file);
+  if (!protocol) return fail(std::move(protocol).error());
+  auto profile = parse_envelope_profile(options.envelope_profile);
+  if (!profile) return fail(std::move(profile).error());
+  const auto run_id = outbound_run_id(protocol->id, sealed_outbound.filename().string());
+  if (!run_id) return fail("sim.bad_outbound", "not an outbound file name of this protocol");
+  std::error_code error;
+  fs::create_directories(options.work_dir, error);
+  fs::permissions(options.work_dir, fs::perms::owner_all, error);
+  AnsweredOutbound answered;
+  answered.return_name = return_remote_name(protocol->id, *run_id);
+  auto counts = answer_file(options, *protocol, *profile, *run_id, sealed_outbound,
+                            return_dir / answered.return_name);
+  if (!counts) return fail(std::move(counts).error());
+  answered.people_received = counts->first;
+  answered.people_returned = counts->second;
+  return answered;
 }
 
 }  // namespace kbix::sim

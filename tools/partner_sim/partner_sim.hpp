@@ -60,4 +60,16 @@ struct SimulatorReport {
 
 Result<SimulatorReport> process_pending(const SimulatorOptions& options);
 
+struct AnsweredOutbound {
+  std::string return_name;
+  std::uint64_t people_received = 0;
+  std::uint64_t people_returned = 0;
+};
+// The same answer for one outbound file already on the local disk (no SFTP): the sealed return
+// is written to `return_dir` under the protocol's return name. For tests of the engine against
+// an in-memory remote store.
+Result<AnsweredOutbound> answer_outbound(const SimulatorOptions& options,
+                                         const std::filesystem::path& sealed_outbound,
+                                         const std::filesystem::path& return_dir);
+
 }  // namespace kbix::sim

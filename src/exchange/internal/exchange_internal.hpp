@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "kbix/core/utc_time.hpp"
 #include "kbix/core/result.hpp"
 
 namespace kbix::detail {
@@ -52,8 +53,5 @@ class BufferedOutput {
   std::vector<char> buffer_;
   std::ofstream stream_;
 };
-
-// "2026-11-22T13:55:00Z"
-std::string utc_timestamp(std::chrono::system_clock::time_point when);
 
 }  // namespace kbix::detail

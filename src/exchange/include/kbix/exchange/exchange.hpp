@@ -28,6 +28,7 @@
 #include "kbix/core/config.hpp"
 #include "kbix/core/result.hpp"
 #include "kbix/exchange/exchange_observer.hpp"
+#include "kbix/exchange/remote_store.hpp"
 #include "kbix/runs/run_store.hpp"
 #include "kbix/sftp/sftp_readiness.hpp"
 
@@ -44,7 +45,9 @@ class Exchange {
  public:
   using Clock = std::chrono::system_clock;
 
-  Exchange(Config config, RunStore& store, AuditLog& audit);
+  // `remote` opens a connection to the partner's store; by default the SFTP server of
+  // config.sftp. Tests pass an in-memory double (tests/support/fake_remote_store.hpp).
+  Exchange(Config config, RunStore& store, AuditLog& audit, RemoteStoreConnector remote = {});
 
   // Creates a run for the single *.csv extract waiting in the inbox, after the protocol's rules
   // (window, cadence: inv. 12) and only when no other run is unfinished. Errors: run.busy,
@@ -106,11 +109,16 @@ class Exchange {
   Result<StepOutcome> merge_return(const RunRecord& run);
   Result<StepOutcome> publish_output(const RunRecord& run);
   Result<StepOutcome> clean_up(const RunRecord& run);
-  Status download_return(const RunRecord& run, SftpClient& client, const RemoteEntry& entry);
-  Status quarantine_return(SftpClient& client, const RemoteEntry& entry, std::string_view why);
+  Status download_return(const RunRecord& run, RemoteStore& remote, const RemoteEntry& entry);
+  Status quarantine_return(RemoteStore& remote, const RemoteEntry& entry, std::string_view why);
   Status flag_overdue(const RunRecord& run, Clock::time_point now);
 
-  Result<SftpClient> connect_sftp(const std::string& run_id);
+  // Connects (a few attempts for passing failures) and audits the connection.
+  Result<std::unique_ptr<RemoteStore>> connect_remote(const std::string& run_id);
+  // Removes our files of a run from the partner's store; a file already gone is fine.
+  Result<nlohmann::json> remove_remote_files(
+      RemoteStore& remote, const std::string& run_id,
+      const std::vector<std::pair<std::string, std::string>>& files);
   Status record(const std::string& run_id, std::string event, nlohmann::json details,
                 const std::optional<AuditActor>& actor = std::nullopt);
   Status wipe_work(const std::string& run_id) const;
@@ -118,6 +126,7 @@ class Exchange {
                 std::uint64_t total);
 
   Config config_;
+  RemoteStoreConnector connect_;
   RunStore& store_;
   AuditLog& audit_;
   const std::atomic<bool>* stop_ = nullptr;

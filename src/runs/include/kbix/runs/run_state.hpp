@@ -3,6 +3,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string_view>
 
 namespace kbix {
@@ -27,5 +28,23 @@ std::string_view to_string(RunState state);
 std::optional<RunState> parse_run_state(std::string_view text);
 bool is_terminal(RunState state);                    // done, failed, cancelled
 std::optional<RunState> next_state(RunState state);  // the happy path's successor
+
+// The happy path of a run as one table: the state a run is in, the step that moves it on, the
+// state that step commits and the audit event it writes. The engine (kbix/exchange) checks every
+// step it performs against this table, and the tests read it to know the expected sequence.
+// A step may write `alternative_event` instead (an upload found already done after a crash).
+// Every step is retried only for passing failures (kbix/sftp/retry.hpp: is_retryable_failure).
+struct RunTransition {
+  RunState from;
+  std::string_view step;
+  RunState to;
+  std::string_view audit_event;
+  std::string_view alternative_event;  // empty when there is none
+  bool by_poll;                        // performed by the return poll, not by a step
+};
+
+std::span<const RunTransition> run_transitions();
+// The row that leaves `state`, or nullptr for done, failed and cancelled.
+const RunTransition* transition_from(RunState state);
 
 }  // namespace kbix

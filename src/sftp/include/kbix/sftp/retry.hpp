@@ -33,6 +33,11 @@ struct RetryPolicy {
 // "sftp.connect_failed". Everything else is permanent.
 bool is_transient(const Error& error);
 
+// True for failures a run step may be retried after: transient transport failures and passing
+// local I/O failures (a full disk: io.write, io.sync, io.create, io.rename, io.commit). The one
+// rule the engine uses to mark a failed run retryable.
+bool is_retryable_failure(const Error& error);
+
 // The delay before attempt `attempt + 1` (attempt counts from 1). `unit_random` is in [0, 1):
 // passed in so the schedule is testable; the caller draws it.
 std::chrono::milliseconds backoff_delay(const RetryPolicy& policy, int attempt, double unit_random);
