@@ -57,6 +57,11 @@ int run_cli(int argc, char** argv) {
       "check-config", "check the configuration file and the protocol it names, then exit");
   check->callback([&] { exit_code = cli::check_config(options); });
 
+  app.add_subcommand("check-remote",
+                     "preflight: connect (pinned host key, SSH key), check both remote directories "
+                     "exist and are writable (a sealed probe written, renamed, removed), seal a "
+                     "test envelope to the partner; one line per check, exit 0/1")
+      ->callback([&] { exit_code = cli::check_remote(options); });
   auto* keys = app.add_subcommand("keys", "inspect keys and certificates");
   keys->require_subcommand(1);
   keys->add_subcommand("check",
@@ -93,7 +98,13 @@ int run_cli(int argc, char** argv) {
         ->needs(force);
   };
   add_force(start);
-  start->callback([&] { exit_code = cli::run_start(options, run_options); });
+  start->add_flag("--dry-run", run_options.dry_run,
+                  "only validate the extract in the inbox and print its counts (rows, valid, "
+                  "invalid, duplicate); changes nothing");
+  start->callback([&] {
+    exit_code =
+        run_options.dry_run ? cli::run_start_dry(options) : cli::run_start(options, run_options);
+  });
   auto* show = run->add_subcommand("show", "show one run in detail");
   show->add_option("RUN_ID", run_options.run_id, "run id, e.g. 20261122T135500Z-3f9a")->required();
   show->add_flag("--json", options.json, "print JSON instead of text");

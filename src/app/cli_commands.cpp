@@ -14,6 +14,7 @@
 #include "kbix/daemon/control_protocol.hpp"
 #include "kbix/daemon/control_socket.hpp"
 #include "kbix/daemon/daemon.hpp"
+#include "kbix/daemon/operations.hpp"
 #include "kbix/envelope/keys.hpp"
 #include "kbix/exchange/exchange.hpp"
 #include "kbix/exchange/instance.hpp"
@@ -258,6 +259,8 @@ int run_once(const GlobalOptions& options, const RunOptions& run) {
   }
   Instance& self = **instance;
   Exchange exchange(self.config(), self.store(), self.audit());
+  auto ops = Operations::start(self, false);
+  exchange.set_observer(ops->observer());
   int exit_code = kExitOk;
   if (run.start) {
     auto started =
@@ -282,6 +285,8 @@ int run_once(const GlobalOptions& options, const RunOptions& run) {
         self.config().sftp.poll_interval, deadline - std::chrono::steady_clock::now()));
   }
   (void)exchange.purge_expired();
+  ops->after_tick();
+  ops->stop();
   auto runs = self.store().list();
   if (runs) {
     for (const auto& record : *runs) {

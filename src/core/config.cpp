@@ -7,6 +7,7 @@
 #include <limits>
 #include <string_view>
 
+#include "internal/ops_config_reader.hpp"
 #include "internal/toml_reader.hpp"
 #include "kbix/core/file_safety.hpp"
 
@@ -199,6 +200,7 @@ Result<Config> load_config(const std::filesystem::path& file) {
   KBIX_TRY(section(root, file, "audit", [&](TableReader& t) {
     read_audit(t, dir, config.daemon.state_dir, config.audit);
   }));
+  KBIX_TRY(detail::read_operations_sections(root, file, dir, config.notify, config.metrics));
   KBIX_TRY(root.finish());
 
   auto protocol = load_protocol(config.protocol_file);

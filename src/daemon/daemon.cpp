@@ -12,6 +12,7 @@
 #include "kbix/core/untrusted_text.hpp"
 #include "kbix/core/utc_time.hpp"
 #include "kbix/daemon/control_socket.hpp"
+#include "kbix/daemon/operations.hpp"
 #include "kbix/daemon/systemd_notify.hpp"
 #include "kbix/exchange/exchange.hpp"
 #include "kbix/exchange/instance.hpp"
@@ -38,9 +39,11 @@ class DaemonState {
         worker_(1),
         poll_timer_(io),
         watchdog_timer_(io),
-        worker_exchange_(instance.config(), instance.store(), instance.audit()) {
+        worker_exchange_(instance.config(), instance.store(), instance.audit()),
+        ops_(Operations::start(instance, true)) {
     worker_exchange_.set_stop_flag(&stopping_);
     worker_exchange_.set_step_gate(&step_gate_);
+    worker_exchange_.set_observer(ops_->observer());
   }
 
   Status start() {
@@ -52,6 +55,7 @@ class DaemonState {
     auto inherited = inherited_listening_socket(instance_.config().daemon.control_socket);
     if (!inherited) return fail(std::move(inherited).error());
     control_exchange_->set_step_gate(&step_gate_);
+    control_exchange_->set_observer(ops_->observer());
     auto server = ControlServer::start(
         io_, instance_.config().daemon.control_socket, instance_.config().daemon.control_group,
         [this](const ControlRequest& request, const PeerCredentials& peer) {
@@ -86,6 +90,7 @@ class DaemonState {
     watchdog_timer_.cancel();
     if (control_) control_->stop();
     worker_.join();
+    ops_->stop();  // queued notifications are sent (bounded) and audited before the log closes
     (void)instance_.close(why);
   }
 
@@ -102,6 +107,7 @@ class DaemonState {
         } else {
           worker_exchange_.replace_config(instance_.config());
           control_exchange_->replace_config(instance_.config());
+          ops_->replace_config(instance_.config());
           spdlog::info("configuration reloaded");
         }
       });
@@ -142,6 +148,7 @@ class DaemonState {
         if (!ticked) spdlog::warn("poll: {}", ticked.error().describe());
         auto purged = worker_exchange_.purge_expired();
         if (!purged) spdlog::error("retention purge: {}", purged.error().describe());
+        ops_->after_tick();
       });
       notify_status("waiting for work");
     });
@@ -250,6 +257,8 @@ class DaemonState {
                    "cancel recorded and audited; it takes effect when the step under "
                    "way has committed"}};
         }
+        ops_->observer()->on_exchange_notice(
+            {ExchangeNoticeKind::state_changed, request.run_id, RunState::cancelled, {}});
         return {{"ok", true}};
       }
       case ControlCommand::run_retry: {
@@ -268,6 +277,7 @@ class DaemonState {
   asio::steady_timer poll_timer_;
   asio::steady_timer watchdog_timer_;
   Exchange worker_exchange_;
+  std::unique_ptr<Operations> ops_;
   std::unique_ptr<RunStore> control_store_;
   std::optional<Exchange> control_exchange_;
   std::unique_ptr<ControlServer> control_;

@@ -214,6 +214,7 @@ Result<RunRecord> Exchange::start_run(const StartRequest& request, Clock::time_p
   }));
   const ScopedLogFields fields({run.id, request.force ? "run.start_forced" : "run.start", ""});
   spdlog::info("run {} started by {} ({})", run.id, request.actor.name, request.trigger);
+  tell(ExchangeNoticeKind::state_changed, run.id, RunState::planned);
   return created;
 }
 
@@ -355,6 +356,10 @@ Result<RunState> Exchange::step_locked(const std::string& run_id) {
                   {"code", error.code},
                   {"message", error.message},
                   {"retryable", retryable}});
+    tell(ExchangeNoticeKind::state_changed, run.id, RunState::failed, error.code);
+    if (!retryable || run.facts.value("automatic_retries", 0) >= kAutomaticRetries) {
+      tell(ExchangeNoticeKind::failed_for_good, run.id, RunState::failed, error.code);
+    }
     return fail(error);
   }
   // The step must do what the run table says (programmer error otherwise: nothing committed).
@@ -373,6 +378,8 @@ Result<RunState> Exchange::step_locked(const std::string& run_id) {
   (void)store_.set_progress(run.id, RunProgress{});
   const ScopedLogFields fields({run.id, outcome->audit_event, ""});
   spdlog::info("run {}: {} -> {}", run.id, to_string(run.state), to_string(outcome->next));
+  tell(ExchangeNoticeKind::state_changed, run.id, outcome->next);
+  if (outcome->next == RunState::done) tell(ExchangeNoticeKind::finished, run.id, RunState::done);
   maybe_kill_after(outcome->next);
   return outcome->next;
 }
@@ -396,7 +403,9 @@ Status Exchange::flag_overdue(const RunRecord& run, Clock::time_point now) {
   const ScopedLogFields fields({run.id, "run.overdue", ""});
   spdlog::warn("run {}: no return after {} days; still waiting (cancel it to stop)", run.id,
                deadline / 86400);
-  return record(run.id, "run.overdue", {{"deadline_days", deadline / 86400}});
+  KBIX_TRY(record(run.id, "run.overdue", {{"deadline_days", deadline / 86400}}));
+  tell(ExchangeNoticeKind::overdue, run.id, run.state);
+  return ok();
 }
 
 Status Exchange::poll_returns(Clock::time_point now) {
@@ -424,6 +433,7 @@ Status Exchange::poll_returns(Clock::time_point now) {
                                     [&](const RunRecord& run) { return run.id == run_id; });
     if (match == waiting.end()) {
       KBIX_TRY(quarantine_return(remote, entry, "no run is waiting for this return"));
+      tell(ExchangeNoticeKind::return_quarantined, "", RunState::awaiting_return, "no_waiting_run");
       continue;
     }
     std::unique_lock<std::mutex> gate;
@@ -432,7 +442,9 @@ Status Exchange::poll_returns(Clock::time_point now) {
     auto downloaded = download_return(*match, remote, entry);
     (void)apply_pending_cancels();
     if (!downloaded) return downloaded;
+    tell(ExchangeNoticeKind::state_changed, match->id, RunState::return_downloaded);
   }
+  tell(ExchangeNoticeKind::poll_succeeded, "", RunState::awaiting_return);
   return ok();
 }
 
@@ -472,6 +484,7 @@ Status Exchange::resume_retryable() {
     const ScopedLogFields fields({run.id, "run.retry", run.failure_code});
     spdlog::info("run {}: retrying after {} (attempt {} of {})", run.id, run.failure_code,
                  attempts + 1, kAutomaticRetries);
+    tell(ExchangeNoticeKind::state_changed, run.id, run.failed_in);
   }
   return ok();
 }

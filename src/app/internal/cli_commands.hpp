@@ -17,6 +17,7 @@ struct GlobalOptions {
 struct RunOptions {
   std::string run_id;
   bool force = false;
+  bool dry_run = false;  // run start: only validate the extract, change nothing
   std::string reason;
   bool start = false;    // run once: also start a new run
   int wait_seconds = 0;  // run once: keep polling for the return this long
@@ -34,10 +35,12 @@ struct AuditOptionsCli {
 
 int check_config(const GlobalOptions& options);
 int keys_check(const GlobalOptions& options);
+int check_remote(const GlobalOptions& options);  // check_remote.cpp
 int daemon(const GlobalOptions& options);
 int status(const GlobalOptions& options);
 int status_check(const GlobalOptions& options);
 int run_start(const GlobalOptions& options, const RunOptions& run);
+int run_start_dry(const GlobalOptions& options);  // dry_run.cpp
 int run_show(const GlobalOptions& options, const RunOptions& run);
 int run_cancel(const GlobalOptions& options, const RunOptions& run);
 int run_retry(const GlobalOptions& options, const RunOptions& run);

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "kbix/core/ops_config.hpp"
 #include "kbix/core/protocol.hpp"
 #include "kbix/core/result.hpp"
 
@@ -94,6 +95,8 @@ struct Config {
   PartnerConfig partner;
   SftpConfig sftp;
   AuditConfig audit;
+  NotifyConfig notify;    // optional [notify]
+  MetricsConfig metrics;  // optional [metrics]
 };
 
 Result<Config> load_config(const std::filesystem::path& file);

@@ -31,6 +31,7 @@
 #include "kbix/audit/audit.hpp"
 #include "kbix/core/config.hpp"
 #include "kbix/core/result.hpp"
+#include "kbix/exchange/exchange_observer.hpp"
 #include "kbix/exchange/remote_store.hpp"
 #include "kbix/runs/run_store.hpp"
 #include "kbix/sftp/sftp_readiness.hpp"
@@ -109,6 +110,9 @@ class Exchange {
   // Set by the daemon on SIGTERM: steps stop at the next safe point (between two steps).
   void set_stop_flag(const std::atomic<bool>* stop) { stop_ = stop; }
 
+  // Told about state changes and operational events (notifications, metrics); may be null.
+  void set_observer(ExchangeObserver* observer) { observer_ = observer; }
+
   const Config& config() const { return config_; }
   void replace_config(Config config) { config_ = std::move(config); }
 
@@ -163,6 +167,11 @@ class Exchange {
   AuditLog& audit_;
   const std::atomic<bool>* stop_ = nullptr;
   std::mutex* step_gate_ = nullptr;
+  ExchangeObserver* observer_ = nullptr;
+  void tell(ExchangeNoticeKind kind, const std::string& run_id, RunState state,
+            std::string code = {}) const {
+    if (observer_ != nullptr) observer_->on_exchange_notice({kind, run_id, state, std::move(code)});
+  }
   ReadinessTracker readiness_;
   Clock::time_point last_progress_write_{};
   std::set<std::string> quarantine_refused_;  // audited once each, left on the server

@@ -1,0 +1,144 @@
+// `kbix check-remote`: the preflight an operator runs before a run (or after a change at the
+// partner): one line per check, exit 0 when all pass, 1 otherwise.
+//
+//   connect    the pinned host key and our SSH key (no password is ever tried)
+//   seal       a test envelope sealed to the partner's encryption certificate (and our own)
+//   <dir>      for the outbound and the return directory: it exists (listing), and a probe can be
+//              written, renamed and removed. The probe is the sealed test envelope (nothing
+//              readable lands on the server, inv. 2) under a name no reader accepts
+//              (kbix-check-remote-<random>.probe: readers take only *.p7m).
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iostream>
+#include <random>
+
+#include "internal/cli_commands.hpp"
+#include "kbix/core/config.hpp"
+#include "kbix/core/exit_code.hpp"
+#include "kbix/envelope/envelope.hpp"
+#include "kbix/sftp/sftp.hpp"
+
+namespace kbix::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct CheckPrinter {
+  bool all_ok = true;
+  void line(bool ok, const std::string& what, const std::string& detail) {
+    all_ok = all_ok && ok;
+    std::cout << (ok ? "OK   " : "FAIL ") << what << (detail.empty() ? "" : ": " + detail) << "\n";
+  }
+  void skip(const std::string& what, const std::string& why) {
+    all_ok = false;
+    std::cout << "SKIP " << what << ": " << why << "\n";
+  }
+};
+
+std::string random_hex() {
+  std::random_device random;
+  const auto value = (static_cast<std::uint64_t>(random()) << 32) | random();
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(value));
+  return text;
+}
+
+// A private scratch directory for the probe, removed on scope exit.
+struct ScratchDir {
+  fs::path path;
+  ScratchDir() {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string pattern =
+        std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/kbix-check-remote-XXXXXX";
+    if (::mkdtemp(pattern.data()) != nullptr) path = pattern;
+  }
+  ~ScratchDir() {
+    std::error_code ignored;
+    if (!path.empty()) fs::remove_all(path, ignored);
+  }
+};
+
+void check_directory(SftpClient& client, const std::string& dir, const std::string& role,
+                     const std::optional<fs::path>& probe, CheckPrinter& out) {
+  const std::string what = role + " directory " + dir;
+  auto listing = client.list(dir);
+  out.line(bool(listing), what + " exists", listing ? "" : listing.error().describe());
+  if (!listing) {
+    out.skip(what + " writable", "the directory cannot be listed");
+    return;
+  }
+  if (!probe) {
+    out.skip(what + " writable", "no sealed probe to write");
+    return;
+  }
+  const std::string name = "kbix-check-remote-" + random_hex() + ".probe";
+  auto written = client.upload(*probe, dir, name);
+  if (!written) {
+    out.line(false, what + " writable",
+             "cannot write and rename a probe: " + written.error().describe());
+    return;
+  }
+  auto removed = client.remove(dir, name);
+  out.line(bool(removed), what + " writable",
+           removed
+               ? "probe " + name + " written, renamed and removed"
+               : "probe " + name + " written and renamed but NOT removed (remove it by hand): " +
+                     removed.error().describe());
+}
+
+}  // namespace
+
+int check_remote(const GlobalOptions& options) {
+  auto config = load_config(options.config_file);
+  if (!config) {
+    std::cerr << "kbix: " << config.error().describe() << "\n";
+    return kExitUsage;
+  }
+  CheckPrinter out;
+  const auto& sftp = config->sftp;
+
+  ScratchDir scratch;
+  std::optional<fs::path> probe;
+  const std::string seal_what =
+      "seal a test envelope to " + config->partner.name + "'s encryption certificate";
+  auto sealer = outbound_sealer_config(*config);
+  if (scratch.path.empty()) {
+    out.line(false, seal_what, "cannot create a scratch directory");
+  } else if (!sealer) {
+    out.line(false, seal_what, sealer.error().describe());
+  } else {
+    const fs::path plain = scratch.path / "probe.txt";
+    std::ofstream(plain) << "kbix check-remote probe: no data\n";
+    auto made = Sealer::create(*sealer);
+    auto sealed = made ? made->seal(plain, scratch.path / "probe.p7m")
+                       : Result<SealReport>(fail(made.error()));
+    out.line(bool(sealed), seal_what,
+             sealed ? std::to_string(sealed->sealed_bytes) + " bytes, profile " +
+                          config->partner.envelope_profile
+                    : sealed.error().describe());
+    if (sealed) probe = scratch.path / "probe.p7m";
+  }
+
+  const std::string connect_what = "connect to " + sftp.user + "@" + sftp.host + ":" +
+                                   std::to_string(sftp.port) +
+                                   " (pinned host key, key authentication)";
+  auto client = SftpClient::connect(make_sftp_settings(sftp));
+  if (!client) {
+    out.line(false, connect_what, client.error().describe());
+    for (const auto& [role, dir] :
+         {std::pair{"outbound", sftp.outbound_dir}, std::pair{"return", sftp.return_dir}}) {
+      out.skip(std::string(role) + " directory " + dir + " exists", "no connection");
+      out.skip(std::string(role) + " directory " + dir + " writable", "no connection");
+    }
+    return kExitFailure;
+  }
+  out.line(true, connect_what, client->host_key_fingerprint());
+  check_directory(*client, sftp.outbound_dir, "outbound", probe, out);
+  check_directory(*client, sftp.return_dir, "return", probe, out);
+  return out.all_ok ? kExitOk : kExitFailure;
+}
+
+}  // namespace kbix::cli
