@@ -200,8 +200,16 @@ void expect_no_plaintext_left(const ExchangeWorld& world,
 }
 
 std::set<std::string> published_files(const std::string& run_id) {
-  return {"vdab-derde-pijler-2023_" + run_id + ".csv",
-          "vdab-derde-pijler-2023_" + run_id + ".manifest.json"};
+  const std::string stem = "vdab-derde-pijler-2023_" + run_id;
+  // The output, its manifest and the run's privacy reports (docs/privacy.md), written out.
+  return {stem + ".csv",
+          stem + ".manifest.json",
+          stem + ".quality.json",
+          stem + ".quality.txt",
+          stem + ".quality-partner.json",
+          stem + ".quality-partner.txt",
+          stem + ".disclosure.json",
+          stem + ".disclosure.txt"};
 }
 
 std::string newest_run_id(const ExchangeWorld& world) {

@@ -80,7 +80,7 @@ std::uint64_t count_audit_events(const ExchangeWorld& world, const std::string& 
 // the extract is anywhere under the test's directories or in what the CLI printed.
 void expect_no_plaintext_left(const ExchangeWorld& world,
                               const std::set<std::string>& expected_outputs);
-// The two files a finished run publishes: its CSV and its manifest.
+// The files a finished run publishes: its CSV, its manifest and its privacy reports.
 std::set<std::string> published_files(const std::string& run_id);
 // The id of the newest run (from the run database).
 std::string newest_run_id(const ExchangeWorld& world);

@@ -240,8 +240,12 @@ TEST(HostileCorpus, TheManifestHasUniqueIdsAndEveryKindIsKnown) {
                                        "untrusted_text", "e2e", "inbox"})
                     .contains(c.kind))
         << c.id << ": unknown kind " << c.kind;
-    if (c.kind == "e2e") EXPECT_TRUE(c.test && !c.test->empty()) << c.id << " names no test";
-    if (c.kind == "untrusted_text") EXPECT_TRUE(c.shown) << c.id << " has no \"shown\"";
+    if (c.kind == "e2e") {
+      EXPECT_TRUE(c.test && !c.test->empty()) << c.id << " names no test";
+    }
+    if (c.kind == "untrusted_text") {
+      EXPECT_TRUE(c.shown) << c.id << " has no \"shown\"";
+    }
   }
 }
 
