@@ -59,8 +59,11 @@ def signature_verifies(checkpoint, public_key, scratch):
     message = os.path.join(scratch, "msg")
     signature = os.path.join(scratch, "sig")
     with open(message, "wb") as f:
-        f.write(("kbix-audit-checkpoint\nseq=%s\nhead=%s\ntime=%s\n" %
-                 (checkpoint["seq"], checkpoint["head"], checkpoint["time"])).encode("utf-8"))
+        text = ("kbix-audit-checkpoint\nseq=%s\nhead=%s\ntime=%s\n" %
+                (checkpoint["seq"], checkpoint["head"], checkpoint["time"]))
+        if checkpoint.get("prev_checkpoint"):  # the checkpoint chain (docs/audit-log.md)
+            text += "prev=%s\n" % checkpoint["prev_checkpoint"]
+        f.write(text.encode("utf-8"))
     with open(signature, "wb") as f:
         f.write(base64.b64decode(checkpoint["signature"]))
     options = {"rsa-pss-sha256": ["-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:-1"],

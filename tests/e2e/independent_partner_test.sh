@@ -153,7 +153,8 @@ grep -q " done since" "$dir/cli.log" || fail "the run is not done: $(cat "$dir/c
 
 # --- checks ----------------------------------------------------------------------------------
 output=$(ls "$dir"/output/*.csv)
-[ "$(ls "$dir/output" | wc -l)" -eq 2 ] || fail "output/ holds $(ls "$dir/output")"
+# the output, its manifest and the six privacy reports (docs/privacy.md)
+[ "$(ls "$dir/output" | wc -l)" -eq 8 ] || fail "output/ holds $(ls "$dir/output")"
 header="leeftijdscategorie;geslacht;scholingsniveau;oudste_nationaliteit;datum_toeleiding_vdab;doelgroep;datum_doelgroep;datum_aanmelding;datum_inburgeringscontract;kbi_regio;besluit_plo;reden_besluit_plo;ingeschat_taalleervermogen;hoogst_behaald_niveau_nt2;trajecttype;toeleiding_diplomagelijkschakeling;resultaat_diplomagelijkschakeling;ocmw_leefloon;verblijfsstatus;eerste_inschrijving_vdab;recentste_inschrijving_vdab;categorie_werkzoekende;status_dienstverlening;type_acties;uitstroom_naar_werk"
 [ "$(head -n 1 "$output")" = "$header" ] || fail "header: $(head -n 1 "$output")"
 exported=$(grep -c . "$dir/insz.list" || true)
