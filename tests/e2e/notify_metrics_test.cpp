@@ -8,8 +8,8 @@
 #include <regex>
 
 #include "e2e/e2e_support.hpp"
-#include "kbix/domain/output_scan.hpp"
 #include "kbix/daemon/operations.hpp"
+#include "kbix/domain/output_scan.hpp"
 #include "kbix/envelope/keys.hpp"
 #include "kbix/exchange/exchange.hpp"
 #include "kbix/exchange/instance.hpp"

@@ -237,8 +237,8 @@ TEST(Csv, MemoryDoesNotGrowWithTheFile) {
   const std::uint64_t small = bytes_allocated_reading(200000);
   const std::uint64_t large = bytes_allocated_reading(2000000);
   EXPECT_GT(small, 0u);
-  EXPECT_LT(large, small * 2) << "allocated " << small << " bytes for 200,000 records and "
-                              << large << " for 2,000,000";
+  EXPECT_LT(large, small * 2) << "allocated " << small << " bytes for 200,000 records and " << large
+                              << " for 2,000,000";
 }
 
 // The reader's two paths agree: a record read whole from the buffer (the memchr fast path) and
