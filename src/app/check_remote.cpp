@@ -92,7 +92,7 @@ void check_directory(SftpClient& client, const std::string& dir, const std::stri
 }  // namespace
 
 int check_remote(const GlobalOptions& options) {
-  auto config = load_config(options.config_file);
+  auto config = load_config(options.config_file, options.exchange);
   if (!config) {
     std::cerr << "kbix: " << config.error().describe() << "\n";
     return kExitUsage;

@@ -19,7 +19,8 @@ the configuration, protocol file or a key is missing or invalid; kbix.service do
 `kbix status --check`: 0 OK, 1 WARNING (overdue run, certificate in its warning period),
 2 CRITICAL (failed run, broken audit chain, daemon not running), 3 UNKNOWN (no configuration).
 The configuration file defaults to $KBIX_CONFIG, else /etc/kbix/kbix.toml.
-Operators: `kbix status` shows every run; `kbix run start` asks the daemon for a run.
+Operators: `kbix status` shows every exchange and its runs; `kbix run start EXCHANGE` asks the
+daemon for a run. Exchanges are files in /etc/kbix/exchanges.d (`kbix check-config` checks them).
 Documentation: man kbix, man kbix.toml, /usr/share/doc/kbix (docs/operator-guide.md).)";
 
 std::string default_config_path() {
@@ -49,6 +50,9 @@ int run_cli(int argc, char** argv) {
   options.config_file = default_config_path();
   app.add_option("-c,--config", options.config_file, "configuration file (TOML)")
       ->capture_default_str();
+  app.add_option("-e,--exchange", options.exchange,
+                 "the exchange a command is about (a file name of exchanges.d without .toml); "
+                 "needed only when several are configured");
   app.add_option("--log-level", options.log_level,
                  "trace, debug, info, warn, error, critical, off (overrides the configuration)");
 
@@ -56,6 +60,17 @@ int run_cli(int argc, char** argv) {
   auto* check = app.add_subcommand(
       "check-config", "check the configuration file and the protocol it names, then exit");
   check->callback([&] { exit_code = cli::check_config(options); });
+
+  auto* config_command = app.add_subcommand("config", "work on the configuration files");
+  config_command->require_subcommand(1);
+  bool migrate_dry_run = false;
+  auto* migrate = config_command->add_subcommand(
+      "migrate",
+      "move the exchange of a single-exchange kbix.toml ([protocol], [schedule], [partner], "
+      "[sftp]) into exchanges.d/<name>.toml and rewrite kbix.toml without it (the old file is "
+      "kept as kbix.toml.pre-migrate)");
+  migrate->add_flag("--dry-run", migrate_dry_run, "print both new files, write nothing");
+  migrate->callback([&] { exit_code = cli::config_migrate(options, migrate_dry_run); });
 
   app.add_subcommand("check-remote",
                      "preflight: connect (pinned host key, SSH key), check both remote directories "
@@ -75,7 +90,8 @@ int run_cli(int argc, char** argv) {
                      "(systemd: Type=notify)")
       ->callback([&] { exit_code = cli::daemon(options); });
 
-  auto* status = app.add_subcommand("status", "show every run (asks the daemon)");
+  auto* status = app.add_subcommand("status", "show every exchange and its runs (asks the daemon)");
+  status->add_option("EXCHANGE", options.exchange, "only this exchange");
   status->add_flag("--json", options.json, "print JSON instead of text");
   status
       ->add_flag("--check", options.check,
@@ -97,6 +113,8 @@ int run_cli(int argc, char** argv) {
     command->add_option("--reason", run_options.reason, "why the run is forced (required)")
         ->needs(force);
   };
+  start->add_option("EXCHANGE", options.exchange,
+                    "the exchange to run (needed when several are configured)");
   add_force(start);
   start->add_flag("--dry-run", run_options.dry_run,
                   "only validate the extract in the inbox and print its counts (rows, valid, "
@@ -120,6 +138,7 @@ int run_cli(int argc, char** argv) {
       "once",
       "without the daemon, in this process: advance every unfinished run as far as it goes now "
       "and poll once for returns (for a systemd timer or cron)");
+  once->add_option("EXCHANGE", options.exchange, "only this exchange (default: every exchange)");
   once->add_flag("--start", run_options.start, "also start a new run (the rules of `run start`)");
   add_force(once);
   once->add_option("--wait", run_options.wait_seconds,

@@ -24,26 +24,31 @@ namespace kbix::cli {
 
 namespace {
 
-// Loads the configuration and sets up logging; prints the error and returns nullopt on failure.
-std::optional<Config> load(const GlobalOptions& options) {
-  auto config = load_config(options.config_file);
-  if (!config) {
-    std::cerr << "kbix: " << config.error().describe() << "\n";
-    return std::nullopt;
-  }
-  const std::string level =
-      options.log_level.empty() ? config->daemon.log_level : options.log_level;
+// Sets up logging at the configured level (or --log-level).
+bool start_logging(const GlobalOptions& options, const Config& config) {
+  const std::string level = options.log_level.empty() ? config.daemon.log_level : options.log_level;
   if (auto logging = setup_logging(level); !logging) {
     std::cerr << "kbix: " << logging.error().describe() << "\n";
+    return false;
+  }
+  return true;
+}
+
+// The daemon-wide settings (whatever the exchanges): for the control socket and the audit log.
+std::optional<Config> load_daemon_wide(const GlobalOptions& options) {
+  auto site = load_site_config(options.config_file);
+  if (!site) {
+    std::cerr << "kbix: " << site.error().describe() << "\n";
     return std::nullopt;
   }
-  return std::move(*config);
+  if (!start_logging(options, site->base)) return std::nullopt;
+  return std::move(site->base);
 }
 
 // Sends one request to the daemon; prints a refusal. Returns the answer when ok.
 std::optional<nlohmann::json> ask_daemon(const GlobalOptions& options,
                                          const ControlRequest& request, int& exit_code) {
-  auto config = load(options);
+  auto config = load_daemon_wide(options);
   if (!config) {
     exit_code = kExitConfig;
     return std::nullopt;
@@ -86,21 +91,55 @@ void print(const GlobalOptions& options, const nlohmann::json& json, const std::
 }  // namespace
 
 int check_config(const GlobalOptions& options) {
-  auto config = load_config(options.config_file);
-  if (!config) {
-    std::cerr << "kbix: " << config.error().describe() << "\n";
+  auto site = load_site_config(options.config_file);
+  if (!site) {
+    std::cerr << "kbix: " << site.error().describe() << "\n";
     return kExitConfig;
   }
-  const Protocol& protocol = config->protocol;
-  std::cout << "configuration OK: " << config->file.string() << "\n"
-            << "  protocol " << protocol.id << " (" << protocol.partner << "), valid "
-            << format_date(protocol.valid_from) << " until " << format_date(protocol.valid_until)
-            << ", every " << protocol.cadence_months << " months, retention "
-            << protocol.retention_years << " years, pseudonym " << to_string(protocol.pseudonym)
-            << "\n";
-  for (const auto& warning : config_warnings(*config)) {
-    std::cout << "  warning: " << warning << "\n";
+  const auto today = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
+  int problems = 0;
+  std::cout << "configuration " << site->base.file.string() << ": " << site->exchanges.size()
+            << " exchange(s)";
+  if (!site->single_exchange_form) std::cout << " in " << site->base.daemon.exchanges_dir.string();
+  std::cout << "\n";
+  for (const auto& config : site->exchanges) {
+    const Protocol& protocol = config.protocol;
+    std::cout << "  exchange " << config.exchange.name << ": protocol " << protocol.id << " ("
+              << protocol.partner << "), valid " << format_date(protocol.valid_from) << " until "
+              << (protocol.valid_until ? format_date(*protocol.valid_until) : "an open end")
+              << (protocol.review_date ? " (review " + format_date(*protocol.review_date) + ")"
+                                       : std::string())
+              << ", every " << protocol.cadence_months << " months, retention "
+              << protocol.retention_years << " years, pseudonym " << to_string(protocol.pseudonym)
+              << ", inbox " << config.inbox().string() << "\n";
+    if (protocol_ended(protocol, today)) {
+      ++problems;
+      std::cout << "  ERROR " << config.exchange.file.string() << ": protocol " << protocol.id
+                << " ended on " << format_date(*protocol.valid_until)
+                << ": this exchange never runs again; retire it (move its file out of "
+                << site->base.daemon.exchanges_dir.string()
+                << " once its data is past retention, docs/operator-guide.md)\n";
+    }
+    for (const auto& warning : config_warnings(config)) {
+      std::cout << "    warning: " << warning << "\n";
+    }
   }
+  for (const auto& refused : site->refused) {
+    ++problems;
+    std::cout << "  ERROR " << refused.error.describe() << "\n";
+  }
+  if (site->single_exchange_form) {
+    std::cout << "  note: kbix.toml holds its exchange itself (the single-exchange form); "
+                 "`kbix config migrate` moves it into "
+              << site->base.daemon.exchanges_dir.string() << "\n";
+  }
+  if (problems > 0 || site->exchanges.empty()) {
+    std::cout << "configuration NOT OK: " << problems << " problem(s)"
+              << (site->exchanges.empty() ? ", no exchange" : "")
+              << " (the daemon runs the other exchanges)\n";
+    return kExitConfig;
+  }
+  std::cout << "configuration OK\n";
   return kExitOk;
 }
 
@@ -111,52 +150,76 @@ static bool held_by_the_service(const std::filesystem::path& key) {
 }
 
 int keys_check(const GlobalOptions& options) {
-  auto config = load(options);
-  if (!config) return kExitConfig;
-  auto items = key_check_items(*config);
-  std::vector<std::string> skipped;
-  for (auto& item : items) {
-    if (item.private_key && held_by_the_service(*item.private_key)) {
-      skipped.push_back(item.label + ": private key " + item.private_key->string());
-      item.private_key.reset();
+  auto site = load_site_config(options.config_file);
+  if (!site) {
+    std::cerr << "kbix: " << site.error().describe() << "\n";
+    return kExitConfig;
+  }
+  if (!start_logging(options, site->base)) return kExitConfig;
+  bool all_ok = true;
+  bool named = false;
+  for (const auto& config : site->exchanges) {
+    if (!options.exchange.empty() && config.exchange.name != options.exchange) continue;
+    named = true;
+    if (site->exchanges.size() > 1) std::cout << "exchange " << config.exchange.name << ":\n";
+    auto items = key_check_items(config);
+    std::vector<std::string> skipped;
+    for (auto& item : items) {
+      if (item.private_key && held_by_the_service(*item.private_key)) {
+        skipped.push_back(item.label + ": private key " + item.private_key->string());
+        item.private_key.reset();
+      }
     }
+    const auto report =
+        check_keys(items, config.keys.key_passphrase_file, config.keys.expiry_warning_days);
+    std::cout << report.to_text();
+    for (const auto& line : skipped) {
+      std::cout << "SKIP " << line
+                << ": a credential of kbix.service, not readable here (the daemon checks it)\n";
+    }
+    Status secrets = ok();
+    if (skipped.empty()) secrets = check_secret_files(config);
+    if (!secrets) std::cout << "FAIL " << secrets.error().describe() << "\n";
+    all_ok = all_ok && report.ok() && secrets;
   }
-  const auto report =
-      check_keys(items, config->keys.key_passphrase_file, config->keys.expiry_warning_days);
-  std::cout << report.to_text();
-  for (const auto& line : skipped) {
-    std::cout << "SKIP " << line
-              << ": a credential of kbix.service, not readable here (the daemon checks it)\n";
+  if (!named) {
+    auto missing = select_exchange(*site, options.exchange);
+    std::cerr << "kbix: " << (missing ? std::string("no exchange") : missing.error().describe())
+              << "\n";
+    return kExitConfig;
   }
-  Status secrets = ok();
-  if (skipped.empty()) secrets = check_secret_files(*config);
-  if (!secrets) std::cout << "FAIL " << secrets.error().describe() << "\n";
-  return report.ok() && secrets ? kExitOk : kExitFailure;
+  return all_ok ? kExitOk : kExitFailure;
 }
 
 int daemon(const GlobalOptions& options) {
-  auto config = load(options);
+  auto config = load_daemon_wide(options);
   if (!config) return kExitConfig;
   return run_daemon(DaemonOptions{options.config_file});
 }
 
 // Without a daemon (kbix driven by `run once` from a timer), status reads the run database.
 static std::optional<nlohmann::json> status_from_database(const GlobalOptions& options) {
-  auto config = load_config(options.config_file);
-  if (!config) return std::nullopt;
-  const auto file = config->daemon.state_dir / "runs.sqlite3";
+  auto site = load_site_config(options.config_file);
+  if (!site) return std::nullopt;
+  const auto file = site->base.daemon.state_dir / "runs.sqlite3";
   if (::access(file.c_str(), R_OK) != 0) return std::nullopt;
   auto store = RunStore::open(file);
   if (!store) return std::nullopt;
-  auto runs = store->list();
+  auto runs = store->list(options.exchange);
   if (!runs) return std::nullopt;
-  return status_to_json(*runs,
-                        next_scheduled_run_utc(*config, *store, std::chrono::system_clock::now()));
+  std::vector<ExchangeStatus> exchanges;
+  for (const auto& config : site->exchanges) {
+    if (!options.exchange.empty() && config.exchange.name != options.exchange) continue;
+    exchanges.push_back(exchange_status(config, *store, std::chrono::system_clock::now()));
+  }
+  return status_to_json(*runs, exchanges);
 }
 
 int status(const GlobalOptions& options) {
   int exit_code = kExitOk;
-  auto answer = ask_daemon(options, request_of(ControlCommand::status), exit_code);
+  ControlRequest request = request_of(ControlCommand::status);
+  request.exchange = options.exchange;
+  auto answer = ask_daemon(options, request, exit_code);
   if (!answer && exit_code == kExitFailure) {
     if (auto offline = status_from_database(options)) {
       std::cerr << "kbix: (the daemon is not running; read from the run database)\n";
@@ -164,16 +227,24 @@ int status(const GlobalOptions& options) {
       return kExitOk;
     }
   }
-  if (answer) print(options, *answer, format_status(*answer));
+  if (answer) {
+    std::string text = format_status(*answer);
+    for (const auto& refused : answer->value("refused_exchanges", nlohmann::json::array())) {
+      text += "REFUSED exchange file " + refused.value("file", "") + ": " +
+              refused.value("message", "") + " [" + refused.value("code", "") + "]\n";
+    }
+    print(options, *answer, text);
+  }
   return exit_code;
 }
 
 int status_check(const GlobalOptions& options) {
-  auto config = load_config(options.config_file);
-  if (!config) {
-    std::cout << "KBIX UNKNOWN - " << config.error().describe() << "\n";
+  auto site = load_site_config(options.config_file);
+  if (!site) {
+    std::cout << "KBIX UNKNOWN - " << site.error().describe() << "\n";
     return kMonitoringUnknown;
   }
+  const Config* config = &site->base;
   (void)setup_logging("off");
   MonitoringInput input;
   auto answer = send_control_request(config->daemon.control_socket,
@@ -183,11 +254,21 @@ int status_check(const GlobalOptions& options) {
   } else {
     input.unreachable = answer ? answer->value("error", "refused") : answer.error().code;
   }
-  auto certificates = key_check_items(*config);
-  for (auto& item : certificates) item.private_key.reset();  // public files: anyone may check
-  for (const auto& line :
-       check_keys(certificates, std::nullopt, config->keys.expiry_warning_days).lines) {
-    if (!line.ok) input.certificate_problems.push_back(line.label + " needs attention");
+  for (const auto& exchange : site->exchanges) {
+    auto certificates = key_check_items(exchange);
+    for (auto& item : certificates) item.private_key.reset();  // public files: anyone may check
+    for (const auto& line :
+         check_keys(certificates, std::nullopt, exchange.keys.expiry_warning_days).lines) {
+      if (!line.ok) {
+        input.certificate_problems.push_back(
+            (site->exchanges.size() > 1 ? exchange.exchange.name + ": " : "") + line.label +
+            " needs attention");
+      }
+    }
+  }
+  for (const auto& refused : site->refused) {
+    input.certificate_problems.push_back("exchange file " + refused.file.filename().string() +
+                                         " refused [" + refused.error.code + "]");
   }
   // The audit log is the service's (0600): checked when this user can read it (root, kbix).
   const auto audit_dir = config->daemon.state_dir / "audit";
@@ -207,12 +288,14 @@ int status_check(const GlobalOptions& options) {
 int run_start(const GlobalOptions& options, const RunOptions& run) {
   int exit_code = kExitOk;
   ControlRequest request = request_of(ControlCommand::run_start);
+  request.exchange = options.exchange;
   request.force = run.force;
   request.reason = run.reason;
   auto answer = ask_daemon(options, request, exit_code);
   if (answer) {
-    std::cout << "started " << (*answer)["run"].value("id", "")
-              << "; follow it with: kbix status\n";
+    const std::string exchange = (*answer)["run"].value("exchange", "");
+    std::cout << "started " << (*answer)["run"].value("id", "") << " (exchange " << exchange
+              << "); follow it with: kbix status " << exchange << "\n";
   }
   return exit_code;
 }
@@ -251,48 +334,69 @@ int run_retry(const GlobalOptions& options, const RunOptions& run) {
 }
 
 int run_once(const GlobalOptions& options, const RunOptions& run) {
-  if (!load(options)) return kExitConfig;
+  if (!load_daemon_wide(options)) return kExitConfig;
   auto instance = Instance::open(options.config_file, "run-once", current_user_actor());
   if (!instance) {
     std::cerr << "kbix: " << instance.error().describe() << "\n";
     return is_configuration_error(instance.error().code) ? kExitConfig : kExitFailure;
   }
   Instance& self = **instance;
-  Exchange exchange(self.config(), self.store(), self.audit());
+  std::vector<Config> chosen;
+  for (const auto& config : self.exchanges()) {
+    if (options.exchange.empty() || config.exchange.name == options.exchange) {
+      chosen.push_back(config);
+    }
+  }
+  if (chosen.empty()) {
+    auto missing = select_exchange(self.site(), options.exchange);
+    std::cerr << "kbix: "
+              << (missing ? std::string("no such exchange") : missing.error().describe()) << "\n";
+    (void)self.close("run once: no such exchange");
+    return kExitConfig;
+  }
   auto ops = Operations::start(self, false);
-  exchange.set_observer(ops->observer());
   int exit_code = kExitOk;
-  if (run.start) {
-    auto started =
-        exchange.start_run(StartRequest{self.actor(), "operator", run.force, run.reason});
-    if (!started) {
-      std::cerr << "kbix: " << started.error().describe() << "\n";
-      exit_code = kExitFailure;
-    } else {
-      std::cout << "started " << started->id << "\n";
+  // Without a name, every exchange in turn (a timer drives them all).
+  for (const Config& config : chosen) {
+    Exchange exchange(config, self.store(), self.audit());
+    exchange.set_observer(ops->observer(config.exchange.name));
+    const std::string& name = config.exchange.name;
+    if (run.start) {
+      auto started =
+          exchange.start_run(StartRequest{self.actor(), "operator", run.force, run.reason});
+      if (!started) {
+        std::cerr << "kbix: " << name << ": " << started.error().describe() << "\n";
+        exit_code = kExitFailure;
+      } else {
+        std::cout << "started " << started->id << " (exchange " << name << ")\n";
+      }
     }
-  }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(run.wait_seconds);
-  for (;;) {
-    if (auto ticked = exchange.tick(); !ticked) {
-      std::cerr << "kbix: " << ticked.error().describe() << "\n";
-      exit_code = kExitFailure;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(run.wait_seconds);
+    for (;;) {
+      if (auto ticked = exchange.tick(); !ticked) {
+        std::cerr << "kbix: " << name << ": " << ticked.error().describe() << "\n";
+        exit_code = kExitFailure;
+      }
+      auto unfinished = self.store().unfinished(name);
+      const bool waiting = unfinished && !unfinished->empty();
+      if (!waiting || std::chrono::steady_clock::now() >= deadline) break;
+      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+          config.sftp.poll_interval, deadline - std::chrono::steady_clock::now()));
     }
-    auto unfinished = self.store().unfinished();
-    const bool waiting = unfinished && !unfinished->empty();
-    if (!waiting || std::chrono::steady_clock::now() >= deadline) break;
-    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
-        self.config().sftp.poll_interval, deadline - std::chrono::steady_clock::now()));
+    (void)exchange.purge_expired();
+    ops->after_tick(name);
   }
-  (void)exchange.purge_expired();
-  ops->after_tick();
   ops->stop();
-  auto runs = self.store().list();
+  std::vector<ExchangeStatus> statuses;
+  for (const auto& config : chosen) {
+    statuses.push_back(exchange_status(config, self.store(), std::chrono::system_clock::now()));
+  }
+  auto runs = self.store().list(options.exchange);
   if (runs) {
     for (const auto& record : *runs) {
       if (record.state == RunState::failed && record.failure_code.size() > 0) exit_code = 1;
     }
-    std::cout << format_status(status_to_json(*runs, std::nullopt));
+    std::cout << format_status(status_to_json(*runs, statuses));
   }
   (void)self.close("run once finished");
   return exit_code;
@@ -300,7 +404,8 @@ int run_once(const GlobalOptions& options, const RunOptions& run) {
 
 int audit_verify(const GlobalOptions& options, const AuditOptionsCli& audit) {
   AuditVerifyOptions verify;
-  auto config = load_config(options.config_file);
+  auto site = load_site_config(options.config_file);
+  auto config = site ? Result<Config>(site->base) : Result<Config>(fail(site.error()));
   if (config) {
     verify.directory = config->daemon.state_dir / "audit";
     verify.certificate = config->keys.signing_certificate;
@@ -333,7 +438,8 @@ int audit_verify(const GlobalOptions& options, const AuditOptionsCli& audit) {
 
 int audit_show(const GlobalOptions& options, const AuditOptionsCli& audit) {
   AuditVerifyOptions source;
-  auto config = load_config(options.config_file);
+  auto site = load_site_config(options.config_file);
+  auto config = site ? Result<Config>(site->base) : Result<Config>(fail(site.error()));
   if (config) {
     source.directory = config->daemon.state_dir / "audit";
   } else if (audit.log_files.empty()) {

@@ -35,7 +35,7 @@ struct EvidenceOptions {
 };
 
 std::optional<Config> load_quietly(const GlobalOptions& options) {
-  auto config = load_config(options.config_file);
+  auto config = load_config(options.config_file, options.exchange);
   if (!config) {
     std::cerr << "kbix: " << config.error().describe() << "\n";
     return std::nullopt;
@@ -135,7 +135,7 @@ int evidence(const GlobalOptions& options, const EvidenceOptions& request) {
       std::cerr << "kbix: " << store.error().describe() << "\n";
       return kExitFailure;
     }
-    auto runs = store->list();
+    auto runs = store->list(config->exchange.name);
     if (!runs) {
       std::cerr << "kbix: " << runs.error().describe() << "\n";
       return kExitFailure;

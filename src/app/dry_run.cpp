@@ -26,12 +26,12 @@ class NullBuffer final : public std::streambuf {
 }  // namespace
 
 int run_start_dry(const GlobalOptions& options) {
-  auto config = load_config(options.config_file);
+  auto config = load_config(options.config_file, options.exchange);
   if (!config) {
     std::cerr << "kbix: " << config.error().describe() << "\n";
     return kExitUsage;
   }
-  auto extract = find_extract(config->daemon.inbox_dir);
+  auto extract = find_extract(config->inbox());
   if (!extract) {
     std::cerr << "kbix: " << extract.error().describe() << "\n";
     return kExitFailure;

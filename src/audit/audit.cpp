@@ -141,6 +141,7 @@ struct AuditLog::State {
         {"event", event.event},
         {"details", event.details.is_null() ? nlohmann::json::object() : event.details},
         {"prev", head}};
+    if (!event.exchange.empty()) entry["exchange"] = event.exchange;
     std::string hash;
     try {
       hash = audit_entry_hash(entry);

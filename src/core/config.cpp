@@ -7,14 +7,11 @@
 #include <limits>
 #include <string_view>
 
-#include "internal/ops_config_reader.hpp"
-#include "internal/toml_reader.hpp"
+#include "internal/config_sections.hpp"
 #include "kbix/core/file_safety.hpp"
 
 namespace kbix {
-namespace {
-
-using detail::TableReader;
+namespace detail {
 
 // A private key setting: a path, or "credential:NAME" (see config.hpp).
 std::optional<std::filesystem::path> secret_path(TableReader& table, std::string_view key,
@@ -30,10 +27,12 @@ std::optional<std::filesystem::path> secret_path(TableReader& table, std::string
   return *resolved;
 }
 
+namespace {
 std::chrono::seconds seconds(TableReader& reader, std::string_view key, std::int64_t fallback,
                              std::int64_t max) {
   return std::chrono::seconds(reader.integer(key, false, 1, max).value_or(fallback));
 }
+}  // namespace
 
 void read_daemon(TableReader& table, const std::filesystem::path& dir, DaemonConfig& out) {
   out.state_dir = table.path("state_dir", true, dir).value_or("");
@@ -42,6 +41,9 @@ void read_daemon(TableReader& table, const std::filesystem::path& dir, DaemonCon
   out.control_socket = table.path("control_socket", true, dir).value_or("");
   out.control_group = table.text("control_group", false).value_or("");
   out.log_level = table.text("log_level", false).value_or("info");
+  out.exchanges_dir = table.path("exchanges_dir", false, dir).value_or(dir / "exchanges.d");
+  out.max_parallel_exchanges =
+      static_cast<int>(table.integer("max_parallel_exchanges", false, 1, 64).value_or(4));
   static constexpr std::array<std::string_view, 7> kLevels = {"trace", "debug",    "info", "warn",
                                                               "error", "critical", "off"};
   if (std::find(kLevels.begin(), kLevels.end(), out.log_level) == kLevels.end()) {
@@ -136,18 +138,7 @@ void read_audit(TableReader& table, const std::filesystem::path& dir,
   }
 }
 
-// Reads one required section with `read`, then checks it for unknown keys.
-template <class Read>
-Status section(TableReader& root, const std::filesystem::path& file, const char* name,
-               Read&& read) {
-  const toml::table* table = root.table(name, true);
-  if (table == nullptr) return ok();  // root reports it
-  TableReader reader(*table, file, std::string("[") + name + "]");
-  read(reader);
-  return reader.finish();
-}
-
-}  // namespace
+}  // namespace detail
 
 std::filesystem::path credentials_directory() {
   const char* given = std::getenv("CREDENTIALS_DIRECTORY");
@@ -172,46 +163,6 @@ Result<std::filesystem::path> credential_path(std::string_view name) {
 bool is_service_credential(const std::filesystem::path& path) {
   const char* given = std::getenv("CREDENTIALS_DIRECTORY");
   return (given == nullptr || *given == '\0') && path.parent_path() == credentials_directory();
-}
-
-Result<Config> load_config(const std::filesystem::path& file) {
-  auto parsed = detail::parse_toml_file(file);
-  if (!parsed) return fail(std::move(parsed).error());
-  Config config;
-  config.file = std::filesystem::absolute(file).lexically_normal();
-  const auto dir = config.file.parent_path();
-
-  TableReader root(*parsed, file, "the configuration");
-  KBIX_TRY(
-      section(root, file, "daemon", [&](TableReader& t) { read_daemon(t, dir, config.daemon); }));
-  KBIX_TRY(section(root, file, "protocol", [&](TableReader& t) {
-    config.protocol_file = t.path("file", true, dir).value_or("");
-    if (!config.protocol_file.empty() && !std::filesystem::is_regular_file(config.protocol_file)) {
-      t.reject("file", "protocol file " + config.protocol_file.string() + " not found",
-               "config.missing_file");
-    }
-  }));
-  KBIX_TRY(
-      section(root, file, "schedule", [&](TableReader& t) { read_schedule(t, config.schedule); }));
-  KBIX_TRY(section(root, file, "keys", [&](TableReader& t) { read_keys(t, dir, config.keys); }));
-  KBIX_TRY(section(root, file, "partner",
-                   [&](TableReader& t) { read_partner(t, dir, config.partner); }));
-  KBIX_TRY(section(root, file, "sftp", [&](TableReader& t) { read_sftp(t, dir, config.sftp); }));
-  KBIX_TRY(section(root, file, "audit", [&](TableReader& t) {
-    read_audit(t, dir, config.daemon.state_dir, config.audit);
-  }));
-  KBIX_TRY(detail::read_operations_sections(root, file, dir, config.notify, config.metrics));
-  KBIX_TRY(root.finish());
-
-  auto protocol = load_protocol(config.protocol_file);
-  if (!protocol) return fail(std::move(protocol).error());
-  config.protocol = std::move(protocol).value();
-  if (config.protocol.pseudonym == PseudonymMode::hmac_sha256 && !config.keys.pseudonym_key_file) {
-    return fail("config.missing_key",
-                file.string() + ": protocol " + config.protocol.id +
-                    " asks for keyed pseudonyms; set [keys] pseudonym_key_file");
-  }
-  return config;
 }
 
 std::uint64_t return_download_cap(const SftpConfig& config, std::uint64_t outbound_bytes) {

@@ -63,7 +63,34 @@ void check_columns(detail::TableReader& reader, std::string_view key,
     reader.reject(key, "must hold the key column '" + key_column + "'");
 }
 
+// valid_from, then either valid_until or open_end = true with a review_date (not both).
+void read_validity(detail::TableReader& top, Protocol& protocol) {
+  protocol.valid_from = top.date("valid_from", true).value_or(std::chrono::sys_days{});
+  const bool open_end = top.boolean("open_end", false).value_or(false);
+  protocol.valid_until = top.date("valid_until", !open_end);
+  protocol.review_date = top.date("review_date", open_end);
+  if (open_end && protocol.valid_until) {
+    top.reject("valid_until", "and open_end = true exclude each other; keep one");
+  } else if (!open_end && protocol.review_date) {
+    top.reject("review_date", "belongs to an open-ended protocol (open_end = true)");
+  }
+  if (protocol.valid_until && *protocol.valid_until <= protocol.valid_from) {
+    top.reject("valid_until", "must be after valid_from");
+  }
+  if (protocol.review_date && *protocol.review_date <= protocol.valid_from) {
+    top.reject("review_date", "must be after valid_from");
+  }
+}
+
 }  // namespace
+
+bool protocol_ended(const Protocol& protocol, std::chrono::sys_days today) {
+  return protocol.valid_until && today >= *protocol.valid_until;
+}
+
+const char* to_string(ProtocolKind kind) {
+  return kind == ProtocolKind::roundtrip ? "roundtrip" : "export";
+}
 
 Result<Protocol> load_protocol(const std::filesystem::path& file) {
   auto parsed = detail::parse_toml_file(file);
@@ -78,11 +105,17 @@ Result<Protocol> load_protocol(const std::filesystem::path& file) {
   if (!protocol.id.empty() && !detail::is_protocol_id(protocol.id)) {
     top.reject("id", "must be lower-case letters, digits and '-' (it is part of file names)");
   }
-  protocol.valid_from = top.date("valid_from", true).value_or(std::chrono::sys_days{});
-  protocol.valid_until = top.date("valid_until", true).value_or(std::chrono::sys_days{});
-  if (protocol.valid_until <= protocol.valid_from) {
-    top.reject("valid_until", "must be after valid_from");
+  const auto kind = top.text("kind", false).value_or("roundtrip");
+  if (kind == "export") {
+    protocol.kind = ProtocolKind::export_;
+    top.reject("kind",
+               "\"export\" protocols (one-way municipal exports) are not supported by this "
+               "version of kbix; only \"roundtrip\" is",
+               "config.unsupported_kind");
+  } else if (kind != "roundtrip") {
+    top.reject("kind", "must be \"roundtrip\" (send, return, merge) or \"export\" (one-way)");
   }
+  read_validity(top, protocol);
   protocol.cadence_months =
       static_cast<int>(top.integer("cadence_months", true, 1, 120).value_or(6));
   protocol.retention_years =

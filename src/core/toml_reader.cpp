@@ -163,6 +163,11 @@ std::optional<std::filesystem::path> TableReader::path(std::string_view key, boo
   return resolved;
 }
 
+std::string TableReader::position_of(std::string_view key) const {
+  const toml::node* node = table_.get(key);
+  return position(node != nullptr ? node->source() : table_.source());
+}
+
 Status TableReader::finish() {
   for (const auto& [key, node] : table_) {
     if (!read_.contains(key.str())) {

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "kbix/core/config.hpp"
 #include "kbix/core/untrusted_text.hpp"
 #include "kbix/domain/output_scan.hpp"
 #include "kbix/runs/run_id.hpp"
@@ -31,7 +32,7 @@ Result<ControlRequest> parse_control_request(std::string_view line) {
   if (line.size() > kMaxControlMessageBytes) return bad("larger than 64 KiB");
   const auto json = nlohmann::json::parse(line, nullptr, false);
   if (json.is_discarded() || !json.is_object()) return bad("not a JSON object");
-  static const std::set<std::string> kFields = {"command", "run_id", "force", "reason"};
+  static const std::set<std::string> kFields = {"command", "run_id", "force", "reason", "exchange"};
   for (const auto& [key, value] : json.items()) {
     if (!kFields.contains(key)) return bad("unknown field '" + key.substr(0, 40) + "'");
   }
@@ -49,6 +50,12 @@ Result<ControlRequest> parse_control_request(std::string_view line) {
       return bad("run_id is not a run id like 20261122T135500Z-3f9a");
     }
     request.run_id = json["run_id"];
+  }
+  if (json.contains("exchange")) {
+    if (!json["exchange"].is_string() || !is_exchange_name(json["exchange"].get<std::string>())) {
+      return bad("exchange is not an exchange name (lower-case letters, digits and '-')");
+    }
+    request.exchange = json["exchange"];
   }
   if (json.contains("force")) {
     if (!json["force"].is_boolean()) return bad("force must be true or false");
@@ -73,6 +80,9 @@ Result<ControlRequest> parse_control_request(std::string_view line) {
   if (request.command == ControlCommand::run_cancel && request.reason.empty()) {
     return bad("run_cancel needs a reason");
   }
+  const bool takes_exchange =
+      request.command == ControlCommand::status || request.command == ControlCommand::run_start;
+  if (!takes_exchange && !request.exchange.empty()) return bad(command + " takes no exchange");
   if (request.force && request.command != ControlCommand::run_start) {
     return bad("only run_start can be forced");
   }
@@ -82,6 +92,7 @@ Result<ControlRequest> parse_control_request(std::string_view line) {
 std::string serialize_control_request(const ControlRequest& request) {
   nlohmann::json json = {{"command", kCommands[static_cast<std::size_t>(request.command)]}};
   if (!request.run_id.empty()) json["run_id"] = request.run_id;
+  if (!request.exchange.empty()) json["exchange"] = request.exchange;
   if (request.force) json["force"] = true;
   if (!request.reason.empty()) json["reason"] = request.reason;
   return dump_json(json);

@@ -4,9 +4,12 @@
 
 #include <atomic>
 #include <boost/asio.hpp>
+#include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 
+#include "internal/exchange_runner.hpp"
 #include "kbix/core/exit_code.hpp"
 #include "kbix/core/logging.hpp"
 #include "kbix/core/untrusted_text.hpp"
@@ -26,6 +29,8 @@ using Clock = std::chrono::system_clock;
 
 namespace {
 
+using detail::ExchangeRunner;
+
 nlohmann::json refusal(const Error& error) {
   return {{"ok", false}, {"error", error.code}, {"message", error.message}};
 }
@@ -36,28 +41,27 @@ class DaemonState {
   DaemonState(asio::io_context& io, Instance& instance)
       : io_(io),
         instance_(instance),
-        worker_(1),
-        poll_timer_(io),
+        pool_(static_cast<std::size_t>(instance.daemon_config().daemon.max_parallel_exchanges)),
         watchdog_timer_(io),
-        worker_exchange_(instance.config(), instance.store(), instance.audit()),
-        ops_(Operations::start(instance, true)) {
-    worker_exchange_.set_stop_flag(&stopping_);
-    worker_exchange_.set_step_gate(&step_gate_);
-    worker_exchange_.set_observer(ops_->observer());
-  }
+        ops_(Operations::start(instance, true)) {}
 
   Status start() {
-    auto control_store = RunStore::open(instance_.config().daemon.state_dir / "runs.sqlite3");
+    auto control_store =
+        RunStore::open(instance_.daemon_config().daemon.state_dir / "runs.sqlite3");
     if (!control_store) return fail(std::move(control_store).error());
     control_store_ = std::make_unique<RunStore>(std::move(*control_store));
-    control_exchange_.emplace(instance_.config(), *control_store_, instance_.audit());
+    context_.emplace(detail::RunnerContext{instance_, io_, pool_, *ops_, control_mutex_,
+                                           *control_store_, stopping_, busy_});
+    {
+      std::lock_guard lock(control_mutex_);
+      for (const auto& exchange : instance_.exchanges()) KBIX_TRY(add_runner(exchange));
+    }
     // Under systemd, kbix.socket made the socket (group and mode set: no chown needed here).
-    auto inherited = inherited_listening_socket(instance_.config().daemon.control_socket);
+    auto inherited = inherited_listening_socket(instance_.daemon_config().daemon.control_socket);
     if (!inherited) return fail(std::move(inherited).error());
-    control_exchange_->set_step_gate(&step_gate_);
-    control_exchange_->set_observer(ops_->observer());
     auto server = ControlServer::start(
-        io_, instance_.config().daemon.control_socket, instance_.config().daemon.control_group,
+        io_, instance_.daemon_config().daemon.control_socket,
+        instance_.daemon_config().daemon.control_group,
         [this](const ControlRequest& request, const PeerCredentials& peer) {
           return handle(request, peer);
         },
@@ -71,59 +75,84 @@ class DaemonState {
         *inherited);
     if (!server) return fail(std::move(server).error());
     control_ = std::move(*server);
-    schedule_poll(std::chrono::seconds(0));
     if (auto interval = watchdog_interval()) schedule_watchdog(*interval / 2);
     notify_ready();
     notify_status("waiting for work");
     const ScopedLogFields fields({"", "daemon.ready", ""});
-    spdlog::info("kbix daemon ready; control socket {} ({})",
-                 instance_.config().daemon.control_socket.string(),
+    spdlog::info("kbix daemon ready: {} exchange(s), at most {} at once; control socket {} ({})",
+                 runners_.size(), instance_.daemon_config().daemon.max_parallel_exchanges,
+                 instance_.daemon_config().daemon.control_socket.string(),
                  *inherited ? "from systemd" : "created by kbix");
     return ok();
   }
 
   void stop(std::string_view why) {
     if (stopping_.exchange(true)) return;
-    spdlog::info("stopping ({}); the current step finishes first", why);
+    spdlog::info("stopping ({}); the current steps finish first", why);
     notify_stopping();
-    poll_timer_.cancel();
     watchdog_timer_.cancel();
+    {
+      std::lock_guard lock(control_mutex_);
+      for (auto& [name, runner] : runners_) runner->retire();
+    }
     if (control_) control_->stop();
-    worker_.join();
+    pool_.join();
+    runners_.clear();
+    retired_.clear();
     ops_->stop();  // queued notifications are sent (bounded) and audited before the log closes
     (void)instance_.close(why);
   }
 
+  // SIGHUP: kbix.toml and every exchange file again. A broken kbix.toml keeps the old
+  // configuration; a broken exchange file is refused and the other exchanges go on (a running
+  // exchange whose file broke keeps its previous version: Instance::reload).
   void reload() {
     notify_reloading();
-    asio::post(worker_, [this] {
-      contained("reload", [this] {
-        std::lock_guard lock(control_mutex_);  // the socket reads the configuration too
-        auto reloaded = instance_.reload();
-        if (!reloaded) {
-          const ScopedLogFields fields({"", "config.reload_refused", reloaded.error().code});
-          spdlog::error("configuration reload refused, keeping the old one: {}",
-                        reloaded.error().describe());
+    contained("reload", [this] {
+      std::lock_guard lock(control_mutex_);
+      auto reloaded = instance_.reload();
+      if (!reloaded) {
+        const ScopedLogFields fields({"", "config.reload_refused", reloaded.error().code});
+        spdlog::error("configuration reload refused, keeping the old one: {}",
+                      reloaded.error().describe());
+        return;
+      }
+      ops_->replace_config(instance_.exchanges());
+      std::set<std::string> present;
+      for (const auto& exchange : instance_.exchanges()) {
+        present.insert(exchange.exchange.name);
+        auto found = runners_.find(exchange.exchange.name);
+        if (found != runners_.end()) {
+          found->second->replace_config(exchange);
+        } else if (auto added = add_runner(exchange); !added) {
+          spdlog::error("exchange {} not started: {}", exchange.exchange.name,
+                        added.error().describe());
         } else {
-          worker_exchange_.replace_config(instance_.config());
-          control_exchange_->replace_config(instance_.config());
-          ops_->replace_config(instance_.config());
-          spdlog::info("configuration reloaded");
+          spdlog::info("exchange {} added", exchange.exchange.name);
         }
-      });
-      notify_ready();
+      }
+      for (auto it = runners_.begin(); it != runners_.end();) {
+        if (present.contains(it->first)) {
+          ++it;
+          continue;
+        }
+        spdlog::info("exchange {} left the configuration: it takes no new work", it->first);
+        it->second->retire();
+        retired_.push_back(std::move(it->second));  // queued work may still refer to it
+        it = runners_.erase(it);
+      }
+      spdlog::info("configuration reloaded: {} exchange(s)", runners_.size());
     });
+    notify_ready();
   }
 
  private:
-  void schedule_poll(std::chrono::seconds delay) {
-    if (stopping_) return;
-    poll_timer_.expires_after(delay);
-    poll_timer_.async_wait([this](const boost::system::error_code& error) {
-      if (error || stopping_) return;
-      request_tick();
-      schedule_poll(instance_.config().sftp.poll_interval);
-    });
+  // Control mutex held.
+  Status add_runner(const Config& exchange) {
+    auto runner = ExchangeRunner::start(*context_, exchange);
+    if (!runner) return fail(std::move(runner).error());
+    runners_[exchange.exchange.name] = std::move(*runner);
+    return ok();
   }
 
   void schedule_watchdog(std::chrono::microseconds every) {
@@ -135,78 +164,8 @@ class DaemonState {
     });
   }
 
-  // At most one tick queued: the worker catches up with everything in one pass.
-  void request_tick() {
-    if (tick_queued_.exchange(true)) return;
-    asio::post(worker_, [this] {
-      tick_queued_ = false;
-      if (stopping_) return;
-      contained("tick", [this] {
-        start_scheduled_run();
-        notify_status("working");
-        auto ticked = worker_exchange_.tick();
-        if (!ticked) spdlog::warn("poll: {}", ticked.error().describe());
-        auto purged = worker_exchange_.purge_expired();
-        if (!purged) spdlog::error("retention purge: {}", purged.error().describe());
-        ops_->after_tick();
-      });
-      notify_status("waiting for work");
-    });
-  }
-
-  // The six-monthly schedule: once a configured date has come, try to start until it works or
-  // the protocol's rules refuse it; a missing extract is reported once per due date.
-  void start_scheduled_run() {
-    const Config& config = worker_exchange_.config();
-    if (!scheduled_due_) {
-      scheduled_due_ = next_scheduled_run(config.schedule, config.protocol,
-                                          last_run_day(instance_.store()), Clock::now());
-    }
-    if (!scheduled_due_ || Clock::now() < *scheduled_due_) return;
-    const auto due_day = std::chrono::floor<std::chrono::days>(*scheduled_due_);
-    if (attempted_day_ == due_day) {  // one automatic run per scheduled date, whatever its fate
-      scheduled_due_.reset();
-      return;
-    }
-    std::lock_guard lock(control_mutex_);
-    auto started =
-        control_exchange_->start_run(StartRequest{scheduler_actor(), "schedule", false, ""});
-    if (started) {
-      attempted_day_ = due_day;
-      scheduled_due_.reset();
-      return;
-    }
-    const std::string& code = started.error().code;
-    if (code == "run.no_extract" || code == "run.ambiguous_extract" || code == "run.busy") {
-      if (!reported_missing_) spdlog::error("scheduled run waits: {}", started.error().describe());
-      reported_missing_ = true;
-      return;
-    }
-    spdlog::error("scheduled run refused: {}", started.error().describe());
-    attempted_day_ = due_day;
-    scheduled_due_.reset();  // the rules refused this date: wait for the next one
-    reported_missing_ = false;
-  }
-
-  // A daemon boundary (invariant 16): whatever `work` throws fails this piece of work only; it
-  // is logged and audited with its text sanitised, and the daemon goes on.
-  template <class Work>
-  bool contained(std::string_view what, Work&& work, const std::string& run_id = "") {
-    std::string failure;
-    try {
-      work();
-      return true;
-    } catch (const std::exception& error) {
-      failure = sanitize_untrusted_text(error.what());
-    } catch (...) {
-      failure = "unknown exception";
-    }
-    spdlog::critical("{} failed with an exception (the daemon goes on): {}", what, failure);
-    (void)instance_.audit().append(AuditEvent{run_id,
-                                              scheduler_actor(),
-                                              "daemon.exception",
-                                              {{"in", std::string(what)}, {"message", failure}}});
-    return false;
+  bool contained(std::string_view what, const std::function<void()>& work) {
+    return detail::contained(instance_.audit(), what, work);
   }
 
   nlohmann::json handle(const ControlRequest& request, const PeerCredentials& peer) {
@@ -219,52 +178,104 @@ class DaemonState {
     return answer;
   }
 
+  // The runner of `name`, or of the only exchange when `name` is empty.
+  Result<ExchangeRunner*> runner_for(const std::string& name) {
+    if (name.empty()) {
+      if (runners_.size() == 1) return runners_.begin()->second.get();
+      std::string known;
+      for (const auto& [each, runner] : runners_) known += (known.empty() ? "" : ", ") + each;
+      return fail("config.exchange_required",
+                  "several exchanges are configured (" + known + "); name one");
+    }
+    auto found = runners_.find(name);
+    if (found == runners_.end()) {
+      return fail("config.unknown_exchange", "no exchange '" + name + "' is running");
+    }
+    return found->second.get();
+  }
+
+  // The runner a run belongs to.
+  Result<ExchangeRunner*> runner_of_run(const std::string& run_id) {
+    auto run = control_store_->find(run_id);
+    if (!run) return fail(std::move(run).error());
+    if (!*run) return fail("runs.unknown", "no run " + run_id);
+    return runner_for((*run)->exchange);
+  }
+
+  nlohmann::json status(const std::string& exchange) {
+    if (!exchange.empty() && !runners_.contains(exchange)) {
+      return refusal({"config.unknown_exchange", "no exchange '" + exchange + "' is running"});
+    }
+    auto runs = control_store_->list(exchange);
+    if (!runs) return refusal(runs.error());
+    std::vector<ExchangeStatus> exchanges;
+    for (const auto& [name, runner] : runners_) {
+      if (exchange.empty() || name == exchange) {
+        exchanges.push_back(exchange_status(runner->config(), *control_store_, Clock::now()));
+      }
+    }
+    auto answer = status_to_json(*runs, exchanges);
+    nlohmann::json refused = nlohmann::json::array();
+    for (const auto& problem : instance_.site().refused) {
+      refused.push_back({{"file", problem.file.string()},
+                         {"code", problem.error.code},
+                         {"message", problem.error.message}});
+    }
+    answer["refused_exchanges"] = refused;
+    answer["ok"] = true;
+    return answer;
+  }
+
   nlohmann::json handle_unguarded(const ControlRequest& request, const PeerCredentials& peer) {
     const AuditActor actor{peer.user_name, peer.uid};
     std::lock_guard lock(control_mutex_);
-    RunStore& store = *control_store_;
     switch (request.command) {
-      case ControlCommand::status: {
-        auto runs = store.list();
-        if (!runs) return refusal(runs.error());
-        auto status =
-            status_to_json(*runs, next_scheduled_run_utc(instance_.config(), store, Clock::now()));
-        status["ok"] = true;
-        return status;
-      }
+      case ControlCommand::status:
+        return status(request.exchange);
       case ControlCommand::run_show: {
-        auto run = store.find(request.run_id);
+        auto run = control_store_->find(request.run_id);
         if (!run) return refusal(run.error());
         if (!*run) return refusal({"run.unknown", "no run " + request.run_id});
         return {{"ok", true}, {"run", run_to_json(**run)}};
       }
       case ControlCommand::run_start: {
-        auto started = control_exchange_->start_run(
+        auto runner = runner_for(request.exchange);
+        if (!runner) return refusal(runner.error());
+        auto started = (*runner)->control().start_run(
             StartRequest{actor, "operator", request.force, request.reason});
         if (!started) return refusal(started.error());
-        request_tick();
+        (*runner)->request_tick();
         return {{"ok", true}, {"run", run_to_json(*started)}};
       }
       case ControlCommand::run_cancel: {
+        auto runner = runner_of_run(request.run_id);
+        if (!runner) return refusal(runner.error());
         // Audited first; waits for a step under way to commit its side effect (inv. 12).
-        auto cancelled = control_exchange_->cancel_run(request.run_id, request.reason, actor);
+        auto cancelled = (*runner)->control().cancel_run(request.run_id, request.reason, actor);
         if (!cancelled) return refusal(cancelled.error());
         if (!*cancelled) {
-          request_tick();  // the worker applies it as soon as its step is committed
+          (*runner)->request_tick();  // the worker applies it as soon as its step is committed
           return {{"ok", true},
                   {"pending", true},
                   {"message",
                    "cancel recorded and audited; it takes effect when the step under "
                    "way has committed"}};
         }
-        ops_->observer()->on_exchange_notice(
-            {ExchangeNoticeKind::state_changed, request.run_id, RunState::cancelled, {}});
+        if (auto* observer = ops_->observer((*runner)->name())) {
+          observer->on_exchange_notice({ExchangeNoticeKind::state_changed,
+                                        request.run_id,
+                                        RunState::cancelled,
+                                        {},
+                                        (*runner)->name()});
+        }
         return {{"ok", true}};
       }
       case ControlCommand::run_retry: {
-        auto retried = control_exchange_->retry_run(request.run_id, actor);
+        auto runner = runner_of_run(request.run_id);
+        if (!runner) return refusal(runner.error());
+        auto retried = (*runner)->control().retry_run(request.run_id, actor);
         if (!retried) return refusal(retried.error());
-        request_tick();
+        (*runner)->request_tick();
         return {{"ok", true}};
       }
     }
@@ -273,21 +284,17 @@ class DaemonState {
 
   asio::io_context& io_;
   Instance& instance_;
-  asio::thread_pool worker_;
-  asio::steady_timer poll_timer_;
+  asio::thread_pool pool_;  // [daemon] max_parallel_exchanges threads
   asio::steady_timer watchdog_timer_;
-  Exchange worker_exchange_;
   std::unique_ptr<Operations> ops_;
   std::unique_ptr<RunStore> control_store_;
-  std::optional<Exchange> control_exchange_;
   std::unique_ptr<ControlServer> control_;
-  std::mutex control_mutex_;  // the control exchange is used by the socket and the schedule
-  std::mutex step_gate_;      // held by a step from reading its run to auditing its outcome
+  std::mutex control_mutex_;  // the control exchanges are used by the socket and the schedule
   std::atomic<bool> stopping_{false};
-  std::atomic<bool> tick_queued_{false};
-  std::optional<Clock::time_point> scheduled_due_;
-  bool reported_missing_ = false;
-  std::optional<std::chrono::sys_days> attempted_day_;
+  std::atomic<int> busy_{0};
+  std::optional<detail::RunnerContext> context_;
+  std::map<std::string, std::unique_ptr<ExchangeRunner>> runners_;
+  std::vector<std::unique_ptr<ExchangeRunner>> retired_;
 };
 
 }  // namespace

@@ -125,7 +125,7 @@ Status Exchange::commit_and_record(const std::string& run_id, RunState from, Run
 }
 
 Status Exchange::write_pending_audits() {
-  auto runs = store_.list();
+  auto runs = store_.list(config_.exchange.name);
   if (!runs) return fail(std::move(runs).error());
   for (const auto& run : *runs) {
     const auto pending = run.facts.find("pending_audit");
@@ -145,6 +145,7 @@ Status Exchange::record(const std::string& run_id, std::string event, nlohmann::
   entry.actor = actor ? *actor : scheduler_actor();
   entry.event = std::move(event);
   entry.details = std::move(details);
+  entry.exchange = config_.exchange.name;
   return audit_.append(entry);
 }
 
@@ -161,18 +162,20 @@ Result<RunRecord> Exchange::start_run(const StartRequest& request, Clock::time_p
                  request.actor);
     return fail(error);
   };
-  auto unfinished = store_.unfinished();
+  auto unfinished = store_.unfinished(config_.exchange.name);
   if (!unfinished) return fail(std::move(unfinished).error());
   if (!unfinished->empty()) {
     return refuse({"run.busy", "run " + unfinished->front().id + " is still " +
                                    std::string(to_string(unfinished->front().state)) +
                                    "; finish or cancel it first"});
   }
-  auto last = store_.last_started_run_time();
+  auto last = store_.last_started_run_time(config_.exchange.name);
   if (!last) return fail(std::move(last).error());
   const auto today = std::chrono::floor<std::chrono::days>(now);
   const auto last_day = *last ? day_of(**last) : std::nullopt;
   const RunPermission permission = check_run_allowed(config_.protocol, last_day, today);
+  if (permission.code == "schedule.protocol_ended")
+    return refuse({permission.code, permission.explanation});
   if (!permission.allowed && !request.force) {
     return refuse({permission.code,
                    permission.explanation + " (an operator may force it: --force --reason TEXT)"});
@@ -180,11 +183,15 @@ Result<RunRecord> Exchange::start_run(const StartRequest& request, Clock::time_p
   if (request.force && request.reason.empty()) {
     return refuse({"run.reason_required", "a forced run needs --reason TEXT (it is audited)"});
   }
-  auto extract = find_extract(config_.daemon.inbox_dir);
+  auto extract = find_extract(config_.inbox());
   if (!extract) return refuse(extract.error());
+  if (auto used = sealed_before(*extract); !used) {
+    return refuse(used.error());
+  }
 
   RunRecord run;
   run.id = make_run_id(now);
+  run.exchange = config_.exchange.name;
   run.trigger = request.trigger;
   run.actor = request.actor.name;
   run.actor_uid = request.actor.uid;
@@ -409,7 +416,7 @@ Status Exchange::flag_overdue(const RunRecord& run, Clock::time_point now) {
 }
 
 Status Exchange::poll_returns(Clock::time_point now) {
-  auto unfinished = store_.unfinished();
+  auto unfinished = store_.unfinished(config_.exchange.name);
   if (!unfinished) return fail(std::move(unfinished).error());
   std::vector<RunRecord> waiting;
   for (const auto& run : *unfinished) {
@@ -450,7 +457,7 @@ Status Exchange::poll_returns(Clock::time_point now) {
 
 Status Exchange::purge_expired(Clock::time_point now) {
   const auto cutoff = retention_cutoff(config_.protocol, now);
-  auto purged = store_.purge_finished_before(utc_timestamp(cutoff));
+  auto purged = store_.purge_finished_before(utc_timestamp(cutoff), config_.exchange.name);
   if (!purged) return fail(std::move(purged).error());
   for (const auto& run_id : *purged) {
     std::error_code error;
@@ -471,7 +478,7 @@ Status Exchange::purge_expired(Clock::time_point now) {
 }
 
 Status Exchange::resume_retryable() {
-  auto runs = store_.list();
+  auto runs = store_.list(config_.exchange.name);
   if (!runs) return fail(std::move(runs).error());
   for (const auto& run : *runs) {
     if (run.state != RunState::failed || !run.retryable) continue;
@@ -490,7 +497,7 @@ Status Exchange::resume_retryable() {
 }
 
 Status Exchange::clean_cancelled() {
-  auto runs = store_.list();
+  auto runs = store_.list(config_.exchange.name);
   if (!runs) return fail(std::move(runs).error());
   for (const auto& run : *runs) {
     const auto renaming = run.facts.find("upload_renaming");
@@ -526,7 +533,7 @@ Status Exchange::tick(Clock::time_point now) {
   if (auto cleaned = clean_cancelled(); !cleaned) {
     spdlog::warn("clean-up of cancelled runs: {}", cleaned.error().describe());
   }
-  auto unfinished = store_.unfinished();
+  auto unfinished = store_.unfinished(config_.exchange.name);
   if (!unfinished) return fail(std::move(unfinished).error());
   bool any_waiting = false;
   for (const auto& run : *unfinished) {
@@ -536,7 +543,7 @@ Status Exchange::tick(Clock::time_point now) {
   }
   if (any_waiting) {
     KBIX_TRY(poll_returns(now));
-    auto again = store_.unfinished();
+    auto again = store_.unfinished(config_.exchange.name);
     if (!again) return fail(std::move(again).error());
     for (const auto& run : *again) {
       if (stop_ != nullptr && stop_->load()) return ok();

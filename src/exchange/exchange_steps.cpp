@@ -174,22 +174,6 @@ Result<Exchange::StepOutcome> Exchange::seal_extract(const RunRecord& run) {
                      "run.extract_sealed"};
 }
 
-// The operator's plaintext extract is no longer needed once the snapshot is sealed and that is
-// committed (invariant 10). Only the very file that was sealed (same SHA-256) is removed.
-Status Exchange::remove_sealed_extract(const RunRecord& run) {
-  const fs::path extract = run.facts.value("extract_file", std::string{});
-  auto input = open_extract(extract);
-  if (!input) return ok();  // gone, or something else took the name: left alone
-  auto sha = input->sha256_hex();
-  if (!sha || *sha != run.facts.value("extract_sha256", std::string{})) return ok();
-  std::error_code error;
-  fs::remove(extract, error);
-  if (error) return fail("io.remove", "cannot remove the sealed extract " + extract.string());
-  KBIX_TRY(sync_directory(extract.parent_path()));
-  return record(run.id, "inbox.extract_removed",
-                {{"file", extract.filename().string()}, {"sha256", *sha}});
-}
-
 // extract_sealed -> outbound_sealed: INSZ-only outbound file (inv. 1) sealed to VDAB and to us.
 Result<Exchange::StepOutcome> Exchange::seal_outbound(const RunRecord& run) {
   KBIX_TRY(remove_sealed_extract(run));

@@ -6,6 +6,8 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "kbix/core/digest.hpp"
 #include "kbix/core/file_safety.hpp"
 #include "kbix/envelope/keys.hpp"
@@ -28,8 +30,8 @@ AuditActor current_user_actor() {
 }
 
 Status check_secret_files(const Config& config) {
-  std::vector<fs::path> secrets = {config.keys.signing_key, config.keys.decryption_key,
-                                   config.sftp.identity_file};
+  std::vector<fs::path> secrets = {config.keys.signing_key, config.keys.decryption_key};
+  if (!config.sftp.identity_file.empty()) secrets.push_back(config.sftp.identity_file);
   if (config.keys.key_passphrase_file) secrets.push_back(*config.keys.key_passphrase_file);
   if (config.keys.pseudonym_key_file) secrets.push_back(*config.keys.pseudonym_key_file);
   for (const auto& secret : secrets) {
@@ -56,17 +58,76 @@ AuditOptions audit_options(const Config& config) {
   return options;
 }
 
+namespace {
+
+// Exchanges whose own secret (the SSH identity) fails the check join the refused ones.
+void refuse_unsafe_exchanges(SiteConfig& site) {
+  std::vector<Config> safe;
+  for (auto& exchange : site.exchanges) {
+    if (auto checked = check_secret_files(exchange); !checked) {
+      site.refused.push_back({exchange.exchange.file, checked.error()});
+    } else {
+      safe.push_back(std::move(exchange));
+    }
+  }
+  site.exchanges = std::move(safe);
+}
+
+// What the audit log keeps of a configuration: each file with its SHA-256, refusals by code.
+nlohmann::json describe_site(const SiteConfig& site) {
+  nlohmann::json exchanges = nlohmann::json::array();
+  for (const auto& exchange : site.exchanges) {
+    auto file_sha = sha256_file_hex(exchange.exchange.file);
+    auto protocol_sha = sha256_file_hex(exchange.protocol_file);
+    exchanges.push_back({{"name", exchange.exchange.name},
+                         {"file", exchange.exchange.file.string()},
+                         {"sha256", file_sha ? *file_sha : ""},
+                         {"protocol_id", exchange.protocol.id},
+                         {"protocol_sha256", protocol_sha ? *protocol_sha : ""}});
+  }
+  nlohmann::json refused = nlohmann::json::array();
+  for (const auto& problem : site.refused) {
+    refused.push_back({{"file", problem.file.string()}, {"code", problem.error.code}});
+  }
+  auto config_sha = sha256_file_hex(site.base.file);
+  nlohmann::json described = {{"config_file", site.base.file.string()},
+                              {"config_sha256", config_sha ? *config_sha : ""},
+                              {"exchanges", exchanges},
+                              {"refused", refused}};
+  if (site.exchanges.size() == 1) {  // the fields of a single-exchange kbix, kept for readers
+    described["protocol_id"] = exchanges[0]["protocol_id"];
+    described["protocol_sha256"] = exchanges[0]["protocol_sha256"];
+  }
+  return described;
+}
+
+void log_refusals(const SiteConfig& site) {
+  for (const auto& problem : site.refused) {
+    spdlog::error("exchange file refused, the other exchanges run without it: {}",
+                  problem.error.describe());
+  }
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Instance>> Instance::open(const fs::path& config_file, std::string role,
                                                  AuditActor actor) {
-  auto config = load_config(config_file);
-  if (!config) return fail(std::move(config).error());
-  KBIX_TRY(check_secret_files(*config));
+  auto site = load_site_config(config_file);
+  if (!site) return fail(std::move(site).error());
+  KBIX_TRY(check_secret_files(site->base));
+  refuse_unsafe_exchanges(*site);
+  if (site->exchanges.empty()) {
+    if (!site->refused.empty()) return fail(site->refused.front().error);
+    return fail("config.no_exchange",
+                site->base.daemon.exchanges_dir.string() +
+                    " holds no exchange file (*.toml); see docs/operator-guide.md");
+  }
 
   std::unique_ptr<Instance> instance(new Instance());
   instance->role_ = std::move(role);
   instance->actor_ = std::move(actor);
-  instance->config_ = std::move(*config);
-  const Config& cfg = instance->config_;
+  instance->site_ = std::move(*site);
+  const Config& cfg = instance->site_.base;
 
   std::error_code error;
   for (const auto& dir :
@@ -108,43 +169,66 @@ Result<std::unique_ptr<Instance>> Instance::open(const fs::path& config_file, st
   auto audit = AuditLog::open(audit_options(cfg));
   if (!audit) return fail(std::move(audit).error());
   instance->audit_ = std::make_unique<AuditLog>(std::move(*audit));
+  AuditLog& log = *instance->audit_;
 
-  auto config_sha = sha256_file_hex(cfg.file);
-  auto protocol_sha = sha256_file_hex(cfg.protocol_file);
-  const auto report =
-      check_keys(key_check_items(cfg), cfg.keys.key_passphrase_file, cfg.keys.expiry_warning_days);
-  nlohmann::json keys = nlohmann::json::array();
-  for (const auto& line : report.lines) {
-    keys.push_back({{"label", line.label}, {"ok", line.ok}, {"detail", line.text}});
-    if (!line.ok) spdlog::warn("key check: {}: {}", line.label, line.text);
+  nlohmann::json started = describe_site(instance->site_);
+  started["pid"] = ::getpid();
+  KBIX_TRY(log.append(AuditEvent{"", instance->actor_, instance->role_ + ".start", started}));
+  log_refusals(instance->site_);
+  for (const auto& problem : instance->site_.refused) {
+    KBIX_TRY(log.append(AuditEvent{"",
+                                   instance->actor_,
+                                   "config.exchange_refused",
+                                   {{"file", problem.file.string()},
+                                    {"code", problem.error.code},
+                                    {"message", problem.error.message}}}));
   }
-  AuditEvent start{"",
-                   instance->actor_,
-                   instance->role_ + ".start",
-                   {{"config_file", cfg.file.string()},
-                    {"config_sha256", config_sha ? *config_sha : ""},
-                    {"protocol_id", cfg.protocol.id},
-                    {"protocol_sha256", protocol_sha ? *protocol_sha : ""},
-                    {"pid", ::getpid()}}};
-  KBIX_TRY(instance->audit_->append(start));
-  KBIX_TRY(instance->audit_->append(
-      AuditEvent{"", instance->actor_, "keys.check", {{"ok", report.ok()}, {"keys", keys}}}));
+  for (const auto& exchange : instance->site_.exchanges) {
+    const auto report = check_keys(key_check_items(exchange), exchange.keys.key_passphrase_file,
+                                   exchange.keys.expiry_warning_days);
+    nlohmann::json keys = nlohmann::json::array();
+    for (const auto& line : report.lines) {
+      keys.push_back({{"label", line.label}, {"ok", line.ok}, {"detail", line.text}});
+      if (!line.ok)
+        spdlog::warn("key check ({}): {}: {}", exchange.exchange.name, line.label, line.text);
+    }
+    AuditEvent checked{"", instance->actor_, "keys.check", {{"ok", report.ok()}, {"keys", keys}}};
+    checked.exchange = exchange.exchange.name;
+    KBIX_TRY(log.append(checked));
+    // Runs made before runs named their exchange belong to the exchange of their protocol.
+    auto claimed = instance->store_->claim_unassigned(exchange.exchange.name, exchange.protocol.id);
+    if (!claimed) return fail(std::move(claimed).error());
+    if (*claimed > 0) {
+      AuditEvent claim{"", instance->actor_, "runs.claimed", {{"runs", *claimed}}};
+      claim.exchange = exchange.exchange.name;
+      KBIX_TRY(log.append(claim));
+    }
+  }
   // No run executes yet: plaintext a crash left behind goes now (inv. 10).
   auto wiped = wipe_idle_plaintext(cfg, *instance->store_);
   if (!wiped) return fail(std::move(wiped).error());
   if (*wiped > 0) {
     spdlog::warn("removed the plaintext an interrupted step left in {} run(s)", *wiped);
-    KBIX_TRY(instance->audit_->append(AuditEvent{
+    KBIX_TRY(log.append(AuditEvent{
         "", instance->actor_, "plaintext.wiped", {{"runs", *wiped}, {"at", "start-up"}}}));
   }
   // Operator actions a crash cut off between their audit entry and their effect (inv. 12).
-  Exchange reconciler(cfg, *instance->store_, *instance->audit_);
-  KBIX_TRY(reconciler.reconcile_actions());
+  for (const auto& exchange : instance->site_.exchanges) {
+    Exchange reconciler(exchange, *instance->store_, log);
+    KBIX_TRY(reconciler.reconcile_actions());
+  }
   return instance;
 }
 
 Status Instance::reload() {
-  auto fresh = load_config(config_.file);
+  auto fresh = load_site_config(site_.base.file);
+  if (fresh) {
+    if (fresh->base.daemon.state_dir != site_.base.daemon.state_dir) {
+      fresh = fail("config.reload", "state_dir cannot change while kbix runs; restart it");
+    } else if (auto checked = check_secret_files(fresh->base); !checked) {
+      fresh = fail(checked.error());
+    }
+  }
   if (!fresh) {
     (void)audit_->append(
         AuditEvent{"",
@@ -153,17 +237,29 @@ Status Instance::reload() {
                    {{"code", fresh.error().code}, {"message", fresh.error().message}}});
     return fail(std::move(fresh).error());
   }
-  if (fresh->daemon.state_dir != config_.daemon.state_dir) {
-    return fail("config.reload", "state_dir cannot change while kbix runs; restart it");
+  refuse_unsafe_exchanges(*fresh);
+  // An exchange whose file is broken now keeps running as it was: a typo in one file never
+  // stops an exchange that worked.
+  for (const auto& problem : fresh->refused) {
+    for (const auto& running : site_.exchanges) {
+      if (running.exchange.file == problem.file && !fresh->find(running.exchange.name)) {
+        fresh->exchanges.push_back(running);
+      }
+    }
   }
-  KBIX_TRY(check_secret_files(*fresh));
-  auto sha = sha256_file_hex(fresh->file);
-  config_ = std::move(*fresh);
-  return audit_->append(
-      AuditEvent{"",
-                 actor_,
-                 "config.reload",
-                 {{"config_file", config_.file.string()}, {"config_sha256", sha ? *sha : ""}}});
+  std::sort(fresh->exchanges.begin(), fresh->exchanges.end(),
+            [](const Config& a, const Config& b) { return a.exchange.name < b.exchange.name; });
+  site_ = std::move(*fresh);
+  log_refusals(site_);
+  for (const auto& problem : site_.refused) {
+    KBIX_TRY(audit_->append(AuditEvent{"",
+                                       actor_,
+                                       "config.exchange_refused",
+                                       {{"file", problem.file.string()},
+                                        {"code", problem.error.code},
+                                        {"message", problem.error.message}}}));
+  }
+  return audit_->append(AuditEvent{"", actor_, "config.reload", describe_site(site_)});
 }
 
 Status Instance::close(std::string_view reason) {

@@ -26,9 +26,15 @@ std::string new_action_id() {
 
 }  // namespace
 
+// An action recorded before actions named their exchange belongs to whichever exchange looks.
+bool Exchange::is_mine(const OperatorAction& action) const {
+  return action.details.value("exchange", config_.exchange.name) == config_.exchange.name;
+}
+
 Result<std::string> Exchange::audit_intent(const std::string& run_id, const std::string& event,
                                            nlohmann::json details, const AuditActor& actor) {
   OperatorAction action{new_action_id(), run_id, event, false, details};
+  action.details["exchange"] = config_.exchange.name;  // whose worker applies or abandons it
   KBIX_TRY(store_.begin_action(action));
   details["action_id"] = action.id;
   if (auto audited = record(run_id, event, details, actor); !audited) {
@@ -86,7 +92,7 @@ Status Exchange::apply_pending_cancels() {
   auto pending = store_.pending_actions();
   if (!pending) return fail(std::move(pending).error());
   for (const auto& action : *pending) {
-    if (action.action != "run.cancel" || !action.audited) continue;
+    if (!is_mine(action) || action.action != "run.cancel" || !action.audited) continue;
     KBIX_TRY(apply_cancel(action, "the step under way"));
   }
   return ok();
@@ -108,6 +114,7 @@ Status Exchange::reconcile_actions() {
   auto pending = store_.pending_actions();
   if (!pending) return fail(std::move(pending).error());
   for (const auto& action : *pending) {
+    if (!is_mine(action)) continue;
     if (action.action == "run.cancel" && action.audited) {
       KBIX_TRY(apply_cancel(action, "start-up"));
       continue;

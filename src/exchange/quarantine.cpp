@@ -40,7 +40,7 @@ QuarantineUsage usage_of(const fs::path& dir) {
 
 Status Exchange::quarantine_return(RemoteStore& remote, const RemoteEntry& entry,
                                    std::string_view why) {
-  const fs::path dir = config_.daemon.state_dir / "quarantine";
+  const fs::path dir = config_.quarantine_dir();
   std::error_code error;
   fs::create_directories(dir, error);
   fs::permissions(dir, fs::perms::owner_all, error);
@@ -79,7 +79,7 @@ Status Exchange::quarantine_return(RemoteStore& remote, const RemoteEntry& entry
 }
 
 Status Exchange::purge_quarantine(Clock::time_point now) {
-  const fs::path dir = config_.daemon.state_dir / "quarantine";
+  const fs::path dir = config_.quarantine_dir();
   std::error_code error;
   if (!fs::is_directory(dir, error)) return ok();
   // Expired: modified before now - max_age, with `now` moved onto the file clock.

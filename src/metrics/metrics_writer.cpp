@@ -69,15 +69,16 @@ std::int64_t last_checkpoint_time(const fs::path& audit_dir) {
   return epoch_of(line["time"].get<std::string>());
 }
 
-void add_counts(PrometheusText& out, const std::string& protocol, const nlohmann::json& facts) {
+void add_counts(PrometheusText& out, const PrometheusText::Labels& labels,
+                const nlohmann::json& facts) {
   for (const char* group : {"export", "merge"}) {
     const auto found = facts.find(group);
     if (found == facts.end() || !found->is_object()) continue;
     for (const auto& [count, value] : found->items()) {
       if (value.is_number_unsigned() || value.is_number_integer()) {
-        out.sample("kbix_last_finished_run_rows",
-                   {{"protocol", protocol}, {"count", std::string(group) + "_" + count}},
-                   value.get<double>());
+        auto with_count = labels;
+        with_count["count"] = std::string(group) + "_" + count;
+        out.sample("kbix_last_finished_run_rows", with_count, value.get<double>());
       }
     }
   }
@@ -85,10 +86,11 @@ void add_counts(PrometheusText& out, const std::string& protocol, const nlohmann
 
 }  // namespace
 
-Result<std::unique_ptr<MetricsWriter>> MetricsWriter::start(const Config& config) {
-  auto store = RunStore::open(config.daemon.state_dir / "runs.sqlite3");
+Result<std::unique_ptr<MetricsWriter>> MetricsWriter::start(std::vector<Config> exchanges) {
+  if (exchanges.empty()) return fail("metrics.no_exchange", "no exchange to write metrics for");
+  auto store = RunStore::open(exchanges.front().daemon.state_dir / "runs.sqlite3");
   if (!store) return fail(std::move(store).error());
-  std::unique_ptr<MetricsWriter> writer(new MetricsWriter(config, std::move(*store)));
+  std::unique_ptr<MetricsWriter> writer(new MetricsWriter(std::move(exchanges), std::move(*store)));
   writer->load_times();
   if (auto written = writer->write(); !written) {
     spdlog::warn("metrics: {}", written.error().describe());
@@ -97,24 +99,38 @@ Result<std::unique_ptr<MetricsWriter>> MetricsWriter::start(const Config& config
 }
 
 fs::path MetricsWriter::file() const {
-  return config_.metrics.textfile_dir.value_or(fs::path{}) / "kbix.prom";
+  return daemon_wide().metrics.textfile_dir.value_or(fs::path{}) / "kbix.prom";
 }
 
+// metrics-state.json: {"<exchange>": {"last_poll": ..., ...}}; the file of a single-exchange
+// kbix (the three times at the top) belongs to the only exchange.
 void MetricsWriter::load_times() {
-  std::ifstream in(config_.daemon.state_dir / "metrics-state.json");
+  std::ifstream in(daemon_wide().daemon.state_dir / "metrics-state.json");
   if (!in) return;
   const auto state = nlohmann::json::parse(in, nullptr, false);
   if (!state.is_object()) return;
-  last_poll_ = state.value("last_poll", std::int64_t{0});
-  last_return_ = state.value("last_return", std::int64_t{0});
-  last_publication_ = state.value("last_publication", std::int64_t{0});
+  const auto read = [](const nlohmann::json& from) {
+    return Times{from.value("last_poll", std::int64_t{0}),
+                 from.value("last_return", std::int64_t{0}),
+                 from.value("last_publication", std::int64_t{0})};
+  };
+  if (state.contains("last_poll") && exchanges_.size() == 1) {
+    times_[exchanges_.front().exchange.name] = read(state);
+    return;
+  }
+  for (const auto& [name, saved] : state.items()) {
+    if (saved.is_object()) times_[name] = read(saved);
+  }
 }
 
 void MetricsWriter::save_times() const {
-  const nlohmann::json state = {{"last_poll", last_poll_},
-                                {"last_return", last_return_},
-                                {"last_publication", last_publication_}};
-  if (auto saved = write_file_atomically(config_.daemon.state_dir / "metrics-state.json",
+  nlohmann::json state = nlohmann::json::object();
+  for (const auto& [name, times] : times_) {
+    state[name] = {{"last_poll", times.last_poll},
+                   {"last_return", times.last_return},
+                   {"last_publication", times.last_publication}};
+  }
+  if (auto saved = write_file_atomically(daemon_wide().daemon.state_dir / "metrics-state.json",
                                          state.dump() + "\n");
       !saved) {
     spdlog::warn("metrics: {}", saved.error().describe());
@@ -129,9 +145,10 @@ void MetricsWriter::on_exchange_notice(const ExchangeNotice& notice) noexcept {
                          notice.state == RunState::return_downloaded;
     const bool published =
         notice.kind == ExchangeNoticeKind::state_changed && notice.state == RunState::published;
-    if (poll) last_poll_ = now_seconds();
-    if (arrived) last_return_ = now_seconds();
-    if (published) last_publication_ = now_seconds();
+    Times& times = times_[notice.exchange];
+    if (poll) times.last_poll = now_seconds();
+    if (arrived) times.last_return = now_seconds();
+    if (published) times.last_publication = now_seconds();
     if (poll || arrived || published) save_times();
     if (auto written = write_locked(); !written) {
       spdlog::warn("metrics: {}", written.error().describe());
@@ -141,9 +158,10 @@ void MetricsWriter::on_exchange_notice(const ExchangeNotice& notice) noexcept {
   }
 }
 
-void MetricsWriter::replace_config(Config config) {
+void MetricsWriter::replace_config(std::vector<Config> exchanges) {
+  if (exchanges.empty()) return;
   std::lock_guard lock(mutex_);
-  config_ = std::move(config);
+  exchanges_ = std::move(exchanges);
 }
 
 Status MetricsWriter::write() {
@@ -152,62 +170,95 @@ Status MetricsWriter::write() {
 }
 
 Status MetricsWriter::write_locked() {
-  if (!config_.metrics.textfile_dir) return ok();
-  const std::string& protocol = config_.protocol.id;
-  const PrometheusText::Labels base = {{"protocol", protocol}};
-  auto runs = store_.list();
-  if (!runs) return fail(std::move(runs).error());
+  if (!daemon_wide().metrics.textfile_dir) return ok();
+  struct Exchange {
+    const Config* config;
+    PrometheusText::Labels labels;
+    std::vector<RunRecord> runs;
+    Times times;
+  };
+  std::vector<Exchange> exchanges;
+  for (const auto& config : exchanges_) {
+    auto runs = store_.list(config.exchange.name);
+    if (!runs) return fail(std::move(runs).error());
+    exchanges.push_back({&config,
+                         {{"exchange", config.exchange.name}, {"protocol", config.protocol.id}},
+                         std::move(*runs),
+                         times_[config.exchange.name]});
+  }
   PrometheusText out;
 
   out.gauge("kbix_newest_run_state", "1 for the state of the newest run, 0 for the other states");
-  out.gauge("kbix_newest_run_overdue", "1 while the newest run waits past its return deadline");
-  out.gauge("kbix_newest_run_start_timestamp_seconds", "when the newest run was created");
-  if (!runs->empty()) {
-    const RunRecord& newest = runs->front();
+  for (const auto& e : exchanges) {
+    if (e.runs.empty()) continue;
     for (const RunState state : kStates) {
-      out.sample("kbix_newest_run_state",
-                 {{"protocol", protocol}, {"state", std::string(to_string(state))}},
-                 newest.state == state ? 1 : 0);
+      auto labels = e.labels;
+      labels["state"] = std::string(to_string(state));
+      out.sample("kbix_newest_run_state", labels, e.runs.front().state == state ? 1 : 0);
     }
-    out.sample("kbix_newest_run_overdue", base, newest.overdue ? 1 : 0);
-    out.sample("kbix_newest_run_start_timestamp_seconds", base,
-               static_cast<double>(epoch_of(newest.created_at_utc)));
-  } else {
-    out.sample("kbix_newest_run_overdue", base, 0);
+  }
+  out.gauge("kbix_newest_run_overdue", "1 while the newest run waits past its return deadline");
+  for (const auto& e : exchanges) {
+    out.sample("kbix_newest_run_overdue", e.labels,
+               !e.runs.empty() && e.runs.front().overdue ? 1 : 0);
+  }
+  out.gauge("kbix_newest_run_start_timestamp_seconds", "when the newest run was created");
+  for (const auto& e : exchanges) {
+    if (e.runs.empty()) continue;
+    out.sample("kbix_newest_run_start_timestamp_seconds", e.labels,
+               static_cast<double>(epoch_of(e.runs.front().created_at_utc)));
   }
 
+  const auto finished_run = [](const Exchange& e) {
+    return std::find_if(e.runs.begin(), e.runs.end(),
+                        [](const RunRecord& run) { return run.state == RunState::done; });
+  };
   out.gauge("kbix_last_finished_run_rows", "counts of the newest run that reached done");
+  for (const auto& e : exchanges) {
+    const auto finished = finished_run(e);
+    if (finished != e.runs.end()) add_counts(out, e.labels, finished->facts);
+  }
   out.gauge("kbix_last_finished_run_timestamp_seconds", "when the newest finished run ended");
-  const auto finished = std::find_if(
-      runs->begin(), runs->end(), [](const RunRecord& run) { return run.state == RunState::done; });
-  if (finished != runs->end()) {
-    add_counts(out, protocol, finished->facts);
-    out.sample("kbix_last_finished_run_timestamp_seconds", base,
+  for (const auto& e : exchanges) {
+    const auto finished = finished_run(e);
+    if (finished == e.runs.end()) continue;
+    out.sample("kbix_last_finished_run_timestamp_seconds", e.labels,
                static_cast<double>(epoch_of(finished->state_since_utc)));
   }
 
   out.gauge("kbix_last_successful_poll_timestamp_seconds",
             "last complete pass over the return directory (0: none yet)");
-  out.sample("kbix_last_successful_poll_timestamp_seconds", base, static_cast<double>(last_poll_));
+  for (const auto& e : exchanges) {
+    out.sample("kbix_last_successful_poll_timestamp_seconds", e.labels,
+               static_cast<double>(e.times.last_poll));
+  }
   out.gauge("kbix_last_return_timestamp_seconds", "last return downloaded (0: none yet)");
-  out.sample("kbix_last_return_timestamp_seconds", base, static_cast<double>(last_return_));
+  for (const auto& e : exchanges) {
+    out.sample("kbix_last_return_timestamp_seconds", e.labels,
+               static_cast<double>(e.times.last_return));
+  }
   out.gauge("kbix_last_publication_timestamp_seconds", "last output published (0: none yet)");
-  out.sample("kbix_last_publication_timestamp_seconds", base,
-             static_cast<double>(last_publication_));
+  for (const auto& e : exchanges) {
+    out.sample("kbix_last_publication_timestamp_seconds", e.labels,
+               static_cast<double>(e.times.last_publication));
+  }
 
   out.gauge("kbix_certificate_expiry_timestamp_seconds", "notAfter of each configured certificate");
-  for (const auto& item : key_check_items(config_)) {
-    auto certificate = Certificate::load(item.certificate);
-    if (!certificate) continue;
-    out.sample("kbix_certificate_expiry_timestamp_seconds",
-               {{"protocol", protocol}, {"certificate", item.label}},
-               static_cast<double>(epoch_of(certificate->not_after())));
+  for (const auto& e : exchanges) {
+    for (const auto& item : key_check_items(*e.config)) {
+      auto certificate = Certificate::load(item.certificate);
+      if (!certificate) continue;
+      auto labels = e.labels;
+      labels["certificate"] = item.label;
+      out.sample("kbix_certificate_expiry_timestamp_seconds", labels,
+                 static_cast<double>(epoch_of(certificate->not_after())));
+    }
   }
 
   out.gauge("kbix_audit_last_checkpoint_timestamp_seconds",
             "time of the newest signed audit checkpoint");
-  out.sample("kbix_audit_last_checkpoint_timestamp_seconds", base,
-             static_cast<double>(last_checkpoint_time(config_.daemon.state_dir / "audit")));
+  out.sample("kbix_audit_last_checkpoint_timestamp_seconds", {},
+             static_cast<double>(last_checkpoint_time(daemon_wide().daemon.state_dir / "audit")));
   return write_file_atomically(file(), out.text(), 0644);
 }
 

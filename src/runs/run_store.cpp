@@ -36,7 +36,8 @@ CREATE TABLE IF NOT EXISTS runs (
   progress_step TEXT NOT NULL DEFAULT '',
   progress_done INTEGER NOT NULL DEFAULT 0,
   progress_total INTEGER NOT NULL DEFAULT 0,
-  reached_upload INTEGER NOT NULL DEFAULT 0
+  reached_upload INTEGER NOT NULL DEFAULT 0,
+  exchange TEXT NOT NULL DEFAULT ''
 );
 -- Invariant 13: the SHA-256 of every return accepted in any run; a return seen before is a
 -- replay. Kept as long as its run (the retention purge deletes both).
@@ -53,13 +54,16 @@ CREATE TABLE IF NOT EXISTS operator_actions (
   details TEXT NOT NULL DEFAULT '{}',
   created_at TEXT NOT NULL
 );
-PRAGMA user_version = 1;
 )";
+
+// Version 2 added runs.exchange (several exchanges in one daemon); a version-1 database gets the
+// column, empty, and the exchange of its protocol claims those runs (claim_unassigned).
+constexpr int kSchemaVersion = 2;
 
 constexpr const char* kColumns =
     "id, state, state_since, created_at, trigger, actor, actor_uid, forced, force_reason, "
     "failed_in, failure_code, failure_message, retryable, overdue, cancel_reason, facts, "
-    "progress_step, progress_done, progress_total";
+    "progress_step, progress_done, progress_total, exchange";
 
 }  // namespace
 
@@ -104,8 +108,9 @@ class Statement {
   Statement& operator=(const Statement&) = delete;
   bool ok() const { return statement_ != nullptr; }
   Statement& bind(std::string_view text) {
-    sqlite3_bind_text(statement_, ++index_, text.data(), static_cast<int>(text.size()),
-                      SQLITE_TRANSIENT);
+    // An empty view may have no data(): bound as NULL it would compare unequal to ''.
+    sqlite3_bind_text(statement_, ++index_, text.empty() ? "" : text.data(),
+                      static_cast<int>(text.size()), SQLITE_TRANSIENT);
     return *this;
   }
   Statement& bind(std::int64_t number) {
@@ -150,6 +155,7 @@ RunRecord read_record(const Statement& row) {
   if (!run.facts.is_object()) run.facts = nlohmann::json::object();
   run.progress = {row.text(16), static_cast<std::uint64_t>(row.number(17)),
                   static_cast<std::uint64_t>(row.number(18))};
+  run.exchange = row.text(19);
   return run;
 }
 
@@ -176,13 +182,24 @@ Result<RunStore> RunStore::open(const std::filesystem::path& database_file,
   {
     Statement version(*connection, "PRAGMA user_version");
     if (!version.ok() || version.step() != SQLITE_ROW) return connection->error("user_version");
-    if (version.number(0) > 1) {
+    if (version.number(0) > kSchemaVersion) {
       return kbix::fail("runs.db_error", connection->file +
                                              ": made by a newer kbix (schema version " +
                                              std::to_string(version.number(0)) + ")");
     }
   }
   KBIX_TRY(connection->exec(kSchema));
+  {
+    Statement columns(*connection, "SELECT 1 FROM pragma_table_info('runs') WHERE name='exchange'");
+    if (!columns.ok()) return connection->error("table_info");
+    const int found = columns.step();
+    if (found == SQLITE_DONE) {
+      KBIX_TRY(connection->exec("ALTER TABLE runs ADD COLUMN exchange TEXT NOT NULL DEFAULT ''"));
+    } else if (found != SQLITE_ROW) {
+      return connection->error("table_info");
+    }
+  }
+  KBIX_TRY(connection->exec(("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str()));
   return RunStore(std::move(connection));
 }
 
@@ -190,7 +207,8 @@ Result<RunRecord> RunStore::create(const RunRecord& initial) {
   const std::string now = now_utc();
   Statement insert(*db_,
                    "INSERT INTO runs (id, state, state_since, created_at, trigger, actor, "
-                   "actor_uid, forced, force_reason, facts) VALUES (?,?,?,?,?,?,?,?,?,?)");
+                   "actor_uid, forced, force_reason, facts, exchange) VALUES "
+                   "(?,?,?,?,?,?,?,?,?,?,?)");
   if (!insert.ok()) return db_->error("prepare insert");
   insert.bind(initial.id)
       .bind(to_string(initial.state))
@@ -205,7 +223,8 @@ Result<RunRecord> RunStore::create(const RunRecord& initial) {
   }
   insert.bind(std::int64_t{initial.forced})
       .bind(initial.force_reason)
-      .bind(dump_json(initial.facts));
+      .bind(dump_json(initial.facts))
+      .bind(initial.exchange);
   const int result = insert.step();
   if (result == SQLITE_CONSTRAINT)
     return kbix::fail("runs.exists", "run " + initial.id + " exists");
@@ -392,11 +411,13 @@ Result<std::optional<RunRecord>> RunStore::find(std::string_view id) const {
 }
 
 namespace {
-Result<std::vector<RunRecord>> select_runs(const RunStore::Connection& db,
-                                           const std::string& where) {
+// `where` has one parameter, the exchange ("" = every exchange).
+Result<std::vector<RunRecord>> select_runs(const RunStore::Connection& db, const std::string& where,
+                                           std::string_view exchange) {
   const std::string sql = std::string("SELECT ") + kColumns + " FROM runs " + where;
   Statement select(db, sql.c_str());
   if (!select.ok()) return db.error("prepare list");
+  select.bind(exchange);
   std::vector<RunRecord> runs;
   for (int result = select.step(); result != SQLITE_DONE; result = select.step()) {
     if (result != SQLITE_ROW) return db.error("list");
@@ -406,20 +427,36 @@ Result<std::vector<RunRecord>> select_runs(const RunStore::Connection& db,
 }
 }  // namespace
 
-Result<std::vector<RunRecord>> RunStore::list() const {
-  return select_runs(*db_, "ORDER BY created_at DESC, id DESC");
+Result<std::vector<RunRecord>> RunStore::list(std::string_view exchange) const {
+  return select_runs(*db_, "WHERE (?1 = '' OR exchange = ?1) ORDER BY created_at DESC, id DESC",
+                     exchange);
 }
 
-Result<std::vector<RunRecord>> RunStore::unfinished() const {
+Result<std::vector<RunRecord>> RunStore::unfinished(std::string_view exchange) const {
   return select_runs(*db_,
-                     "WHERE state NOT IN ('done','failed','cancelled') ORDER BY created_at, id");
+                     "WHERE state NOT IN ('done','failed','cancelled') AND (?1 = '' OR exchange = "
+                     "?1) ORDER BY created_at, id",
+                     exchange);
 }
 
-Result<std::optional<std::string>> RunStore::last_started_run_time() const {
+Result<std::uint64_t> RunStore::claim_unassigned(std::string_view exchange,
+                                                 std::string_view protocol_id) {
+  Statement update(*db_,
+                   "UPDATE runs SET exchange=? WHERE exchange='' AND "
+                   "json_extract(facts, '$.protocol_id')=?");
+  if (!update.ok()) return db_->error("prepare claim");
+  update.bind(exchange).bind(protocol_id);
+  if (update.step() != SQLITE_DONE) return db_->error("claim");
+  return static_cast<std::uint64_t>(sqlite3_changes(db_->db));
+}
+
+Result<std::optional<std::string>> RunStore::last_started_run_time(
+    std::string_view exchange) const {
   Statement select(*db_,
-                   "SELECT created_at FROM runs WHERE reached_upload=1 ORDER BY created_at DESC "
-                   "LIMIT 1");
+                   "SELECT created_at FROM runs WHERE reached_upload=1 AND (?1 = '' OR exchange = "
+                   "?1) ORDER BY created_at DESC LIMIT 1");
   if (!select.ok()) return db_->error("prepare last run");
+  select.bind(exchange);
   const int result = select.step();
   if (result == SQLITE_DONE) return std::optional<std::string>();
   if (result != SQLITE_ROW) return db_->error("last run");
@@ -443,22 +480,28 @@ Result<std::optional<std::string>> RunStore::remember_accepted_return(std::strin
   return std::optional<std::string>(first);
 }
 
-Result<std::vector<std::string>> RunStore::purge_finished_before(std::string_view cutoff_utc) {
-  // The cutoff goes into SQL text below: accept only the timestamp alphabet.
+Result<std::vector<std::string>> RunStore::purge_finished_before(std::string_view cutoff_utc,
+                                                                 std::string_view exchange) {
+  // A cutoff is a UTC timestamp; anything else is a programming error upstream.
   if (cutoff_utc.empty() ||
       cutoff_utc.find_first_not_of("0123456789-T:Z") != std::string_view::npos) {
     return kbix::fail("runs.db_error", "bad retention cutoff");
   }
-  auto old = select_runs(*db_, "WHERE state IN ('done','failed','cancelled') AND created_at < '" +
-                                   std::string(cutoff_utc.substr(0, 20)) + "'");
-  if (!old) return kbix::fail(std::move(old).error());
+  Statement select(*db_,
+                   "SELECT id FROM runs WHERE state IN ('done','failed','cancelled') AND "
+                   "created_at < ?1 AND (?2 = '' OR exchange = ?2)");
+  if (!select.ok()) return db_->error("prepare purge");
+  select.bind(cutoff_utc.substr(0, 20)).bind(exchange);
   std::vector<std::string> ids;
-  for (const auto& run : *old) {
+  for (int result = select.step(); result != SQLITE_DONE; result = select.step()) {
+    if (result != SQLITE_ROW) return db_->error("purge");
+    ids.push_back(select.text(0));
+  }
+  for (const auto& id : ids) {
     Statement remove(*db_, "DELETE FROM runs WHERE id=?");
     if (!remove.ok()) return db_->error("prepare purge");
-    remove.bind(run.id);
+    remove.bind(id);
     if (remove.step() != SQLITE_DONE) return db_->error("purge");
-    ids.push_back(run.id);
   }
   return ids;
 }

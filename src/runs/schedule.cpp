@@ -13,11 +13,18 @@ sys_days add_months(sys_days day, int months) {
 
 RunPermission check_run_allowed(const Protocol& protocol, std::optional<sys_days> last_run_day,
                                 sys_days today) {
-  if (today < protocol.valid_from || today >= protocol.valid_until) {
-    return {false, "schedule.outside_window",
-            "protocol " + protocol.id + " allows runs from " + format_date(protocol.valid_from) +
-                " until (not including) " + format_date(protocol.valid_until) + "; today is " +
-                format_date(today)};
+  if (protocol_ended(protocol, today)) {
+    return {false, "schedule.protocol_ended",
+            "protocol " + protocol.id + " ended on " + format_date(*protocol.valid_until) +
+                "; it never runs again (retire the exchange, docs/operator-guide.md)"};
+  }
+  if (today < protocol.valid_from) {
+    return {
+        false, "schedule.outside_window",
+        "protocol " + protocol.id + " allows runs from " + format_date(protocol.valid_from) +
+            (protocol.valid_until ? " until (not including) " + format_date(*protocol.valid_until)
+                                  : std::string(" (open end)")) +
+            "; today is " + format_date(today)};
   }
   if (last_run_day) {
     const sys_days earliest = add_months(*last_run_day, protocol.cadence_months);
@@ -37,7 +44,10 @@ std::optional<system_clock::time_point> next_scheduled_run(const ScheduleConfig&
                                                            system_clock::time_point now) {
   const sys_days today = floor<days>(now);
   const int first_year = static_cast<int>(year_month_day{today}.year());
-  const int last_year = static_cast<int>(year_month_day{protocol.valid_until}.year());
+  // An open-ended protocol: look as far ahead as any cadence allows.
+  const int last_year = protocol.valid_until
+                            ? static_cast<int>(year_month_day{*protocol.valid_until}.year())
+                            : first_year + 11;
   std::optional<sys_days> best;
   for (int y = first_year; y <= last_year; ++y) {
     for (const auto& text : schedule.run_dates) {

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <ctime>
+#include <set>
 #include <sstream>
 
 #include "kbix/core/exit_code.hpp"
@@ -10,8 +11,9 @@
 
 namespace kbix {
 
-std::optional<std::chrono::sys_days> last_run_day(const RunStore& store) {
-  auto last = store.last_started_run_time();
+std::optional<std::chrono::sys_days> last_run_day(const RunStore& store,
+                                                  std::string_view exchange) {
+  auto last = store.last_started_run_time(exchange);
   if (!last || !*last || (*last)->size() < 10) return std::nullopt;
   int year = 0;
   unsigned month = 0, day = 0;
@@ -24,7 +26,8 @@ std::optional<std::chrono::sys_days> last_run_day(const RunStore& store) {
 
 std::optional<std::string> next_scheduled_run_utc(const Config& config, const RunStore& store,
                                                   std::chrono::system_clock::time_point now) {
-  const auto next = next_scheduled_run(config.schedule, config.protocol, last_run_day(store), now);
+  const auto next = next_scheduled_run(config.schedule, config.protocol,
+                                       last_run_day(store, config.exchange.name), now);
   if (!next) return std::nullopt;
   const std::time_t seconds = std::chrono::system_clock::to_time_t(*next);
   std::tm utc{};
@@ -34,8 +37,21 @@ std::optional<std::string> next_scheduled_run_utc(const Config& config, const Ru
   return std::string(text);
 }
 
+ExchangeStatus exchange_status(const Config& config, const RunStore& store,
+                               std::chrono::system_clock::time_point now) {
+  ExchangeStatus status;
+  status.name = config.exchange.name;
+  status.protocol_id = config.protocol.id;
+  status.source = config.exchange.source;
+  status.ended = protocol_ended(config.protocol, std::chrono::floor<std::chrono::days>(now));
+  if (!status.ended) status.next_scheduled_run = next_scheduled_run_utc(config, store, now);
+  if (config.protocol.review_date) status.review_date = format_date(*config.protocol.review_date);
+  return status;
+}
+
 nlohmann::json run_to_json(const RunRecord& run) {
   nlohmann::json json = {{"id", run.id},
+                         {"exchange", run.exchange},
                          {"state", to_string(run.state)},
                          {"since", run.state_since_utc},
                          {"created", run.created_at_utc},
@@ -60,12 +76,26 @@ nlohmann::json run_to_json(const RunRecord& run) {
 }
 
 nlohmann::json status_to_json(const std::vector<RunRecord>& runs,
-                              const std::optional<std::string>& next_scheduled_run) {
+                              const std::vector<ExchangeStatus>& exchanges) {
   nlohmann::json list = nlohmann::json::array();
   for (const auto& run : runs) list.push_back(run_to_json(run));
+  nlohmann::json described = nlohmann::json::array();
+  std::optional<std::string> earliest;
+  for (const auto& exchange : exchanges) {
+    const auto& next = exchange.next_scheduled_run;
+    described.push_back(
+        {{"name", exchange.name},
+         {"protocol", exchange.protocol_id},
+         {"source", exchange.source},
+         {"state", exchange.ended ? "ended" : "active"},
+         {"next_scheduled_run", next ? nlohmann::json(*next) : nlohmann::json()},
+         {"review_date",
+          exchange.review_date ? nlohmann::json(*exchange.review_date) : nlohmann::json()}});
+    if (next && (!earliest || *next < *earliest)) earliest = next;
+  }
   return {{"runs", list},
-          {"next_scheduled_run",
-           next_scheduled_run ? nlohmann::json(*next_scheduled_run) : nlohmann::json()}};
+          {"exchanges", described},
+          {"next_scheduled_run", earliest ? nlohmann::json(*earliest) : nlohmann::json()}};
 }
 
 namespace {
@@ -117,15 +147,42 @@ std::string format_run(const nlohmann::json& run) {
   return out.str();
 }
 
+namespace {
+void format_schedule(std::ostringstream& out, const nlohmann::json& exchange) {
+  if (exchange.value("state", "") == "ended") {
+    out << "protocol ended: this exchange never runs again (retire it: docs/operator-guide.md)\n";
+  } else if (exchange.contains("next_scheduled_run") && !exchange["next_scheduled_run"].is_null()) {
+    out << "next scheduled run: " << exchange["next_scheduled_run"].get<std::string>() << "\n";
+  } else {
+    out << "next scheduled run: none left in the protocol's validity window\n";
+  }
+}
+}  // namespace
+
 std::string format_status(const nlohmann::json& status) {
   std::ostringstream out;
   const auto& runs = status.contains("runs") ? status["runs"] : nlohmann::json::array();
-  if (runs.empty()) out << "no runs yet\n";
-  for (const auto& run : runs) out << format_run(run);
-  if (status.contains("next_scheduled_run") && !status["next_scheduled_run"].is_null()) {
-    out << "next scheduled run: " << status["next_scheduled_run"].get<std::string>() << "\n";
-  } else {
-    out << "next scheduled run: none left in the protocol's validity window\n";
+  const auto& exchanges =
+      status.contains("exchanges") ? status["exchanges"] : nlohmann::json::array();
+  if (exchanges.empty()) {  // an older daemon's answer
+    if (runs.empty()) out << "no runs yet\n";
+    for (const auto& run : runs) out << format_run(run);
+    format_schedule(out, status);
+    return out.str();
+  }
+  for (const auto& exchange : exchanges) {
+    const std::string name = exchange.value("name", "");
+    if (exchanges.size() > 1) out << (&exchange == &exchanges[0] ? "" : "\n");
+    out << "exchange " << name << " (protocol " << exchange.value("protocol", "") << ", "
+        << exchange.value("state", "") << ")\n";
+    bool any = false;
+    for (const auto& run : runs) {
+      if (run.value("exchange", "") != name) continue;
+      out << format_run(run);
+      any = true;
+    }
+    if (!any) out << "no runs yet\n";
+    format_schedule(out, exchange);
   }
   return out.str();
 }
@@ -140,12 +197,13 @@ MonitoringResult monitoring_check(const MonitoringInput& input) {
   } else {
     const auto& list =
         input.status->contains("runs") ? (*input.status)["runs"] : nlohmann::json::array();
-    bool after_done = false;  // runs are listed newest first
+    std::set<std::string> finished;  // exchanges whose newest done run was seen (newest first)
     for (const auto& run : list) {
       ++runs;
       const std::string state = run.value("state", "");
-      if (state == "done") after_done = true;
-      if (state == "failed" && !after_done) {
+      const std::string exchange = run.value("exchange", "");
+      if (state == "done") finished.insert(exchange);
+      if (state == "failed" && !finished.contains(exchange)) {
         ++failed;
         const auto failure = run.value("failure", nlohmann::json::object());
         critical.push_back("run " + run.value("id", "") + " failed [" + failure.value("code", "?") +

@@ -12,13 +12,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
-fs::path expired_protocol_copy() {
+// A copy of the VDAB protocol valid from `from` until `until`.
+fs::path protocol_copy(const std::string& from, const std::string& until) {
   const fs::path dir = make_temp_dir("kbix-protocol");
   std::string text = read_file(KBIX_SOURCE_DIR "/config/protocols/vdab-derde-pijler-2023.toml");
-  text = std::regex_replace(text, std::regex("valid_from = [0-9-]+"), "valid_from = 2020-01-01");
-  text = std::regex_replace(text, std::regex("valid_until = [0-9-]+"), "valid_until = 2021-01-01");
-  std::ofstream(dir / "expired.toml") << text;
-  return dir / "expired.toml";
+  text = std::regex_replace(text, std::regex("valid_from = [0-9-]+"), "valid_from = " + from);
+  text = std::regex_replace(text, std::regex("valid_until = [0-9-]+"), "valid_until = " + until);
+  std::ofstream(dir / "protocol.toml") << text;
+  return dir / "protocol.toml";
 }
 
 std::vector<nlohmann::json> audit_entries(const ExchangeWorld& world, const std::string& event) {
@@ -35,7 +36,7 @@ std::vector<nlohmann::json> audit_entries(const ExchangeWorld& world, const std:
 }
 
 TEST(RunStart, RefusedOutsideTheProtocolWindowUnlessForcedWithAReason) {
-  ExchangeWorld world("e2e-window", expired_protocol_copy());
+  ExchangeWorld world("e2e-window", protocol_copy("2099-01-01", "2100-01-01"));
   world.generate_extract(50, 4);
   Daemon daemon(world);
 
@@ -58,6 +59,20 @@ TEST(RunStart, RefusedOutsideTheProtocolWindowUnlessForcedWithAReason) {
   EXPECT_EQ(starts[0]["details"]["rule"], "schedule.outside_window");
   EXPECT_FALSE(starts[0]["actor"]["name"].get<std::string>().empty());
   EXPECT_EQ(audit_entries(world, "run.start_refused").size(), 2u);
+  daemon.stop();
+}
+
+TEST(RunStart, AnEndedProtocolNeverRunsNotEvenForced) {
+  ExchangeWorld world("e2e-ended", protocol_copy("2020-01-01", "2021-01-01"));
+  world.generate_extract(50, 4);
+  Daemon daemon(world);
+  const auto forced = world.kbix("run start --force --reason 'one more, ticket 4712'");
+  EXPECT_EQ(forced.exit_code, 1);
+  EXPECT_NE(forced.output.find("schedule.protocol_ended"), std::string::npos) << forced.output;
+  EXPECT_NE(forced.output.find("ended on 2021-01-01"), std::string::npos) << forced.output;
+  EXPECT_TRUE(audit_entries(world, "run.start_forced").empty());
+  const auto status = world.kbix("status");
+  EXPECT_NE(status.output.find("ended"), std::string::npos) << status.output;
   daemon.stop();
 }
 

@@ -33,7 +33,7 @@ TEST(Operations, ARunWithoutReturnIsFlaggedOverdueAndKeepsWaiting) {
   world.generate_extract(30, 41);
   auto instance = Instance::open(world.config_file(), "run-once", current_user_actor());
   ASSERT_TRUE(instance) << instance.error().describe();
-  Exchange exchange((*instance)->config(), (*instance)->store(), (*instance)->audit());
+  Exchange exchange((*instance)->exchanges().front(), (*instance)->store(), (*instance)->audit());
   auto run = exchange.start_run(StartRequest{current_user_actor(), "operator", false, ""});
   ASSERT_TRUE(run) << run.error().describe();
   auto reached = exchange.drive(run->id);
@@ -58,7 +58,7 @@ TEST(Operations, RetentionPurgesFinishedRunsAndTheirOutputsAndAuditsIt) {
   ASSERT_EQ(files_with_suffix(world.output_dir(), ".csv").size(), 1u);
   auto instance = Instance::open(world.config_file(), "run-once", current_user_actor());
   ASSERT_TRUE(instance);
-  Exchange exchange((*instance)->config(), (*instance)->store(), (*instance)->audit());
+  Exchange exchange((*instance)->exchanges().front(), (*instance)->store(), (*instance)->audit());
   ASSERT_TRUE(exchange.purge_expired(system_clock::now() + days(365 * 4)));
   EXPECT_EQ(files_with_suffix(world.output_dir(), ".csv").size(), 1u) << "4 years: kept";
   ASSERT_TRUE(exchange.purge_expired(system_clock::now() + days(365 * 5 + 2)));

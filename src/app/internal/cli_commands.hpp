@@ -9,6 +9,7 @@ namespace kbix::cli {
 
 struct GlobalOptions {
   std::string config_file;
+  std::string exchange;  // which exchange ("" = the only one, or every one where that makes sense)
   std::string log_level;
   bool json = false;
   bool check = false;  // status --check: one line for a monitoring system
@@ -34,6 +35,7 @@ struct AuditOptionsCli {
 };
 
 int check_config(const GlobalOptions& options);
+int config_migrate(const GlobalOptions& options, bool dry_run);  // config_migrate.cpp
 int keys_check(const GlobalOptions& options);
 int check_remote(const GlobalOptions& options);  // check_remote.cpp
 int daemon(const GlobalOptions& options);

@@ -41,6 +41,9 @@ class TableReader {
   std::optional<std::filesystem::path> path(std::string_view key, bool required,
                                             const std::filesystem::path& base_dir);
 
+  // "FILE:LINE:COL" of the value at `key`, or of the table itself when it has no such key.
+  [[nodiscard]] std::string position_of(std::string_view key) const;
+
   // Records a problem with the value at `key` (for checks only the caller can make).
   void reject(std::string_view key, const std::string& message, std::string code = "config.value");
 

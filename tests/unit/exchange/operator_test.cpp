@@ -39,7 +39,7 @@ TEST(OperatorActions, AreRefusedWhenTheirAuditEntryCannotBeWritten) {
   world.generate_extract(20, 3);
   auto instance = open_instance(world);
   ASSERT_TRUE(instance);
-  Exchange exchange(instance->config(), instance->store(), instance->audit());
+  Exchange exchange(instance->exchanges().front(), instance->store(), instance->audit());
   auto started = exchange.start_run(StartRequest{kOperator, "operator", false, ""});
   ASSERT_TRUE(started) << started.error().describe();
   const std::string id = started->id;
@@ -70,7 +70,7 @@ TEST(OperatorActions, AnActionACrashCutOffIsReconciledAtStartUp) {
   {
     auto instance = open_instance(world);
     ASSERT_TRUE(instance);
-    Exchange exchange(instance->config(), instance->store(), instance->audit());
+    Exchange exchange(instance->exchanges().front(), instance->store(), instance->audit());
     auto started = exchange.start_run(StartRequest{kOperator, "operator", false, ""});
     ASSERT_TRUE(started);
     id = started->id;
@@ -97,7 +97,7 @@ TEST(Plaintext, StartUpAndCancelWipeWorkAndNothingPlainSitsOutsideIt) {
   {
     auto instance = open_instance(world);
     ASSERT_TRUE(instance);
-    Exchange exchange(instance->config(), instance->store(), instance->audit());
+    Exchange exchange(instance->exchanges().front(), instance->store(), instance->audit());
     auto started = exchange.start_run(StartRequest{kOperator, "operator", false, ""});
     ASSERT_TRUE(started);
     id = started->id;
@@ -113,7 +113,7 @@ TEST(Plaintext, StartUpAndCancelWipeWorkAndNothingPlainSitsOutsideIt) {
   EXPECT_FALSE(fs::exists(run_dir / "output.csv")) << "nothing plain outside work/";
   EXPECT_EQ(audit_count(world, "plaintext.wiped"), 1u);
 
-  Exchange exchange(instance->config(), instance->store(), instance->audit());
+  Exchange exchange(instance->exchanges().front(), instance->store(), instance->audit());
   std::ofstream(run_dir / "work" / "output.csv") << "profile\n";
   auto cancelled = exchange.cancel_run(id, "ticket 4713", kOperator);
   ASSERT_TRUE(cancelled) << cancelled.error().describe();

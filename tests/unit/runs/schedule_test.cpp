@@ -26,8 +26,27 @@ TEST(Schedule, WindowStartIsInclusiveAndEndExclusive) {
   EXPECT_TRUE(check_run_allowed(p, std::nullopt, sys_days{2028y / March / 2}).allowed);
   const auto after = check_run_allowed(p, std::nullopt, sys_days{2028y / March / 3});
   EXPECT_FALSE(after.allowed);
-  EXPECT_EQ(after.code, "schedule.outside_window");
+  EXPECT_EQ(after.code, "schedule.protocol_ended");
   EXPECT_NE(after.explanation.find("2028-03-03"), std::string::npos);
+  EXPECT_TRUE(protocol_ended(p, sys_days{2028y / March / 3}));
+  EXPECT_FALSE(protocol_ended(p, sys_days{2028y / March / 2}));
+  const auto before = check_run_allowed(p, std::nullopt, sys_days{2023y / March / 2});
+  EXPECT_EQ(before.code, "schedule.outside_window");
+}
+
+TEST(Schedule, AnOpenEndedProtocolNeverEndsAndKeepsItsSchedule) {
+  auto p = protocol();
+  p.valid_until.reset();
+  p.review_date = sys_days{2030y / January / 1};
+  EXPECT_FALSE(protocol_ended(p, sys_days{2090y / January / 1}));
+  EXPECT_TRUE(check_run_allowed(p, std::nullopt, sys_days{2040y / March / 3}).allowed);
+  ScheduleConfig schedule;
+  schedule.run_dates = {"03-15"};
+  const auto next =
+      next_scheduled_run(schedule, p, sys_days{2039y / March / 15},
+                         std::chrono::system_clock::time_point{sys_days{2039y / May / 1}});
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(std::chrono::floor<days>(*next), sys_days{2040y / March / 15});
 }
 
 TEST(Schedule, CadenceCountsCalendarMonthsClampedToMonthEnds) {

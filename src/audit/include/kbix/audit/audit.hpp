@@ -46,6 +46,7 @@ struct AuditEvent {
   AuditActor actor;
   std::string event;  // "daemon.start", "run.upload", ...
   nlohmann::json details = nlohmann::json::object();
+  std::string exchange{};  // the exchange the entry is about; empty (and not written) for none
 };
 
 struct AuditOptions {

@@ -1,4 +1,12 @@
-// Config: the daemon's configuration file (config/kbix.toml), read strictly.
+// Config: the daemon's configuration (config/kbix.toml and /etc/kbix/exchanges.d/*.toml), read
+// strictly.
+//
+// kbix.toml holds what belongs to AgII and the daemon ([daemon], [keys], [audit], [notify],
+// [metrics]); each exchange is a file of its own in [daemon] exchanges_dir ([exchange], [schedule],
+// [partner], [sftp]). A `Config` is the view one exchange runs with: the daemon-wide settings plus
+// that exchange's own; `SiteConfig` holds them all. A kbix.toml of the single-exchange form (its
+// own [protocol], [schedule], [partner], [sftp]) is still read as one exchange; `kbix config
+// migrate` moves it into exchanges.d.
 //
 // Every key is known: an unknown key, a wrong type, a missing file or a relative path that leaves
 // the configuration directory is an error "FILE:LINE:COL: message" (code "config.*"). Relative
@@ -26,6 +34,19 @@ struct DaemonConfig {
   std::filesystem::path control_socket;
   std::string control_group;  // members may use the control socket; empty = root/daemon only
   std::string log_level = "info";
+  std::filesystem::path exchanges_dir;  // default: <configuration directory>/exchanges.d
+  int max_parallel_exchanges = 4;       // exchanges whose steps may run at the same time
+};
+
+// Which exchange a Config is: its name (in run records, audit entries, metrics and status), the
+// file it came from and the inbox source it reads.
+struct ExchangeSettings {
+  std::string name;
+  std::filesystem::path file;  // exchanges.d/<name>.toml, or kbix.toml in the single-exchange form
+  std::string source;          // reads <inbox_dir>/<source>/; "" = <inbox_dir> itself (old form)
+  // Every running exchange that reads the same source, this one included (sorted): an extract
+  // leaves the inbox only when each of them has sealed its own snapshot of it.
+  std::vector<std::string> source_readers;
 };
 
 struct ScheduleConfig {
@@ -86,7 +107,8 @@ struct AuditConfig {
 };
 
 struct Config {
-  std::filesystem::path file;  // the configuration file itself
+  std::filesystem::path file;  // kbix.toml
+  ExchangeSettings exchange;
   std::filesystem::path protocol_file;
   Protocol protocol;
   DaemonConfig daemon;
@@ -97,9 +119,50 @@ struct Config {
   AuditConfig audit;
   NotifyConfig notify;    // optional [notify]
   MetricsConfig metrics;  // optional [metrics]
+
+  // Where this exchange's operators place the extract it reads.
+  [[nodiscard]] std::filesystem::path inbox() const {
+    return exchange.source.empty() ? daemon.inbox_dir : daemon.inbox_dir / exchange.source;
+  }
+  // Where returns that match no waiting run of this exchange are kept (still sealed).
+  [[nodiscard]] std::filesystem::path quarantine_dir() const {
+    return exchange.file == file ? daemon.state_dir / "quarantine"
+                                 : daemon.state_dir / "quarantine" / exchange.name;
+  }
 };
 
-Result<Config> load_config(const std::filesystem::path& file);
+// An exchange file that was refused; the other exchanges run without it.
+struct RefusedExchange {
+  std::filesystem::path file;
+  Error error;  // "FILE:LINE:COL: message"
+};
+
+struct SiteConfig {
+  // The daemon-wide settings; its exchange parts (protocol, schedule, partner, sftp) are empty.
+  Config base;
+  bool single_exchange_form = false;  // kbix.toml of the old form (see `kbix config migrate`)
+  std::vector<Config> exchanges;      // sorted by name
+  std::vector<RefusedExchange> refused;
+
+  [[nodiscard]] const Config* find(std::string_view name) const;
+};
+
+// Reads kbix.toml and every *.toml in its exchanges directory. Errors in kbix.toml itself (and an
+// exchanges directory that cannot be read, or both forms at once) fail the whole load; a broken
+// or conflicting exchange file lands in `refused` (duplicate name: config.duplicate_exchange;
+// shared inbox source with other extract columns or a shared return directory:
+// config.overlapping_exchange).
+Result<SiteConfig> load_site_config(const std::filesystem::path& file);
+
+// An exchange or source name: lower-case letters, digits and '-', up to 63, not starting with '-'.
+bool is_exchange_name(std::string_view text);
+
+// The Config of exchange `name`; "" picks the only exchange (error config.exchange_required
+// naming them when there are several). An unknown or refused name is config.unknown_exchange.
+Result<Config> select_exchange(const SiteConfig& site, std::string_view name);
+
+// load_site_config + select_exchange(name): what a command about one exchange reads.
+Result<Config> load_config(const std::filesystem::path& file, std::string_view exchange = {});
 
 // A private key setting may name a systemd credential, "credential:NAME": the file NAME in
 // $CREDENTIALS_DIRECTORY (set by systemd for kbix.service's processes), or, outside the service,

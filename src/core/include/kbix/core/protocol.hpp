@@ -38,13 +38,23 @@ struct DisclosurePolicy {
   DisclosureAction action = DisclosureAction::report;
 };
 
+// What an exchange of this protocol does (protocol `kind`). A round trip sends the key column to
+// the partner, takes back an enriched return and publishes the merged, pseudonymised result; an
+// export is one-way: selected columns, encrypted, delivered (municipal exports).
+enum class ProtocolKind { roundtrip, export_ };
+
 struct Protocol {
   std::string id;     // "vdab-derde-pijler-2023"
   std::string title;  // for people
   std::string partner;
 
-  std::chrono::sys_days valid_from;   // first day a run may happen
-  std::chrono::sys_days valid_until;  // first day a run may no longer happen
+  ProtocolKind kind = ProtocolKind::roundtrip;
+
+  std::chrono::sys_days valid_from;  // first day a run may happen
+  // First day a run may no longer happen; none = an open end (`open_end = true`), which then
+  // needs a review date by which the parties look at the protocol again.
+  std::optional<std::chrono::sys_days> valid_until;
+  std::optional<std::chrono::sys_days> review_date;
   int cadence_months = 6;             // minimum months between two runs
   int retention_years = 5;            // outputs and run data older than this are purged
 
@@ -66,7 +76,12 @@ struct Protocol {
 // Reads and checks a protocol file. Errors are "FILE:LINE:COL: message" with code "config.*".
 Result<Protocol> load_protocol(const std::filesystem::path& file);
 
+// Whether the protocol's validity has ended on `today` (valid_until reached): such a protocol
+// never runs again, not even forced; its runs' data stay until retention purges them.
+bool protocol_ended(const Protocol& protocol, std::chrono::sys_days today);
+
 const char* to_string(PseudonymMode mode);
+const char* to_string(ProtocolKind kind);
 const char* to_string(DisclosureAction action);
 
 // "2023-03-03"

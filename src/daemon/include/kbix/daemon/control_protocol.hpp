@@ -1,7 +1,9 @@
 // The operator control protocol over the daemon's Unix socket: one JSON object per line, at most
 // 64 KiB, answered by one JSON object per line.
 //
-// Requests: {"command":"status"} | {"command":"run_start","force":bool,"reason":"..."} |
+// Requests: {"command":"status","exchange":"..."} |
+// {"command":"run_start","exchange":"...","force":bool,"reason":"..."} (exchange optional when
+// only one is configured) |
 // {"command":"run_show","run_id":"..."} | {"command":"run_cancel","run_id":"...","reason":"..."} |
 // {"command":"run_retry","run_id":"..."}. Parsing is strict (unknown fields, wrong types, a bad
 // run id, a reason over 500 characters or with control characters: control.bad_request), since
@@ -24,6 +26,7 @@ enum class ControlCommand { status, run_start, run_show, run_cancel, run_retry }
 struct ControlRequest {
   ControlCommand command = ControlCommand::status;
   std::string run_id;
+  std::string exchange;  // status, run_start: which exchange ("" = all / the only one)
   bool force = false;
   std::string reason;
 };

@@ -6,7 +6,11 @@
 // others, a metrics directory missing) is logged and audited as ops.degraded, and the rest runs.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
 #include <string_view>
 
 #include "kbix/exchange/exchange_observer.hpp"
@@ -22,20 +26,29 @@ class Operations {
   static std::unique_ptr<Operations> start(Instance& instance, bool verify_audit_log);
   ~Operations();
 
-  // Hand this to every Exchange of the process (set_observer); null-safe to call on.
-  ExchangeObserver* observer() { return &observers_; }
+  // Hand this to the Exchange objects of exchange `name` (set_observer); stays valid as long as
+  // Operations lives, also across reloads.
+  ExchangeObserver* observer(const std::string& name);
 
-  // After each pass of the worker: certificate warnings (de-duplicated) and a fresh metrics file.
-  void after_tick();
-  void replace_config(const Config& config);
+  // After each pass of an exchange's worker: its certificate warnings (de-duplicated) and a
+  // fresh metrics file.
+  void after_tick(const std::string& name);
+  // After a reload: the exchanges that run now.
+  void replace_config(const std::vector<Config>& exchanges);
   // Waits (bounded) for queued notifications, then stops; called before the audit log closes.
   void stop();
 
  private:
   Operations() = default;
-  ExchangeObservers observers_;
+  struct PerExchange {
+    ExchangeObservers observers;
+    std::shared_ptr<NotifyingObserver> notifying;
+  };
+  PerExchange& exchange_locked(const Config& config);
+
+  std::mutex mutex_;  // guards exchanges_ (its nodes, and so the observers, never move)
+  std::map<std::string, PerExchange> exchanges_;
   std::unique_ptr<Notifier> notifier_;
-  std::shared_ptr<NotifyingObserver> notifying_;
   std::shared_ptr<MetricsWriter> metrics_;
 };
 

@@ -130,10 +130,14 @@ class Exchange {
   Result<std::string> audit_intent(const std::string& run_id, const std::string& event,
                                    nlohmann::json details, const AuditActor& actor);
   Status apply_cancel(const OperatorAction& action, std::string_view applied_after);
+  bool is_mine(const OperatorAction& action) const;
   Result<StepOutcome> run_step(const RunRecord& run);
   Result<StepOutcome> seal_extract(const RunRecord& run);
   Result<StepOutcome> seal_outbound(const RunRecord& run);
+  // The inbox of a source several exchanges read (shared_inbox.cpp).
   Status remove_sealed_extract(const RunRecord& run);
+  Status sealed_before(const std::filesystem::path& extract) const;  // run.extract_already_sealed
+  Result<std::vector<std::string>> readers_still_to_seal(std::string_view sha) const;
   Result<StepOutcome> upload_outbound(const RunRecord& run);
   Result<StepOutcome> verify_return(const RunRecord& run);
   Result<StepOutcome> merge_return(const RunRecord& run);
@@ -170,7 +174,9 @@ class Exchange {
   ExchangeObserver* observer_ = nullptr;
   void tell(ExchangeNoticeKind kind, const std::string& run_id, RunState state,
             std::string code = {}) const {
-    if (observer_ != nullptr) observer_->on_exchange_notice({kind, run_id, state, std::move(code)});
+    if (observer_ != nullptr) {
+      observer_->on_exchange_notice({kind, run_id, state, std::move(code), config_.exchange.name});
+    }
   }
   ReadinessTracker readiness_;
   Clock::time_point last_progress_write_{};

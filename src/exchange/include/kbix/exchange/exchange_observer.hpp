@@ -29,7 +29,8 @@ struct ExchangeNotice {
   ExchangeNoticeKind kind = ExchangeNoticeKind::state_changed;
   std::string run_id;  // empty for poll_succeeded and return_quarantined
   RunState state = RunState::planned;
-  std::string code;  // an error code, a reason code; never personal content
+  std::string code;        // an error code, a reason code; never personal content
+  std::string exchange{};  // the exchange's name (ExchangeSettings::name)
 };
 
 class ExchangeObserver {

@@ -17,8 +17,11 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <vector>
 
 #include "kbix/core/config.hpp"
 #include "kbix/exchange/exchange_observer.hpp"
@@ -28,11 +31,13 @@ namespace kbix {
 
 class MetricsWriter final : public ExchangeObserver {
  public:
-  // Errors: those of RunStore::open. Writes the file once at start.
-  static Result<std::unique_ptr<MetricsWriter>> start(const Config& config);
+  // One file for every exchange of the process (`exchanges`, each with the daemon-wide settings);
+  // each sample is labelled with its exchange and protocol. Errors: those of RunStore::open.
+  // Writes the file once at start.
+  static Result<std::unique_ptr<MetricsWriter>> start(std::vector<Config> exchanges);
 
   void on_exchange_notice(const ExchangeNotice& notice) noexcept override;
-  void replace_config(Config config);
+  void replace_config(std::vector<Config> exchanges);
 
   // Rewrites kbix.prom now. Errors: io.* (the directory is missing or not writable).
   Status write();
@@ -40,18 +45,22 @@ class MetricsWriter final : public ExchangeObserver {
   std::filesystem::path file() const;
 
  private:
-  MetricsWriter(Config config, RunStore store)
-      : config_(std::move(config)), store_(std::move(store)) {}
+  struct Times {
+    std::int64_t last_poll = 0;
+    std::int64_t last_return = 0;
+    std::int64_t last_publication = 0;
+  };
+  MetricsWriter(std::vector<Config> exchanges, RunStore store)
+      : exchanges_(std::move(exchanges)), store_(std::move(store)) {}
   void load_times();
   void save_times() const;
   Status write_locked();
+  const Config& daemon_wide() const { return exchanges_.front(); }
 
   std::mutex mutex_;
-  Config config_;
+  std::vector<Config> exchanges_;  // never empty
   RunStore store_;
-  std::int64_t last_poll_ = 0;
-  std::int64_t last_return_ = 0;
-  std::int64_t last_publication_ = 0;
+  std::map<std::string, Times> times_;  // per exchange
 };
 
 }  // namespace kbix

@@ -37,6 +37,7 @@ struct RunProgress {
 
 struct RunRecord {
   std::string id;
+  std::string exchange;  // the exchange the run belongs to (config: ExchangeSettings::name)
   RunState state = RunState::planned;
   std::string state_since_utc;
   std::string created_at_utc;
@@ -92,18 +93,24 @@ class RunStore {
   Status complete_action(std::string_view action_id, const std::function<Status()>& change);
 
   Result<std::optional<RunRecord>> find(std::string_view id) const;
-  Result<std::vector<RunRecord>> list() const;        // newest first
-  Result<std::vector<RunRecord>> unfinished() const;  // oldest first
-  // created_at of the newest run that reached 'uploaded' (the cadence counts runs that sent data).
-  Result<std::optional<std::string>> last_started_run_time() const;
+  // Runs of `exchange` ("" = of every exchange).
+  Result<std::vector<RunRecord>> list(std::string_view exchange = {}) const;        // newest first
+  Result<std::vector<RunRecord>> unfinished(std::string_view exchange = {}) const;  // oldest first
+  // created_at of the exchange's newest run that reached 'uploaded' (the cadence counts runs that
+  // sent data).
+  Result<std::optional<std::string>> last_started_run_time(std::string_view exchange = {}) const;
+  // Runs made before runs had an exchange (schema version 1) belong to the exchange of their
+  // protocol: gives them `exchange`; returns how many.
+  Result<std::uint64_t> claim_unassigned(std::string_view exchange, std::string_view protocol_id);
   // Invariant 13: records that run `run_id` accepted the return with this SHA-256 (durable on
   // return). Returns the id of ANOTHER run that accepted the same file before (a replay; nothing
   // recorded), or nullopt (recorded now, or earlier by this same run).
   Result<std::optional<std::string>> remember_accepted_return(std::string_view run_id,
                                                               std::string_view sha256);
-  // Retention: deletes finished runs created before `cutoff_utc` (and the SHA-256s of the returns
-  // they accepted); returns their ids.
-  Result<std::vector<std::string>> purge_finished_before(std::string_view cutoff_utc);
+  // Retention: deletes the exchange's ("" = every exchange's) finished runs created before
+  // `cutoff_utc` (and the SHA-256s of the returns they accepted); returns their ids.
+  Result<std::vector<std::string>> purge_finished_before(std::string_view cutoff_utc,
+                                                         std::string_view exchange = {});
 
   struct Connection;
 

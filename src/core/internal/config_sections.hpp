@@ -1,0 +1,38 @@
+// The readers of kbix.toml's sections, shared by the single-exchange form (kbix.toml) and the
+// exchange files of exchanges.d (internal to the core module).
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string_view>
+
+#include "internal/ops_config_reader.hpp"
+#include "internal/toml_reader.hpp"
+#include "kbix/core/config.hpp"
+
+namespace kbix::detail {
+
+// A private key setting: a path, or "credential:NAME" (see config.hpp).
+std::optional<std::filesystem::path> secret_path(TableReader& table, std::string_view key,
+                                                 bool required, const std::filesystem::path& dir);
+
+void read_daemon(TableReader& table, const std::filesystem::path& dir, DaemonConfig& out);
+void read_schedule(TableReader& table, ScheduleConfig& out);
+void read_keys(TableReader& table, const std::filesystem::path& dir, KeysConfig& out);
+void read_partner(TableReader& table, const std::filesystem::path& dir, PartnerConfig& out);
+void read_sftp(TableReader& table, const std::filesystem::path& dir, SftpConfig& out);
+void read_audit(TableReader& table, const std::filesystem::path& dir,
+                const std::filesystem::path& state_dir, AuditConfig& out);
+
+// Reads one required section with `read`, then checks it for unknown keys.
+template <class Read>
+Status section(TableReader& root, const std::filesystem::path& file, const char* name,
+               Read&& read) {
+  const toml::table* table = root.table(name, true);
+  if (table == nullptr) return ok();  // root reports it
+  TableReader reader(*table, file, std::string("[") + name + "]");
+  read(reader);
+  return reader.finish();
+}
+
+}  // namespace kbix::detail

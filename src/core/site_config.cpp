@@ -1,0 +1,294 @@
+// Loading kbix.toml and the exchange files of exchanges.d (see config.hpp).
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <system_error>
+
+#include "internal/config_sections.hpp"
+#include "kbix/core/config.hpp"
+
+namespace kbix {
+namespace {
+
+namespace fs = std::filesystem;
+using detail::TableReader;
+
+// The sections an exchange owns: in an exchange file, or in kbix.toml of the single-exchange form.
+constexpr const char* kExchangeSections[] = {"protocol", "schedule", "partner", "sftp"};
+
+// "VDAB" -> "vdab": the exchange name of a kbix.toml of the single-exchange form.
+std::string name_from_partner(std::string_view partner) {
+  std::string name;
+  for (const char c : partner) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) != 0) {
+      name += static_cast<char>(std::tolower(u));
+    } else if (!name.empty() && name.back() != '-') {
+      name += '-';
+    }
+  }
+  while (!name.empty() && name.back() == '-') name.pop_back();
+  return is_exchange_name(name) ? name : "default";
+}
+
+// Loads the protocol an exchange names and checks what depends on the daemon-wide part.
+Status finish_exchange(Config& config, const std::string& protocol_at) {
+  auto protocol = load_protocol(config.protocol_file);
+  if (!protocol) return fail(std::move(protocol).error());
+  config.protocol = std::move(protocol).value();
+  if (config.protocol.pseudonym == PseudonymMode::hmac_sha256 && !config.keys.pseudonym_key_file) {
+    return fail("config.missing_key", protocol_at + ": protocol " + config.protocol.id +
+                                          " asks for keyed pseudonyms; set [keys] "
+                                          "pseudonym_key_file in " +
+                                          config.file.string());
+  }
+  return ok();
+}
+
+// The protocol file setting: `file` in [protocol] (single-exchange form) or `protocol` in
+// [exchange]. Relative paths resolve against the configuration directory.
+void read_protocol_path(TableReader& table, std::string_view key, const fs::path& dir,
+                        fs::path& out) {
+  out = table.path(key, true, dir).value_or("");
+  if (!out.empty() && !fs::is_regular_file(out)) {
+    table.reject(key,
+                 "protocol file " + out.string() +
+                     " not found (an exchange must name one of the protocols AgII signed)",
+                 "config.missing_file");
+  }
+}
+
+// Where an exchange file sets what may conflict with another exchange ("FILE:LINE:COL").
+struct ExchangePositions {
+  std::string protocol, name, source, return_dir;
+};
+
+// One exchange file of exchanges.d. `base` holds the daemon-wide settings.
+Result<Config> load_exchange_file(const fs::path& file, const Config& base, ExchangePositions& at) {
+  auto parsed = detail::parse_toml_file(file);
+  if (!parsed) return fail(std::move(parsed).error());
+  Config config = base;
+  const fs::path dir = base.file.parent_path();
+  config.exchange.file = file;
+  TableReader root(*parsed, file, "the exchange file");
+  KBIX_TRY(detail::section(root, file, "exchange", [&](TableReader& t) {
+    const std::string stem = file.stem().string();
+    config.exchange.name = t.text("name", false).value_or(stem);
+    if (!is_exchange_name(config.exchange.name)) {
+      t.reject("name",
+               "must be lower-case letters, digits and '-' (up to 63); it names runs, "
+               "files and metrics");
+    }
+    config.exchange.source = t.text("source", true).value_or("");
+    if (!config.exchange.source.empty() && !is_exchange_name(config.exchange.source)) {
+      t.reject("source",
+               "must be lower-case letters, digits and '-' (a folder of the inbox, e.g. kbi-vdab)");
+    }
+    at.protocol = t.position_of("protocol");
+    at.name = t.position_of("name");
+    at.source = t.position_of("source");
+    read_protocol_path(t, "protocol", dir, config.protocol_file);
+  }));
+  KBIX_TRY(detail::section(root, file, "schedule",
+                           [&](TableReader& t) { detail::read_schedule(t, config.schedule); }));
+  KBIX_TRY(detail::section(root, file, "partner",
+                           [&](TableReader& t) { detail::read_partner(t, dir, config.partner); }));
+  KBIX_TRY(detail::section(root, file, "sftp", [&](TableReader& t) {
+    at.return_dir = t.position_of("return_dir");
+    detail::read_sftp(t, dir, config.sftp);
+  }));
+  KBIX_TRY(root.finish());
+  KBIX_TRY(finish_exchange(config, at.protocol));
+  return config;
+}
+
+// The *.toml files of the exchanges directory, sorted (others, like vdab.toml.dpkg-old or an
+// editor's backup, are not exchanges).
+Result<std::vector<fs::path>> exchange_files(const fs::path& dir) {
+  std::vector<fs::path> files;
+  std::error_code error;
+  if (!fs::exists(dir, error)) return files;
+  fs::directory_iterator entry(dir, error);
+  for (; !error && entry != fs::directory_iterator(); entry.increment(error)) {
+    const fs::path& path = entry->path();
+    const std::string name = path.filename().string();
+    if (path.extension() == ".toml" && !name.starts_with(".")) files.push_back(path);
+  }
+  if (error)
+    return fail("config.exchanges_dir", dir.string() + ": cannot be read: " + error.message());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+std::string lower(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
+// A conflict with an exchange loaded before: the same name, or a shared source whose extract
+// differs, or the same return directory on the same server (both would claim its returns).
+std::optional<Error> conflict(const Config& candidate, const std::vector<Config>& accepted,
+                              const ExchangePositions& at) {
+  for (const auto& other : accepted) {
+    const std::string other_file = other.exchange.file.string();
+    if (lower(other.exchange.name) == lower(candidate.exchange.name)) {
+      return Error{"config.duplicate_exchange",
+                   at.name + ": exchange name '" + candidate.exchange.name +
+                       "' is already used by " + other_file +
+                       "; give this file another name (or [exchange] name)"};
+    }
+    if (other.exchange.source == candidate.exchange.source &&
+        other.protocol.extract_columns != candidate.protocol.extract_columns) {
+      return Error{"config.overlapping_exchange",
+                   at.source + ": source '" + candidate.exchange.source + "' is read by exchange " +
+                       other.exchange.name + " (" + other_file +
+                       ") with other extract columns; exchanges of one source read the same "
+                       "extract, so give this one a source of its own"};
+    }
+    const auto& a = other.sftp;
+    const auto& b = candidate.sftp;
+    if (a.host == b.host && a.port == b.port && a.user == b.user && a.return_dir == b.return_dir) {
+      return Error{"config.overlapping_exchange",
+                   at.return_dir + ": exchange " + other.exchange.name + " (" + other_file +
+                       ") already reads returns from " + b.user + "@" + b.host + ":" +
+                       b.return_dir + "; each exchange needs a return directory of its own"};
+    }
+  }
+  return std::nullopt;
+}
+
+void set_source_readers(std::vector<Config>& exchanges) {
+  std::map<std::string, std::vector<std::string>> readers;
+  for (const auto& config : exchanges)
+    readers[config.exchange.source].push_back(config.exchange.name);
+  for (auto& config : exchanges) {
+    auto names = readers[config.exchange.source];
+    std::sort(names.begin(), names.end());
+    config.exchange.source_readers = std::move(names);
+  }
+}
+
+}  // namespace
+
+bool is_exchange_name(std::string_view text) {
+  if (text.empty() || text.size() > 63 || text.front() == '-') return false;
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+  });
+}
+
+const Config* SiteConfig::find(std::string_view name) const {
+  for (const auto& config : exchanges) {
+    if (config.exchange.name == name) return &config;
+  }
+  return nullptr;
+}
+
+Result<SiteConfig> load_site_config(const fs::path& file) {
+  auto parsed = detail::parse_toml_file(file);
+  if (!parsed) return fail(std::move(parsed).error());
+  SiteConfig site;
+  Config& base = site.base;
+  base.file = fs::absolute(file).lexically_normal();
+  const auto dir = base.file.parent_path();
+
+  TableReader root(*parsed, file, "the configuration");
+  KBIX_TRY(detail::section(root, file, "daemon",
+                           [&](TableReader& t) { detail::read_daemon(t, dir, base.daemon); }));
+  KBIX_TRY(detail::section(root, file, "keys",
+                           [&](TableReader& t) { detail::read_keys(t, dir, base.keys); }));
+  KBIX_TRY(detail::section(root, file, "audit", [&](TableReader& t) {
+    detail::read_audit(t, dir, base.daemon.state_dir, base.audit);
+  }));
+  KBIX_TRY(detail::read_operations_sections(root, file, dir, base.notify, base.metrics));
+
+  // The single-exchange form: kbix.toml has the exchange's sections itself.
+  const bool single = std::any_of(std::begin(kExchangeSections), std::end(kExchangeSections),
+                                  [&](const char* name) { return parsed->contains(name); });
+  std::string protocol_at;
+  Config only = base;
+  if (single) {
+    KBIX_TRY(detail::section(root, file, "protocol", [&](TableReader& t) {
+      protocol_at = t.position_of("file");
+      read_protocol_path(t, "file", dir, only.protocol_file);
+    }));
+    KBIX_TRY(detail::section(root, file, "schedule",
+                             [&](TableReader& t) { detail::read_schedule(t, only.schedule); }));
+    KBIX_TRY(detail::section(root, file, "partner",
+                             [&](TableReader& t) { detail::read_partner(t, dir, only.partner); }));
+    KBIX_TRY(detail::section(root, file, "sftp",
+                             [&](TableReader& t) { detail::read_sftp(t, dir, only.sftp); }));
+  }
+  KBIX_TRY(root.finish());
+
+  auto files = exchange_files(base.daemon.exchanges_dir);
+  if (!files) return fail(std::move(files).error());
+  if (single) {
+    if (!files->empty()) {
+      return fail("config.mixed_forms",
+                  base.file.string() +
+                      " holds an exchange itself ([protocol], [schedule], "
+                      "[partner], [sftp]) and " +
+                      base.daemon.exchanges_dir.string() +
+                      " holds exchange files: keep one form (`kbix config migrate` moves the "
+                      "exchange of kbix.toml into exchanges.d)");
+    }
+    KBIX_TRY(finish_exchange(only, protocol_at));
+    only.exchange.name = name_from_partner(only.partner.name);
+    only.exchange.file = base.file;
+    site.single_exchange_form = true;
+    site.exchanges.push_back(std::move(only));
+    set_source_readers(site.exchanges);
+    return site;
+  }
+
+  for (const auto& exchange_file : *files) {
+    ExchangePositions at;
+    auto loaded = load_exchange_file(exchange_file, base, at);
+    if (!loaded) {
+      site.refused.push_back({exchange_file, std::move(loaded).error()});
+      continue;
+    }
+    if (auto clash = conflict(*loaded, site.exchanges, at)) {
+      site.refused.push_back({exchange_file, *clash});
+      continue;
+    }
+    site.exchanges.push_back(std::move(loaded).value());
+  }
+  std::sort(site.exchanges.begin(), site.exchanges.end(),
+            [](const Config& a, const Config& b) { return a.exchange.name < b.exchange.name; });
+  set_source_readers(site.exchanges);
+  return site;
+}
+
+Result<Config> select_exchange(const SiteConfig& site, std::string_view name) {
+  std::string known;
+  for (const auto& config : site.exchanges)
+    known += (known.empty() ? "" : ", ") + config.exchange.name;
+  if (name.empty()) {
+    if (site.exchanges.size() == 1) return site.exchanges.front();
+    if (site.exchanges.empty()) {
+      if (!site.refused.empty()) return fail(site.refused.front().error);
+      return fail("config.no_exchange", site.base.daemon.exchanges_dir.string() +
+                                            " holds no exchange file (*.toml); see "
+                                            "docs/operator-guide.md \"Adding an exchange\"");
+    }
+    return fail("config.exchange_required",
+                "several exchanges are configured (" + known + "); name one");
+  }
+  if (const Config* found = site.find(name)) return *found;
+  for (const auto& refused : site.refused) {
+    if (refused.file.stem() == name) return fail(refused.error);
+  }
+  return fail("config.unknown_exchange",
+              "no exchange '" + std::string(name) +
+                  "' is configured (known: " + (known.empty() ? "none" : known) + ")");
+}
+
+Result<Config> load_config(const fs::path& file, std::string_view exchange) {
+  auto site = load_site_config(file);
+  if (!site) return fail(std::move(site).error());
+  return select_exchange(*site, exchange);
+}
+
+}  // namespace kbix
