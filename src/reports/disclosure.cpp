@@ -223,6 +223,7 @@ Result<DisclosureReport> DisclosureCounter::finish(const fs::path& output_csv, b
   report.action = policy_.action;
   report.rows = s.rows;
   const auto k = static_cast<std::uint64_t>(policy_.k);
+  s.tuples->flush();
   ClassTable table = intern(*s.tuples, s.positions.size());
   fill(report, detail::class_stats(detail::group(table.tuples(), all_columns(table.width)), k));
   report.contributions = contributions(table, policy_.quasi_identifiers, k);
