@@ -6,7 +6,10 @@
 // (an empty cell is a value of its own); the report gives the number of classes, the smallest
 // class, the classes and rows in classes smaller than k, and per quasi-identifier the smallest
 // class and the rows at risk if that column were removed (the first one listed raises the
-// smallest class most). The class in which every quasi-identifier is empty matches any person and
+// smallest class most).
+// In a run the classes are counted while the output scan reads the file (DisclosureCounter): the
+// report adds no read of its own; only "suppress" with a class below k reads the output again, to
+// rewrite it. The class in which every quasi-identifier is empty matches any person and
 // is reported apart (rows_all_empty), not as a class at risk.
 //
 // Actions (protocol disclosure.action): "report" changes nothing; "suppress" empties, row by row,
