@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
         return 1;
       }
       std::cerr << kbix::disclosure_text(*disclosure);
-      if (disclosure->suppressed_cells > 0 && !scan(false)) return 1;
+      if (disclosure->rewrote_output() && !scan(false)) return 1;
     }
     return 0;
   }

@@ -394,7 +394,7 @@ Result<Exchange::StepOutcome> Exchange::merge_return(const RunRecord& run) {
     KBIX_TRY(record(run.id, "report.disclosure", (*disclosure)->audit_details));
     KBIX_TRY(refuse_if_blocked(**disclosure, dir));
     // Suppression rewrote the output: the scan reads the bytes that are published.
-    if ((*disclosure)->report.suppressed_cells > 0) KBIX_TRY(scan_merged_output(partial));
+    if ((*disclosure)->report.rewrote_output()) KBIX_TRY(scan_merged_output(partial));
   }
   KBIX_TRY(sync_file(partial));
   auto output_sha = sha256_file_hex(partial);

@@ -232,7 +232,7 @@ Result<DisclosureReport> DisclosureCounter::finish(const fs::path& output_csv, b
   if (!act || report.rows_in_small_classes == 0) return report;
   if (policy_.action == DisclosureAction::block) {
     report.blocked = true;
-  } else if (policy_.action == DisclosureAction::suppress) {
+  } else if (report.rewrote_output()) {
     const auto emptied = suppress(table, report);
     KBIX_TRY(rewrite(output_csv, *s.tuples, s.positions, emptied, s.rows));
   }

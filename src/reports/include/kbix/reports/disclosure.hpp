@@ -68,6 +68,12 @@ struct DisclosureReport {
   std::uint64_t rows_in_small_classes_after = 0;
 
   bool blocked = false;  // "block" and a class below k: do not publish
+
+  // "suppress" and a class below k: apply_disclosure and finish(..., true) rewrote the output
+  // (assess_disclosure never does).
+  bool rewrote_output() const {
+    return action == DisclosureAction::suppress && rows_in_small_classes > 0;
+  }
 };
 
 // Counts the output's equivalence classes from the records another pass reads, the output scan
