@@ -2,6 +2,9 @@
 // outside with /usr/bin/time, so the figures include reading and writing the files).
 //   domain_bench export EXTRACT OUTBOUND
 //   domain_bench merge RETURN SNAPSHOT OUTPUT      (merge + pseudonymise "none" + output scan)
+//   domain_bench merge RETURN SNAPSHOT OUTPUT --disclosure PROTOCOL
+//       the same, plus the disclosure report and action of PROTOCOL's [disclosure] table, as the
+//       merge step of a run does them (bench/domain/disclosure.sh; the merge uses PROTOCOL too)
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -11,6 +14,7 @@
 #include "kbix/domain/extract_export.hpp"
 #include "kbix/domain/merge.hpp"
 #include "kbix/domain/output_scan.hpp"
+#include "kbix/reports/disclosure.hpp"
 
 namespace {
 struct Buffered {
@@ -38,7 +42,15 @@ int main(int argc, char** argv) {
     std::cerr << "exported " << report->exported << " of " << report->rows << " rows\n";
     return 0;
   }
-  if (args[0] == "merge" && args.size() == 4) {
+  const bool with_disclosure = args.size() == 6 && args[4] == "--disclosure";
+  if (with_disclosure) {
+    protocol = kbix::load_protocol(args[5]);
+    if (!protocol) {
+      std::cerr << protocol.error().describe() << "\n";
+      return 2;
+    }
+  }
+  if (args[0] == "merge" && (args.size() == 4 || with_disclosure)) {
     std::ifstream returned, snapshot;
     returned.rdbuf()->pubsetbuf(in_buffer.buffer.data(), 1 << 20);
     snapshot.rdbuf()->pubsetbuf(extra_buffer.buffer.data(), 1 << 20);
@@ -56,15 +68,33 @@ int main(int argc, char** argv) {
       }
       std::cerr << "merged " << report->output_rows << " rows\n";
     }
-    std::ifstream output(args[3], std::ios::binary);
-    auto scanned = kbix::scan_output(output, args[3]);
-    if (!scanned) {
-      std::cerr << scanned.error().describe() << "\n";
-      return 1;
+    // As the merge step of a run does it: the scan counts the classes, the report follows, and
+    // an output that suppression rewrote is scanned again.
+    kbix::DisclosureCounter classes(*protocol);
+    auto scan = [&](bool count) {
+      std::ifstream output(args[3], std::ios::binary);
+      auto scanned =
+          count ? kbix::scan_output(output, args[3], classes) : kbix::scan_output(output, args[3]);
+      if (!scanned) {
+        std::cerr << scanned.error().describe() << "\n";
+        return false;
+      }
+      std::cerr << "scanned " << scanned->cells << " cells\n";
+      return true;
+    };
+    if (!scan(with_disclosure)) return 1;
+    if (with_disclosure) {
+      auto disclosure = classes.finish(args[3]);
+      if (!disclosure) {
+        std::cerr << disclosure.error().describe() << "\n";
+        return 1;
+      }
+      std::cerr << kbix::disclosure_text(*disclosure);
+      if (disclosure->rewrote_output() && !scan(false)) return 1;
     }
-    std::cerr << "scanned " << scanned->cells << " cells\n";
     return 0;
   }
-  std::cerr << "usage: domain_bench export EXTRACT OUTBOUND | merge RETURN SNAPSHOT OUTPUT\n";
+  std::cerr << "usage: domain_bench export EXTRACT OUTBOUND | merge RETURN SNAPSHOT OUTPUT "
+               "[--disclosure PROTOCOL]\n";
   return 2;
 }

@@ -94,8 +94,9 @@ bool contains_insz_like_number(std::string_view text) {
   return false;
 }
 
-Result<ScanReport> scan_output(std::istream& output_csv, std::string_view output_name,
-                               std::string_view key_column) {
+namespace {
+Result<ScanReport> scan(std::istream& output_csv, std::string_view output_name,
+                        std::string_view key_column, OutputObserver* observer) {
   CsvReader reader(output_csv, std::string(output_name));
   ScanReport report;
   std::vector<std::string> fields;
@@ -120,10 +121,22 @@ Result<ScanReport> scan_output(std::istream& output_csv, std::string_view output
             reader.where(i + 1) + "a number that passes the INSZ check; publication blocked");
       }
     }
+    if (observer != nullptr) KBIX_TRY(observer->record(fields, reader));
     if (!header) ++report.rows;
     header = false;
   }
   return report;
+}
+}  // namespace
+
+Result<ScanReport> scan_output(std::istream& output_csv, std::string_view output_name,
+                               std::string_view key_column) {
+  return scan(output_csv, output_name, key_column, nullptr);
+}
+
+Result<ScanReport> scan_output(std::istream& output_csv, std::string_view output_name,
+                               OutputObserver& observer, std::string_view key_column) {
+  return scan(output_csv, output_name, key_column, &observer);
 }
 
 }  // namespace kbix

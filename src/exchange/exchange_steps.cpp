@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "internal/exchange_internal.hpp"
+#include "kbix/core/buffered_file.hpp"
 #include "kbix/core/digest.hpp"
 #include "kbix/core/file_safety.hpp"
 #include "kbix/core/input_file.hpp"
@@ -28,8 +29,6 @@
 namespace kbix {
 
 namespace fs = std::filesystem;
-using detail::BufferedInput;
-using detail::BufferedOutput;
 
 namespace {
 
@@ -135,6 +134,16 @@ nlohmann::json merge_facts(const MergeReport& report) {
           {"not_sent", report.not_sent},
           {"sent_missing_from_return", report.sent_missing_from_return},
           {"output_rows", report.output_rows}};
+}
+
+// The last gate before publication (invariant 4); `observer` sees every record it passes.
+Status scan_merged_output(const fs::path& output, OutputObserver* observer = nullptr) {
+  BufferedInput in(output);
+  if (!in.good()) return fail("io.read", "cannot read " + output.string());
+  auto scanned = observer ? scan_output(in.stream(), "output.csv", *observer)
+                          : scan_output(in.stream(), "output.csv");
+  if (!scanned) return fail(std::move(scanned).error());
+  return ok();
 }
 
 }  // namespace
@@ -358,17 +367,18 @@ Result<Exchange::StepOutcome> Exchange::merge_return(const RunRecord& run) {
     KBIX_TRY(out.close());
     report = *merged;
   }
-  auto disclosure = write_disclosure_report(dir, run.id, partial, config_.protocol);
+  // The output scan (invariant 4), which also counts the disclosure classes: one read for both.
+  progress(run.id, "scan", 0, report.output_rows);
+  DisclosureCounter disclosure_classes(config_.protocol);
+  KBIX_TRY(scan_merged_output(partial, &disclosure_classes));
+  auto disclosure =
+      write_disclosure_report(dir, run.id, partial, config_.protocol, disclosure_classes);
   if (!disclosure) return fail(std::move(disclosure).error());
   if (*disclosure) {
     KBIX_TRY(record(run.id, "report.disclosure", (*disclosure)->audit_details));
     KBIX_TRY(refuse_if_blocked(**disclosure, dir));
-  }
-  progress(run.id, "scan", 0, report.output_rows);
-  {
-    BufferedInput output(partial);
-    auto scanned = scan_output(output.stream(), "output.csv");
-    if (!scanned) return fail(std::move(scanned).error());
+    // Suppression rewrote the output: the scan reads the bytes that are published.
+    if ((*disclosure)->report.rewrote_output()) KBIX_TRY(scan_merged_output(partial));
   }
   KBIX_TRY(sync_file(partial));
   auto output_sha = sha256_file_hex(partial);

@@ -1,12 +1,14 @@
 #include "kbix/reports/disclosure.hpp"
 
 #include <algorithm>
-#include <fstream>
-#include <numeric>
+#include <optional>
+#include <string_view>
 #include <unordered_map>
 
 #include "internal/classes.hpp"
 #include "internal/report_text.hpp"
+#include "internal/tuple_counter.hpp"
+#include "kbix/core/buffered_file.hpp"
 #include "kbix/core/file_safety.hpp"
 #include "kbix/domain/csv.hpp"
 
@@ -19,84 +21,49 @@ using detail::TupleSet;
 
 namespace {
 
-// The output's quasi-identifier cells, interned per column (id 0 = empty).
-struct QiTable {
-  std::vector<std::size_t> positions;  // field index of each quasi-identifier
-  std::size_t field_count = 0;
-  std::vector<std::uint32_t> ids;       // rows x width
-  std::vector<std::uint32_t> distinct;  // ids in use per column, the empty id included
-  std::size_t width() const { return positions.size(); }
-  std::size_t rows() const { return positions.empty() ? 0 : ids.size() / positions.size(); }
-  TupleSet tuples() const { return {ids.data(), rows(), width(), &distinct, nullptr}; }
-};
-
 std::uint32_t all_columns(std::size_t width) {
   return width >= 32 ? 0xFFFFFFFFu : (1u << width) - 1;
 }
 
-Result<QiTable> read_table(const fs::path& file, const std::vector<std::string>& qis) {
-  std::vector<char> buffer(1 << 20);
-  std::ifstream in;
-  in.rdbuf()->pubsetbuf(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-  in.open(file, std::ios::binary);
-  if (!in) return fail("io.read", "cannot read " + file.string());
-  CsvReader reader(in, file.filename().string());
-  std::vector<std::string> fields;
-  auto header = reader.next(fields);
-  if (!header) return fail(std::move(header).error());
-  if (!*header) return fail("disclosure.missing_column", file.filename().string() + " is empty");
-  QiTable table;
-  table.field_count = fields.size();
-  for (const auto& qi : qis) {
-    const auto at = std::find(fields.begin(), fields.end(), qi);
-    if (at == fields.end()) {
-      return fail("disclosure.missing_column",
-                  file.filename().string() + ":1: no column '" + qi + "' (a quasi-identifier)");
-    }
-    table.positions.push_back(static_cast<std::size_t>(at - fields.begin()));
-  }
-  std::vector<std::unordered_map<std::string, std::uint32_t>> dictionaries(qis.size());
-  table.distinct.assign(qis.size(), 1);
-  for (;;) {
-    auto more = reader.next(fields);
-    if (!more) return fail(std::move(more).error());
-    if (!*more) break;
-    if (fields.size() != table.field_count) {
-      return fail("schema.field_count", reader.where(fields.size()) + "expected " +
-                                            std::to_string(table.field_count) + " fields, got " +
-                                            std::to_string(fields.size()));
-    }
-    for (std::size_t c = 0; c < table.positions.size(); ++c) {
-      const std::string& value = fields[table.positions[c]];
-      if (value.empty()) {
+// The classes as weighted tuples of per-column ids (id 0 = empty), in the order first seen.
+struct ClassTable {
+  std::size_t width = 0;
+  std::vector<std::uint32_t> ids;       // classes x width
+  std::vector<std::uint32_t> distinct;  // ids in use per column, the empty id included
+  std::vector<std::uint64_t> rows;      // per class
+  TupleSet tuples() const { return {ids.data(), rows.size(), width, &distinct, &rows}; }
+};
+
+ClassTable intern(const detail::TupleCounter& counter, std::size_t width) {
+  ClassTable table;
+  table.width = width;
+  table.distinct.assign(width, 1);
+  std::vector<std::unordered_map<std::string_view, std::uint32_t>> dictionaries(width);
+  for (std::uint32_t cls = 0; cls < counter.classes(); ++cls) {
+    const auto cells = counter.cells(cls);
+    for (std::size_t c = 0; c < width; ++c) {
+      if (cells[c].empty()) {
         table.ids.push_back(0);
         continue;
       }
-      const auto [at, added] = dictionaries[c].try_emplace(value, table.distinct[c]);
+      const auto [at, added] = dictionaries[c].try_emplace(cells[c], table.distinct[c]);
       if (added) ++table.distinct[c];
       table.ids.push_back(at->second);
     }
+    table.rows.push_back(counter.rows(cls));
   }
   return table;
 }
 
-// Leave-one-out over the classes (not the rows): each class is one weighted tuple.
-std::vector<ColumnContribution> contributions(const QiTable& table, const Grouping& full,
+// Leave-one-out over the classes: each class is one weighted tuple.
+std::vector<ColumnContribution> contributions(const ClassTable& table,
                                               const std::vector<std::string>& qis,
                                               std::uint64_t k) {
-  const std::size_t width = table.width();
-  std::vector<std::uint32_t> representatives;
-  representatives.reserve(full.size.size() * width);
-  for (const auto first : full.first_item) {
-    const auto* tuple = table.ids.data() + std::size_t{first} * width;
-    representatives.insert(representatives.end(), tuple, tuple + width);
-  }
-  const TupleSet classes{representatives.data(), full.size.size(), width, &table.distinct,
-                         &full.size};
+  const std::size_t width = table.width;
   std::vector<ColumnContribution> result;
   for (std::size_t c = 0; c < width; ++c) {
     const ClassStats without =
-        detail::class_stats(detail::group(classes, all_columns(width) & ~(1u << c)), k);
+        detail::class_stats(detail::group(table.tuples(), all_columns(width) & ~(1u << c)), k);
     result.push_back({qis[c], without.smallest, without.rows_in_small});
   }
   std::stable_sort(result.begin(), result.end(), [](const auto& a, const auto& b) {
@@ -117,125 +84,190 @@ void fill(DisclosureReport& report, const ClassStats& stats) {
   report.rows_all_empty = stats.rows_all_empty;
 }
 
-Result<DisclosureReport> assess(const fs::path& file, const Protocol& protocol, QiTable& table) {
-  const auto& policy = protocol.disclosure;
-  if (policy.quasi_identifiers.empty()) {
-    return fail("disclosure.no_quasi_identifiers",
-                "the protocol " + protocol.id + " names no quasi-identifiers ([disclosure])");
-  }
-  auto read = read_table(file, policy.quasi_identifiers);
-  if (!read) return fail(std::move(read).error());
-  table = std::move(*read);
-  DisclosureReport report;
-  report.protocol_id = protocol.id;
-  report.quasi_identifiers = policy.quasi_identifiers;
-  report.k = policy.k;
-  report.action = policy.action;
-  report.rows = table.rows();
-  const auto k = static_cast<std::uint64_t>(policy.k);
-  const Grouping full = detail::group(table.tuples(), all_columns(table.width()));
-  fill(report, detail::class_stats(full, k));
-  report.contributions = contributions(table, full, policy.quasi_identifiers, k);
-  report.smallest_class_after = report.smallest_class;
-  report.rows_in_small_classes_after = report.rows_in_small_classes;
-  return report;
-}
-
-// Local suppression; returns the cells emptied per row (bit c = quasi-identifier c).
-std::vector<std::uint16_t> suppress(QiTable& table, DisclosureReport& report) {
+// Local suppression, decided per class (every row of a class is treated alike, so this is the
+// row-by-row rule at the cost of the classes); returns the cells emptied per class (bit c =
+// quasi-identifier c).
+std::vector<std::uint32_t> suppress(ClassTable& table, DisclosureReport& report) {
   const auto k = static_cast<std::uint64_t>(report.k);
-  std::vector<std::uint16_t> emptied(table.rows(), 0);
-  std::vector<std::uint64_t> per_column(table.width(), 0);
+  const std::size_t width = table.width;
+  std::vector<std::uint32_t> emptied(table.rows.size(), 0);
+  std::vector<std::uint64_t> per_column(width, 0);
   for (const auto& contribution : report.contributions) {
     const auto c =
         static_cast<std::size_t>(std::find(report.quasi_identifiers.begin(),
                                            report.quasi_identifiers.end(), contribution.column) -
                                  report.quasi_identifiers.begin());
-    const Grouping g = detail::group(table.tuples(), all_columns(table.width()));
+    const Grouping g = detail::group(table.tuples(), all_columns(width));
     bool any = false;
-    for (std::size_t row = 0; row < table.rows(); ++row) {
-      const auto cls = g.class_of[row];
-      if (cls == g.all_empty || g.size[cls] >= k) continue;
+    for (std::size_t cls = 0; cls < table.rows.size(); ++cls) {
+      const auto now = g.class_of[cls];
+      if (now == g.all_empty || g.size[now] >= k) continue;
       any = true;
-      auto& id = table.ids[row * table.width() + c];
+      auto& id = table.ids[cls * width + c];
       if (id == 0) continue;
       id = 0;
-      emptied[row] |= static_cast<std::uint16_t>(1u << c);
-      ++per_column[c];
+      emptied[cls] |= 1u << c;
+      per_column[c] += table.rows[cls];
     }
     if (!any) break;
   }
   const ClassStats after =
-      detail::class_stats(detail::group(table.tuples(), all_columns(table.width())), k);
+      detail::class_stats(detail::group(table.tuples(), all_columns(width)), k);
   report.smallest_class_after = after.smallest;
   report.rows_in_small_classes_after = after.rows_in_small;
-  for (std::size_t c = 0; c < table.width(); ++c) {
+  for (std::size_t c = 0; c < width; ++c) {
     report.suppressed_cells += per_column[c];
     report.suppressed_cells_per_column.emplace_back(report.quasi_identifiers[c], per_column[c]);
   }
-  report.suppressed_rows = static_cast<std::uint64_t>(
-      std::count_if(emptied.begin(), emptied.end(), [](std::uint16_t m) { return m != 0; }));
+  for (std::size_t cls = 0; cls < emptied.size(); ++cls) {
+    if (emptied[cls] != 0) report.suppressed_rows += table.rows[cls];
+  }
   return emptied;
 }
 
+Unexpected<Error> changed_since_counted(const CsvReader& reader) {
+  return fail("disclosure.output_changed",
+              reader.where(1) + "the output changed after its classes were counted");
+}
+
 // Rewrites the output with the emptied cells; every other byte is written as the reader saw it
-// through CsvWriter's escaping (which is idempotent on kbix's own output).
-Status rewrite(const fs::path& file, const QiTable& table,
-               const std::vector<std::uint16_t>& emptied) {
-  std::vector<char> buffer(1 << 20);
-  std::ifstream in;
-  in.rdbuf()->pubsetbuf(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-  in.open(file, std::ios::binary);
-  if (!in) return fail("io.read", "cannot read " + file.string());
-  CsvReader reader(in, file.filename().string());
+// through CsvWriter's escaping (which is idempotent on kbix's own output). Each row's class is
+// looked up again, so no per-row state is kept between the two passes.
+Status rewrite(const fs::path& file, detail::TupleCounter& counter,
+               const std::vector<std::size_t>& positions, const std::vector<std::uint32_t>& emptied,
+               std::uint64_t rows) {
+  BufferedInput in(file);
+  if (!in.good()) return fail("io.read", "cannot read " + file.string());
+  CsvReader reader(in.stream(), file.filename().string());
   auto out = AtomicFile::create(file, 0600);
   if (!out) return fail(std::move(out).error());
-  std::string chunk;
-  std::vector<std::string> fields;
-  std::size_t row = 0;
-  for (bool header = true;; header = false) {
-    auto more = reader.next(fields);
-    if (!more) return fail(std::move(more).error());
-    if (!*more) break;
-    if (!header) {
-      const std::uint16_t mask = emptied[row++];
-      for (std::size_t c = 0; mask != 0 && c < table.width(); ++c) {
-        if (mask & (1u << c)) fields[table.positions[c]].clear();
+  {
+    BufferedOutput temporary(out->temp_path());
+    if (!temporary.good()) return fail("io.write", "cannot write " + out->temp_path().string());
+    CsvWriter writer(temporary.stream());
+    std::vector<std::string> fields;
+    std::uint64_t row = 0;
+    for (bool header = true;; header = false) {
+      auto more = reader.next(fields);
+      if (!more) return fail(std::move(more).error());
+      if (!*more) break;
+      if (!header) {
+        const std::uint32_t cls = counter.find(fields);
+        if (cls == detail::kNoClass || ++row > rows) return changed_since_counted(reader);
+        for (std::size_t c = 0; emptied[cls] != 0 && c < positions.size(); ++c) {
+          if (emptied[cls] & (1u << c)) fields[positions[c]].clear();
+        }
       }
+      writer.write_row(fields);
     }
-    for (std::size_t i = 0; i < fields.size(); ++i) {
-      if (i > 0) chunk += ';';
-      CsvWriter::append_escaped(chunk, fields[i]);
-    }
-    chunk += '\n';
-    if (chunk.size() >= (1 << 20)) {
-      KBIX_TRY(out->write(chunk));
-      chunk.clear();
-    }
+    if (row != rows) return changed_since_counted(reader);
+    KBIX_TRY(temporary.close());
   }
-  KBIX_TRY(out->write(chunk));
   return out->commit();
 }
 
 }  // namespace
 
+struct DisclosureCounter::State {
+  std::vector<std::size_t> positions;
+  std::size_t field_count = 0;
+  std::uint64_t rows = 0;
+  bool header_seen = false;
+  std::optional<detail::TupleCounter> tuples;
+};
+
+DisclosureCounter::DisclosureCounter(const Protocol& protocol)
+    : protocol_id_(protocol.id), policy_(protocol.disclosure), state_(std::make_unique<State>()) {}
+DisclosureCounter::~DisclosureCounter() = default;
+
+Status DisclosureCounter::record(const std::vector<std::string>& fields, const CsvReader& reader) {
+  State& s = *state_;
+  if (policy_.quasi_identifiers.empty()) return ok();
+  if (!s.header_seen) {
+    s.header_seen = true;
+    s.field_count = fields.size();
+    for (const auto& qi : policy_.quasi_identifiers) {
+      const auto at = std::find(fields.begin(), fields.end(), qi);
+      if (at == fields.end()) {
+        return fail("disclosure.missing_column",
+                    reader.source_name() + ":1: no column '" + qi + "' (a quasi-identifier)");
+      }
+      s.positions.push_back(static_cast<std::size_t>(at - fields.begin()));
+    }
+    s.tuples.emplace(s.positions);
+    return ok();
+  }
+  if (fields.size() != s.field_count) {
+    return fail("schema.field_count", reader.where(fields.size()) + "expected " +
+                                          std::to_string(s.field_count) + " fields, got " +
+                                          std::to_string(fields.size()));
+  }
+  ++s.rows;
+  s.tuples->add(fields);
+  return ok();
+}
+
+Result<DisclosureReport> DisclosureCounter::finish(const fs::path& output_csv, bool act) {
+  State& s = *state_;
+  if (policy_.quasi_identifiers.empty()) {
+    return fail("disclosure.no_quasi_identifiers",
+                "the protocol " + protocol_id_ + " names no quasi-identifiers ([disclosure])");
+  }
+  if (!s.header_seen) {
+    return fail("disclosure.missing_column", output_csv.filename().string() + " is empty");
+  }
+  DisclosureReport report;
+  report.protocol_id = protocol_id_;
+  report.quasi_identifiers = policy_.quasi_identifiers;
+  report.k = policy_.k;
+  report.action = policy_.action;
+  report.rows = s.rows;
+  const auto k = static_cast<std::uint64_t>(policy_.k);
+  s.tuples->flush();
+  ClassTable table = intern(*s.tuples, s.positions.size());
+  fill(report, detail::class_stats(detail::group(table.tuples(), all_columns(table.width)), k));
+  report.contributions = contributions(table, policy_.quasi_identifiers, k);
+  report.smallest_class_after = report.smallest_class;
+  report.rows_in_small_classes_after = report.rows_in_small_classes;
+  if (!act || report.rows_in_small_classes == 0) return report;
+  if (policy_.action == DisclosureAction::block) {
+    report.blocked = true;
+  } else if (report.rewrote_output()) {
+    const auto emptied = suppress(table, report);
+    KBIX_TRY(rewrite(output_csv, *s.tuples, s.positions, emptied, s.rows));
+  }
+  return report;
+}
+
+namespace {
+
+// Counts the classes of a file in a pass of its own (the report without the output scan).
+Result<DisclosureReport> count_and_finish(const fs::path& file, const Protocol& protocol,
+                                          bool act) {
+  DisclosureCounter counter(protocol);
+  if (!protocol.disclosure.quasi_identifiers.empty()) {
+    BufferedInput in(file);
+    if (!in.good()) return fail("io.read", "cannot read " + file.string());
+    CsvReader reader(in.stream(), file.filename().string());
+    std::vector<std::string> fields;
+    for (;;) {
+      auto more = reader.next(fields);
+      if (!more) return fail(std::move(more).error());
+      if (!*more) break;
+      KBIX_TRY(counter.record(fields, reader));
+    }
+  }
+  return counter.finish(file, act);
+}
+
+}  // namespace
+
 Result<DisclosureReport> assess_disclosure(const fs::path& output_csv, const Protocol& protocol) {
-  QiTable table;
-  return assess(output_csv, protocol, table);
+  return count_and_finish(output_csv, protocol, false);
 }
 
 Result<DisclosureReport> apply_disclosure(const fs::path& output_csv, const Protocol& protocol) {
-  QiTable table;
-  auto report = assess(output_csv, protocol, table);
-  if (!report) return report;
-  if (report->rows_in_small_classes == 0) return report;
-  if (protocol.disclosure.action == DisclosureAction::block) {
-    report->blocked = true;
-  } else if (protocol.disclosure.action == DisclosureAction::suppress) {
-    const auto emptied = suppress(table, *report);
-    KBIX_TRY(rewrite(output_csv, table, emptied));
-  }
-  return report;
+  return count_and_finish(output_csv, protocol, true);
 }
 
 nlohmann::ordered_json disclosure_json(const DisclosureReport& r) {

@@ -1,7 +1,6 @@
 #include "kbix/reports/run_reports.hpp"
 
-#include <fstream>
-
+#include "kbix/core/buffered_file.hpp"
 #include "kbix/core/digest.hpp"
 #include "kbix/core/file_safety.hpp"
 #include "kbix/reports/quality.hpp"
@@ -9,20 +8,6 @@
 namespace kbix {
 
 namespace fs = std::filesystem;
-
-namespace {
-
-// An input stream with a 1 MiB buffer (the files are hundreds of MB).
-struct BufferedFile {
-  explicit BufferedFile(const fs::path& file) : buffer(1 << 20) {
-    stream.rdbuf()->pubsetbuf(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    stream.open(file, std::ios::binary);
-  }
-  std::vector<char> buffer;
-  std::ifstream stream;
-};
-
-}  // namespace
 
 const std::vector<std::string>& report_file_names() {
   static const std::vector<std::string> names = {"quality.json",         "quality.txt",
@@ -40,13 +25,14 @@ Result<nlohmann::json> write_quality_reports(const fs::path& run_dir, const std:
                                              const fs::path& extract_csv,
                                              const fs::path& return_csv, const Protocol& protocol,
                                              std::chrono::sys_days as_of) {
-  BufferedFile extract(extract_csv);
-  BufferedFile vdab_return(return_csv);
-  if (!extract.stream || !vdab_return.stream) {
+  BufferedInput extract(extract_csv);
+  BufferedInput vdab_return(return_csv);
+  if (!extract.good() || !vdab_return.good()) {
     return fail("io.read", "cannot read " + extract_csv.string() + " or " + return_csv.string());
   }
-  auto report = assess_quality(extract.stream, extract_csv.filename().string(), vdab_return.stream,
-                               return_csv.filename().string(), protocol, as_of);
+  auto report =
+      assess_quality(extract.stream(), extract_csv.filename().string(), vdab_return.stream(),
+                     return_csv.filename().string(), protocol, as_of);
   if (!report) return fail(std::move(report).error());
   report->run_id = run_id;
   const std::string json = quality_json(*report).dump(2) + "\n";
@@ -89,9 +75,10 @@ Result<nlohmann::json> write_quality_reports(const fs::path& run_dir, const std:
 Result<std::optional<DisclosureOutcome>> write_disclosure_report(const fs::path& run_dir,
                                                                  const std::string& run_id,
                                                                  const fs::path& output_csv,
-                                                                 const Protocol& protocol) {
+                                                                 const Protocol& protocol,
+                                                                 DisclosureCounter& counted) {
   if (protocol.disclosure.quasi_identifiers.empty()) return std::optional<DisclosureOutcome>{};
-  auto report = apply_disclosure(output_csv, protocol);
+  auto report = counted.finish(output_csv);
   if (!report) return fail(std::move(report).error());
   report->run_id = run_id;
   const std::string json = disclosure_json(*report).dump(2) + "\n";

@@ -11,6 +11,8 @@
 #include <random>
 #include <sstream>
 
+#include "kbix/core/buffered_file.hpp"
+#include "kbix/domain/output_scan.hpp"
 #include "support/temp_dir.hpp"
 
 namespace kbix {
@@ -247,6 +249,140 @@ TEST_F(Disclosure, TheReportHoldsCountsAndColumnNamesOnly) {
     EXPECT_EQ(json.find(value), std::string::npos) << value;
     EXPECT_EQ(text.find(value), std::string::npos) << value;
   }
+}
+
+// The merge step's way: the classes are counted while the output scan reads the file.
+Result<DisclosureReport> counted_by_the_scan(const fs::path& file, const Protocol& protocol,
+                                             bool act) {
+  DisclosureCounter counter(protocol);
+  BufferedInput in(file);
+  auto scanned = scan_output(in.stream(), file.filename().string(), counter);
+  if (!scanned) return fail(std::move(scanned).error());
+  return counter.finish(file, act);
+}
+
+void expect_same_report(const DisclosureReport& a, const DisclosureReport& b) {
+  EXPECT_EQ(disclosure_json(a).dump(), disclosure_json(b).dump());
+}
+
+TEST_F(Disclosure, TheScanPassGivesTheReportOfAPassOfItsOwn) {
+  // Mostly distinct tuples (the class table grows and its slots collide), a few shared ones.
+  std::mt19937 random(20261202);
+  auto word = [&](int letters) {
+    std::string w;
+    for (int i = 0; i < letters; ++i) w += static_cast<char>('a' + random() % 26);
+    return w;
+  };
+  std::vector<std::vector<std::string>> rows;
+  for (int i = 0; i < 20000; ++i) {
+    if (i % 4 == 0) {
+      rows.push_back({"25-34", i % 8 ? "M" : "V", "SYR", "Gent", "x"});
+    } else {
+      rows.push_back({word(2), word(1), word(3), i % 3 ? "" : word(2), word(1)});
+    }
+  }
+  const auto file = write_output(rows);
+  const auto protocol = protocol_with(DisclosureAction::report);
+  auto scanned = counted_by_the_scan(file, protocol, false);
+  ASSERT_TRUE(scanned) << scanned.error().describe();
+  EXPECT_EQ(scanned->rows, 20000u);
+  EXPECT_GT(scanned->classes, 10000u);
+  expect_matches_oracle(*scanned, oracle(file, 5));
+  auto own_pass = assess_disclosure(file, protocol);
+  ASSERT_TRUE(own_pass);
+  expect_same_report(*scanned, *own_pass);
+}
+
+TEST_F(Disclosure, CellsThatWouldRunTogetherStayApart) {
+  const std::string long_cell(300, 'q');  // a length of more than one 7-bit group
+  std::vector<std::vector<std::string>> rows;
+  for (int i = 0; i < 5; ++i) {
+    rows.push_back({"ab", "", "c", "d", "e"});
+    rows.push_back({"a", "b", "c", "d", "e"});
+    rows.push_back({"a", "", "bc", "d", "e"});
+    rows.push_back({long_cell, "q", "c", "d", "e"});
+    rows.push_back({long_cell + "q", "", "c", "d", "e"});
+  }
+  rows.push_back({"a", "b", "c", "d", "\"e;\""});  // written quoted: the cell is e;
+  const auto file = write_output(rows);
+  auto report = counted_by_the_scan(file, protocol_with(DisclosureAction::report), false);
+  ASSERT_TRUE(report) << report.error().describe();
+  EXPECT_EQ(report->classes, 6u);
+  EXPECT_EQ(report->smallest_class, 1u);
+  expect_matches_oracle(*report, oracle(file, 5));
+}
+
+TEST_F(Disclosure, ReportAndBlockNeverReadTheOutputAgain) {
+  for (const auto action : {DisclosureAction::report, DisclosureAction::block}) {
+    const auto file = write_output(known_classes());
+    DisclosureCounter counter(protocol_with(action));
+    {
+      BufferedInput in(file);
+      ASSERT_TRUE(scan_output(in.stream(), "output.csv", counter));
+    }
+    fs::remove(file);  // a second read would fail now
+    auto report = counter.finish(file);
+    ASSERT_TRUE(report) << report.error().describe();
+    EXPECT_EQ(report->rows_in_small_classes, 6u);
+    EXPECT_EQ(report->blocked, action == DisclosureAction::block);
+  }
+  // Suppression must read the output again to rewrite it.
+  const auto file = write_output(known_classes());
+  DisclosureCounter counter(protocol_with(DisclosureAction::suppress));
+  {
+    BufferedInput in(file);
+    ASSERT_TRUE(scan_output(in.stream(), "output.csv", counter));
+  }
+  fs::remove(file);
+  auto report = counter.finish(file);
+  ASSERT_FALSE(report);
+  EXPECT_EQ(report.error().code, "io.read");
+}
+
+TEST_F(Disclosure, SuppressionThroughTheScanRewritesTheSameFile) {
+  const auto file = write_output(known_classes(), "scanned.csv");
+  const auto reference = write_output(known_classes(), "reference.csv");
+  auto scanned = counted_by_the_scan(file, protocol_with(DisclosureAction::suppress), true);
+  ASSERT_TRUE(scanned) << scanned.error().describe();
+  auto own_pass = apply_disclosure(reference, protocol_with(DisclosureAction::suppress));
+  ASSERT_TRUE(own_pass);
+  expect_same_report(*scanned, *own_pass);
+  EXPECT_GT(scanned->suppressed_cells, 0u);
+  std::ifstream a(file, std::ios::binary), b(reference, std::ios::binary);
+  const std::string bytes_a((std::istreambuf_iterator<char>(a)), {});
+  const std::string bytes_b((std::istreambuf_iterator<char>(b)), {});
+  EXPECT_EQ(bytes_a, bytes_b);
+  EXPECT_EQ(oracle(file, 5)["below_k"], 0);
+}
+
+TEST_F(Disclosure, AnOutputChangedBetweenCountAndRewriteIsRefused) {
+  const auto file = write_output(known_classes());
+  DisclosureCounter counter(protocol_with(DisclosureAction::suppress));
+  {
+    BufferedInput in(file);
+    ASSERT_TRUE(scan_output(in.stream(), "output.csv", counter));
+  }
+  auto changed = known_classes();
+  changed[3][2] = "IRQ";  // a tuple that was not counted
+  write_output(changed);
+  const auto before = dir_ / "before.csv";
+  fs::copy_file(file, before);
+  auto report = counter.finish(file);
+  ASSERT_FALSE(report);
+  EXPECT_EQ(report.error().code, "disclosure.output_changed");
+  EXPECT_EQ(report.error().message.rfind("output.csv:5:", 0), 0u) << report.error().message;
+  EXPECT_EQ(oracle(file, 5, before)["changed_cells"], 0) << "the output is left as it was";
+
+  // One row more than was counted is refused too.
+  DisclosureCounter again(protocol_with(DisclosureAction::suppress));
+  {
+    BufferedInput in(file);
+    ASSERT_TRUE(scan_output(in.stream(), "output.csv", again));
+  }
+  std::ofstream(file, std::ios::app) << "ja;25-34;M;SYR;Gent;erkend vluchteling;x\n";
+  auto longer = again.finish(file);
+  ASSERT_FALSE(longer);
+  EXPECT_EQ(longer.error().code, "disclosure.output_changed");
 }
 
 }  // namespace

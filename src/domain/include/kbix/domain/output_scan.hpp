@@ -15,9 +15,12 @@
 
 #include <cstdint>
 #include <istream>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "kbix/core/result.hpp"
+#include "kbix/domain/csv.hpp"
 
 namespace kbix {
 
@@ -28,6 +31,18 @@ struct ScanReport {
 
 Result<ScanReport> scan_output(std::istream& output_csv, std::string_view output_name,
                                std::string_view key_column = "insz");
+
+// Sees each record the scan has passed, the header first, so that a report over the output (the
+// disclosure report) needs no read of its own. An error it returns stops the scan and is the
+// scan's result.
+class OutputObserver {
+ public:
+  virtual ~OutputObserver() = default;
+  virtual Status record(const std::vector<std::string>& fields, const CsvReader& reader) = 0;
+};
+
+Result<ScanReport> scan_output(std::istream& output_csv, std::string_view output_name,
+                               OutputObserver& observer, std::string_view key_column = "insz");
 
 // True when `text` holds an INSZ-valid 11-digit window as described above. The one rule for every
 // privacy gate: the output scan, the audit log's guard on entry details, operator text.

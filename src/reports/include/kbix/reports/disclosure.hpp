@@ -6,7 +6,10 @@
 // (an empty cell is a value of its own); the report gives the number of classes, the smallest
 // class, the classes and rows in classes smaller than k, and per quasi-identifier the smallest
 // class and the rows at risk if that column were removed (the first one listed raises the
-// smallest class most). The class in which every quasi-identifier is empty matches any person and
+// smallest class most).
+// In a run the classes are counted while the output scan reads the file (DisclosureCounter): the
+// report adds no read of its own; only "suppress" with a class below k reads the output again, to
+// rewrite it. The class in which every quasi-identifier is empty matches any person and
 // is reported apart (rows_all_empty), not as a class at risk.
 //
 // Actions (protocol disclosure.action): "report" changes nothing; "suppress" empties, row by row,
@@ -22,6 +25,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
@@ -29,6 +33,8 @@
 
 #include "kbix/core/protocol.hpp"
 #include "kbix/core/result.hpp"
+#include "kbix/domain/csv.hpp"
+#include "kbix/domain/output_scan.hpp"
 
 namespace kbix {
 
@@ -62,6 +68,41 @@ struct DisclosureReport {
   std::uint64_t rows_in_small_classes_after = 0;
 
   bool blocked = false;  // "block" and a class below k: do not publish
+
+  // "suppress" and a class below k: apply_disclosure and finish(..., true) rewrote the output
+  // (assess_disclosure never does).
+  bool rewrote_output() const {
+    return action == DisclosureAction::suppress && rows_in_small_classes > 0;
+  }
+};
+
+// Counts the output's equivalence classes from the records another pass reads, the output scan
+// (scan_output with this as its observer), so that the report needs no read of its own: a run's
+// merge step reads the output once for both. Memory holds each class once (its cells and its row
+// count), never a row. A protocol that names no quasi-identifiers counts nothing.
+class DisclosureCounter final : public OutputObserver {
+ public:
+  explicit DisclosureCounter(const Protocol& protocol);
+  ~DisclosureCounter() override;
+  DisclosureCounter(const DisclosureCounter&) = delete;
+  DisclosureCounter& operator=(const DisclosureCounter&) = delete;
+
+  // The header first (quasi-identifiers found by name), then each row.
+  // Errors: disclosure.missing_column, schema.field_count (naming file and line).
+  Status record(const std::vector<std::string>& fields, const CsvReader& reader) override;
+
+  // The report over the records seen. With `act`, then the protocol's action: "block" sets
+  // `blocked`; "suppress" rewrites `output_csv` (the file the records came from) when a class is
+  // smaller than k, the only case that reads the file again. Errors:
+  // disclosure.no_quasi_identifiers, disclosure.missing_column (no header seen); for the rewrite
+  // also csv.*, io.* and disclosure.output_changed (the file no longer holds the rows counted).
+  Result<DisclosureReport> finish(const std::filesystem::path& output_csv, bool act = true);
+
+ private:
+  struct State;
+  std::string protocol_id_;
+  DisclosurePolicy policy_;
+  std::unique_ptr<State> state_;
 };
 
 // Reads the output CSV (header row; quasi-identifiers found by name) and reports; changes nothing.

@@ -34,11 +34,12 @@ struct DisclosureOutcome {
   nlohmann::json audit_details;
 };
 
-// Applies the protocol's disclosure action to the output (suppress rewrites it) and writes the
-// disclosure files; nullopt when the protocol names no quasi-identifiers.
+// The disclosure report over the classes `counted` saw while the output scan read `output_csv`,
+// then the protocol's action (suppress rewrites the output: scan it again before publishing), and
+// the disclosure files; nullopt when the protocol names no quasi-identifiers.
 Result<std::optional<DisclosureOutcome>> write_disclosure_report(
     const std::filesystem::path& run_dir, const std::string& run_id,
-    const std::filesystem::path& output_csv, const Protocol& protocol);
+    const std::filesystem::path& output_csv, const Protocol& protocol, DisclosureCounter& counted);
 
 // disclosure.blocked (not retryable) when the protocol's action "block" found a class below k.
 Status refuse_if_blocked(const DisclosureOutcome& outcome, const std::filesystem::path& run_dir);
