@@ -2,6 +2,9 @@
 // outside with /usr/bin/time, so the figures include reading and writing the files).
 //   domain_bench export EXTRACT OUTBOUND
 //   domain_bench merge RETURN SNAPSHOT OUTPUT      (merge + pseudonymise "none" + output scan)
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -30,7 +33,9 @@ int main(int argc, char** argv) {
     std::ofstream out;
     out.rdbuf()->pubsetbuf(out_buffer.buffer.data(), 1 << 20);
     out.open(args[2], std::ios::binary);
-    auto report = kbix::export_outbound(in, args[1], *protocol, out);
+    const int fd = ::open(args[1].c_str(), O_RDONLY | O_CLOEXEC);
+    auto report = kbix::export_outbound(fd, in, args[1], *protocol, out);
+    ::close(fd);
     if (!report) {
       std::cerr << report.error().describe() << "\n";
       return 1;
