@@ -53,8 +53,12 @@ int main(int argc, char** argv) {
       std::ofstream out;
       out.rdbuf()->pubsetbuf(out_buffer.buffer.data(), 1 << 20);
       out.open(args[3], std::ios::binary);
-      auto report = kbix::merge_and_pseudonymise(returned, args[1], snapshot, args[2], *protocol,
-                                                 nullptr, out);
+      const int return_fd = ::open(args[1].c_str(), O_RDONLY | O_CLOEXEC);
+      const int snapshot_fd = ::open(args[2].c_str(), O_RDONLY | O_CLOEXEC);
+      auto report = kbix::merge_and_pseudonymise(return_fd, returned, args[1], snapshot_fd,
+                                                 snapshot, args[2], *protocol, nullptr, out);
+      ::close(return_fd);
+      ::close(snapshot_fd);
       if (!report) {
         std::cerr << report.error().describe() << "\n";
         return 1;
@@ -62,7 +66,9 @@ int main(int argc, char** argv) {
       std::cerr << "merged " << report->output_rows << " rows\n";
     }
     std::ifstream output(args[3], std::ios::binary);
-    auto scanned = kbix::scan_output(output, args[3]);
+    const int output_fd = ::open(args[3].c_str(), O_RDONLY | O_CLOEXEC);
+    auto scanned = kbix::scan_output(output_fd, output, args[3]);
+    ::close(output_fd);
     if (!scanned) {
       std::cerr << scanned.error().describe() << "\n";
       return 1;

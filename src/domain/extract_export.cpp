@@ -40,9 +40,11 @@ void append_digits(std::string& out, std::uint64_t value) {
 // then, and `wrote` tells whether part of the outbound file was written).
 bool export_in_pieces(int fd, std::string_view name, const Protocol& protocol, std::ostream& out,
                       const FileReading& reading, ExportReport& report, bool& wrote) {
-  std::uint64_t size = 0;
-  const auto header = detail::header_for_pieces(fd, name, protocol.extract_columns, reading, size);
+  std::size_t columns = 0;
+  const auto header =
+      detail::header_for_pieces(fd, name, reading, protocol.extract_columns, columns);
   if (!header) return false;
+  const std::uint64_t size = header->size;
   const auto key =
       static_cast<std::size_t>(std::find(protocol.extract_columns.begin(),
                                          protocol.extract_columns.end(), protocol.key_column) -
@@ -56,7 +58,7 @@ bool export_in_pieces(int fd, std::string_view name, const Protocol& protocol, s
       auto more = reader.next(work.fields);
       if (!more) return false;
       if (!*more) break;
-      if (work.fields.size() != header->columns) return false;
+      if (work.fields.size() != columns) return false;
       PieceRow row;
       row.line = reader.record_line();
       if (auto insz = Insz::parse(work.fields[key])) {

@@ -81,20 +81,28 @@ bool PieceReader::next(std::string& bytes) {
   }
 }
 
-std::optional<HeaderAt> header_for_pieces(int fd, std::string_view name,
-                                          const std::vector<std::string>& expected,
-                                          const FileReading& reading, std::uint64_t& size) {
-  size = regular_file_size(fd);
+std::optional<HeaderAt> header_for_pieces(int fd, std::string_view name, const FileReading& reading,
+                                          const std::function<bool(CsvReader&)>& check) {
+  const std::uint64_t size = regular_file_size(fd);
   if (size < reading.parallel_from || size == 0) return std::nullopt;
   std::string first;
   const auto length = static_cast<std::size_t>(
       std::min<std::uint64_t>(size, reading.max_record_bytes + std::uint64_t{8}));
   if (!read_at(fd, 0, length, first) || first.size() != length) return std::nullopt;
   CsvReader reader(first, std::string(name), CsvLimits{}, true);
-  auto columns = read_header(reader, expected);
   // A header that reaches the end of these bytes may go on: the sequential path decides.
-  if (!columns || reader.consumed() >= first.size()) return std::nullopt;
-  return HeaderAt{*columns, reader.consumed(), reader.line()};
+  if (!check(reader) || reader.consumed() >= first.size()) return std::nullopt;
+  return HeaderAt{reader.consumed(), reader.line(), size};
+}
+
+std::optional<HeaderAt> header_for_pieces(int fd, std::string_view name, const FileReading& reading,
+                                          const std::vector<std::string>& expected,
+                                          std::size_t& columns) {
+  return header_for_pieces(fd, name, reading, [&](CsvReader& reader) {
+    auto got = read_header(reader, expected);
+    if (got) columns = *got;
+    return got.has_value();
+  });
 }
 
 }  // namespace kbix::detail

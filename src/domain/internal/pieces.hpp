@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "kbix/domain/csv.hpp"
 #include "kbix/domain/file_pieces.hpp"
 
 namespace kbix::detail {
@@ -121,15 +122,18 @@ namespace kbix::detail {
 
 // Where the records begin after a file's header, read in place from the first bytes of `fd`.
 struct HeaderAt {
-  std::size_t columns = 0;
   std::uint64_t offset = 0;  // the first record's byte
   std::uint64_t line = 0;    // and its line
+  std::uint64_t size = 0;    // of the file
 };
-// Nullopt when the file is small, not regular, or its header does not pass (the sequential path
-// then answers, with the exact error).
-std::optional<HeaderAt> header_for_pieces(int fd, std::string_view name,
+// `check` reads and checks the header record. Nullopt when the file is small, not regular, or
+// `check` refuses (the sequential path then answers, with the exact error).
+std::optional<HeaderAt> header_for_pieces(int fd, std::string_view name, const FileReading& reading,
+                                          const std::function<bool(CsvReader&)>& check);
+// The same with read_header(expected); `columns` gets the header's column count.
+std::optional<HeaderAt> header_for_pieces(int fd, std::string_view name, const FileReading& reading,
                                           const std::vector<std::string>& expected,
-                                          const FileReading& reading, std::uint64_t& size);
+                                          std::size_t& columns);
 
 // An output stream that keeps nothing: the sequential path after pieces were refused, run only
 // for its error because part of the real output was already written.

@@ -17,7 +17,7 @@ namespace kbix {
 
 // How a file is read; the defaults are for the daemon, tests use tiny pieces.
 struct FileReading {
-  std::size_t piece_bytes = 1u << 20;       // a piece is about this long (more for long records)
+  std::size_t piece_bytes = 256u << 10;     // a piece is about this long (more for long records)
   std::uint64_t parallel_from = 4u << 20;   // smaller files are read on one thread
   std::size_t max_record_bytes = 1u << 20;  // CsvLimits::max_record_bytes: a record end is near
   std::size_t in_flight = 4;                // pieces read ahead (bounds the memory)
