@@ -36,6 +36,7 @@ declare -A command=(
 )
 tools=(kbix duckdb polars pandas)
 : >"$work/samples.txt"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for ((run = 1; run <= runs; run++)); do
   for tool in "${tools[@]}"; do
     # shellcheck disable=SC2086
@@ -47,13 +48,16 @@ median() {  # TOOL FIELD-EXPRESSION
   awk -v t="$1" "\$1 == t { print $2 }" "$work/samples.txt" | sort -g |
     awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
-kbix_wall=$(median kbix '$2')
-echo "| $people people, median of $runs | wall | CPU (user+sys) | peak RSS | wall / kbix |"
-echo "|---|---|---|---|---|"
+kbix_wall=$(median kbix '$2') kbix_cpu=$(median kbix '$3 + $4')
+echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, load average $load_before before and" \
+  "$(cut -d' ' -f1-3 /proc/loadavg) after (1, 5, 15 min)"
+echo
+echo "| $people people, median of $runs | wall | CPU (user+sys) | peak RSS | wall / kbix | CPU / kbix |"
+echo "|---|---|---|---|---|---|"
 for tool in "${tools[@]}"; do
   wall=$(median "$tool" '$2') cpu=$(median "$tool" '$3 + $4') rss=$(median "$tool" '$5')
-  awk -v t="$tool" -v w="$wall" -v c="$cpu" -v r="$rss" -v k="$kbix_wall" \
-    'BEGIN { printf "| %s | %.2f s | %.2f s | %.0f MB | %.2f× |\n", t, w, c, r / 1024, w / k }'
+  awk -v t="$tool" -v w="$wall" -v c="$cpu" -v r="$rss" -v k="$kbix_wall" -v kc="$kbix_cpu" \
+    'BEGIN { printf "| %s | %.2f s | %.2f s | %.0f MB | %.2f× | %.2f× |\n", t, w, c, r / 1024, w / k, c / kc }'
 done
 echo
 same=yes

@@ -5,6 +5,9 @@
 //   domain_bench merge RETURN SNAPSHOT OUTPUT --disclosure PROTOCOL
 //       the same, plus the disclosure report and action of PROTOCOL's [disclosure] table, as the
 //       merge step of a run does them (bench/domain/disclosure.sh; the merge uses PROTOCOL too)
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -34,7 +37,9 @@ int main(int argc, char** argv) {
     std::ofstream out;
     out.rdbuf()->pubsetbuf(out_buffer.buffer.data(), 1 << 20);
     out.open(args[2], std::ios::binary);
-    auto report = kbix::export_outbound(in, args[1], *protocol, out);
+    const int fd = ::open(args[1].c_str(), O_RDONLY | O_CLOEXEC);
+    auto report = kbix::export_outbound(fd, in, args[1], *protocol, out);
+    ::close(fd);
     if (!report) {
       std::cerr << report.error().describe() << "\n";
       return 1;
@@ -60,8 +65,12 @@ int main(int argc, char** argv) {
       std::ofstream out;
       out.rdbuf()->pubsetbuf(out_buffer.buffer.data(), 1 << 20);
       out.open(args[3], std::ios::binary);
-      auto report = kbix::merge_and_pseudonymise(returned, args[1], snapshot, args[2], *protocol,
-                                                 nullptr, out);
+      const int return_fd = ::open(args[1].c_str(), O_RDONLY | O_CLOEXEC);
+      const int snapshot_fd = ::open(args[2].c_str(), O_RDONLY | O_CLOEXEC);
+      auto report = kbix::merge_and_pseudonymise(return_fd, returned, args[1], snapshot_fd,
+                                                 snapshot, args[2], *protocol, nullptr, out);
+      ::close(return_fd);
+      ::close(snapshot_fd);
       if (!report) {
         std::cerr << report.error().describe() << "\n";
         return 1;
@@ -71,10 +80,13 @@ int main(int argc, char** argv) {
     // As the merge step of a run does it: the scan counts the classes, the report follows, and
     // an output that suppression rewrote is scanned again.
     kbix::DisclosureCounter classes(*protocol);
+    // Without the counter the scan reads in pieces on two threads, as the run's scan does.
     auto scan = [&](bool count) {
       std::ifstream output(args[3], std::ios::binary);
-      auto scanned =
-          count ? kbix::scan_output(output, args[3], classes) : kbix::scan_output(output, args[3]);
+      const int output_fd = ::open(args[3].c_str(), O_RDONLY | O_CLOEXEC);
+      auto scanned = count ? kbix::scan_output(output, args[3], classes)
+                           : kbix::scan_output(output_fd, output, args[3]);
+      ::close(output_fd);
       if (!scanned) {
         std::cerr << scanned.error().describe() << "\n";
         return false;

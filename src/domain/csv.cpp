@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <optional>
 
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -65,29 +66,6 @@ bool has_byte_to_quote(std::string_view value) {
   }
 }
 
-// True when [p, end) holds no '"', NUL or CR; `ascii` tells whether it holds only ASCII.
-bool is_plain_text(const char* p, const char* end, bool& ascii) {
-  ascii = true;
-#ifdef __SSE2__
-  const __m128i quote = _mm_set1_epi8('"'), carriage = _mm_set1_epi8('\r');
-  const __m128i nul = _mm_setzero_si128();
-  while (end - p >= 16) {
-    const __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    const __m128i hits =
-        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(chunk, quote), _mm_cmpeq_epi8(chunk, carriage)),
-                     _mm_cmpeq_epi8(chunk, nul));
-    if (_mm_movemask_epi8(hits) != 0) return false;
-    if (_mm_movemask_epi8(chunk) != 0) ascii = false;
-    p += 16;
-  }
-#endif
-  for (; p < end; ++p) {
-    if (*p == '"' || *p == '\r' || *p == '\0') return false;
-    if (static_cast<unsigned char>(*p) >= 0x80) ascii = false;
-  }
-  return true;
-}
-
 bool is_ascii(std::string_view text) {
   std::size_t i = 0;
   for (; i + 8 <= text.size(); i += 8) {
@@ -142,15 +120,28 @@ bool is_valid_utf8(std::string_view text) {
 }
 
 CsvReader::CsvReader(std::istream& in, std::string source_name, CsvLimits limits)
-    : in_(in), source_(std::move(source_name)), limits_(limits), buffer_(kFirstReadBytes) {}
+    : in_(&in), source_(std::move(source_name)), limits_(limits), buffer_(kFirstReadBytes) {
+  data_ = buffer_.data();
+}
+
+CsvReader::CsvReader(std::string_view bytes, std::string source_name, CsvLimits limits,
+                     bool at_file_start, std::uint64_t first_line)
+    : source_(std::move(source_name)),
+      limits_(limits),
+      data_(bytes.data()),
+      filled_(bytes.size()),
+      eof_(true),
+      started_(!at_file_start),
+      line_(first_line) {}
 
 bool CsvReader::refill() {
   if (eof_) return false;
   // Large reads for large files (fewer calls, one copy out of the page cache); a small input
   // never pays for a 1 MiB buffer.
   if (filled_ == buffer_.size() && buffer_.size() < kReadBytes) buffer_.resize(kReadBytes);
-  in_.read(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
-  filled_ = static_cast<std::size_t>(in_.gcount());
+  data_ = buffer_.data();
+  in_->read(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
+  filled_ = static_cast<std::size_t>(in_->gcount());
   position_ = 0;
   if (filled_ == 0) eof_ = true;
   return filled_ > 0;
@@ -158,12 +149,12 @@ bool CsvReader::refill() {
 
 int CsvReader::get() {
   if (position_ == filled_ && !refill()) return -1;
-  return static_cast<unsigned char>(buffer_[position_++]);
+  return static_cast<unsigned char>(data_[position_++]);
 }
 
 int CsvReader::peek() {
   if (position_ == filled_ && !refill()) return -1;
-  return static_cast<unsigned char>(buffer_[position_]);
+  return static_cast<unsigned char>(data_[position_]);
 }
 
 std::string CsvReader::where(std::size_t field_number) const {
@@ -181,68 +172,163 @@ Unexpected<Error> CsvReader::error(std::string code, std::uint64_t line, std::si
 // limit. It is split with memchr and taken as it is. Anything else (or any doubt) returns false
 // with nothing consumed, and the byte-by-byte path below reads the same bytes and gives the
 // exact error, so both paths accept and refuse exactly the same inputs.
-bool CsvReader::next_plain(std::vector<std::string>& fields) {
-  const char* begin = buffer_.data() + position_;
-  const char* end = buffer_.data() + filled_;
-  const auto* eol = static_cast<const char*>(std::memchr(begin, '\n', end - begin));
-  if (eol == nullptr || static_cast<std::size_t>(eol - begin) + 1 > limits_.max_record_bytes) {
+namespace {
+void assign(std::string& field, const char* begin, const char* end) {
+  field.assign(begin, end);
+}
+void assign(std::string_view& field, const char* begin, const char* end) {
+  field = std::string_view(begin, static_cast<std::size_t>(end - begin));
+}
+
+// Finds the end of the common record starting at `begin`: the line feed, with every ';' before it
+// in `separators` (offsets from `begin`) and `stop` at its CR or LF. False (the byte-by-byte path
+// decides) when a '"', NUL or bare CR comes first, or no line feed within `longest` bytes.
+bool scan_plain_record(const char* begin, const char* end, std::size_t longest,
+                       std::vector<std::uint32_t>& separators, const char*& stop, bool& ascii) {
+  separators.clear();
+  ascii = true;
+  if (static_cast<std::size_t>(end - begin) > longest) end = begin + longest;
+  const char* p = begin;
+  auto special = [&](const char* at) -> int {  // 1: separator, 0: record end, -1: refuse
+    if (*at == ';') {
+      separators.push_back(static_cast<std::uint32_t>(at - begin));
+      return 1;
+    }
+    if (*at == '\n') {
+      stop = at;
+      return 0;
+    }
+    if (*at == '\r' && at + 1 < end && at[1] == '\n') {
+      stop = at;
+      return 0;
+    }
+    return -1;
+  };
+#ifdef __SSE2__
+  const __m128i quote = _mm_set1_epi8('"'), newline = _mm_set1_epi8('\n');
+  const __m128i nul = _mm_setzero_si128(), separator = _mm_set1_epi8(';'),
+                carriage = _mm_set1_epi8('\r');
+  while (end - p >= 16) {
+    const __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i hits = _mm_or_si128(
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(chunk, quote), _mm_cmpeq_epi8(chunk, newline)),
+                     _mm_cmpeq_epi8(chunk, nul)),
+        _mm_or_si128(_mm_cmpeq_epi8(chunk, separator), _mm_cmpeq_epi8(chunk, carriage)));
+    auto mask = static_cast<unsigned>(_mm_movemask_epi8(hits));
+    const auto high = static_cast<unsigned>(_mm_movemask_epi8(chunk));
+    while (mask != 0) {
+      const unsigned bit = static_cast<unsigned>(__builtin_ctz(mask));
+      const int kind = special(p + bit);
+      if (kind < 0) return false;
+      if (kind == 0) {
+        if ((high & ((1u << bit) - 1u)) != 0) ascii = false;
+        return true;
+      }
+      mask &= mask - 1;
+    }
+    if (high != 0) ascii = false;
+    p += 16;
+  }
+#endif
+  for (; p < end; ++p) {
+    const char c = *p;
+    if (c == ';' || c == '\n' || c == '\r' || c == '"' || c == '\0') {
+      const int kind = special(p);
+      if (kind < 0) return false;
+      if (kind == 0) return true;
+    } else if (static_cast<unsigned char>(c) >= 0x80) {
+      ascii = false;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+// The common record: whole in the buffer, no quote, NUL or CR (but a CRLF end), within every
+// limit. It is split in one SSE2 pass and taken as it is. Anything else (or any doubt) returns
+// false with nothing consumed, and the byte-by-byte path below reads the same bytes and gives the
+// exact error, so both paths accept and refuse exactly the same inputs.
+template <class Field>
+bool CsvReader::next_plain(std::vector<Field>& fields) {
+  const char* begin = data_ + position_;
+  const char* end = data_ + filled_;
+  const char* stop = nullptr;
+  bool ascii = true;
+  if (!scan_plain_record(begin, end, limits_.max_record_bytes, separators_, stop, ascii)) {
     return false;
   }
-  const char* stop = eol > begin && eol[-1] == '\r' ? eol - 1 : eol;
-  bool ascii = true;
-  if (!is_plain_text(begin, stop, ascii)) return false;
-  std::size_t count = 0;
-  for (const char* field = begin;; ++count) {
-    const auto* next = static_cast<const char*>(std::memchr(field, ';', stop - field));
-    const char* field_end = next == nullptr ? stop : next;
-    const auto length = static_cast<std::size_t>(field_end - field);
-    if (count + 1 > limits_.max_columns || length > limits_.max_field_bytes) return false;
-    if (!ascii && !is_valid_utf8(std::string_view(field, length))) return false;
-    if (next == nullptr) break;
-    field = next + 1;
-  }
-  if (fields.size() < count + 1) fields.resize(count + 1);
+  const char* eol = *stop == '\r' ? stop + 1 : stop;
+  const std::size_t count = separators_.size() + 1;
+  if (count > limits_.max_columns) return false;
   const char* field = begin;
-  for (std::size_t i = 0; i <= count; ++i) {
-    const auto* next = static_cast<const char*>(std::memchr(field, ';', stop - field));
-    const char* field_end = next == nullptr ? stop : next;
-    fields[i].assign(field, field_end);
+  for (std::size_t i = 0; i < count; ++i) {
+    const char* field_end = i + 1 < count ? begin + separators_[i] : stop;
+    const auto length = static_cast<std::size_t>(field_end - field);
+    if (length > limits_.max_field_bytes) return false;
+    if (!ascii && !is_valid_utf8(std::string_view(field, length))) return false;
     field = field_end + 1;
   }
-  fields.resize(count + 1);
-  position_ = static_cast<std::size_t>(eol + 1 - buffer_.data());
+  if (fields.size() < count) fields.resize(count);
+  field = begin;
+  for (std::size_t i = 0; i < count; ++i) {
+    const char* field_end = i + 1 < count ? begin + separators_[i] : stop;
+    assign(fields[i], field, field_end);
+    field = field_end + 1;
+  }
+  fields.resize(count);
+  position_ = static_cast<std::size_t>(eol + 1 - data_);
   ++line_;
   ++records_;
   return true;
 }
 
-Result<bool> CsvReader::next(std::vector<std::string>& fields) {
-  if (failed_) {
-    fields.clear();
-    return fail("csv.read", source_ + ": reading stopped after an earlier error");
-  }
+// The checks before each record: nullopt to read it, else the answer to return.
+std::optional<Result<bool>> CsvReader::start_record() {
+  if (failed_) return fail("csv.read", source_ + ": reading stopped after an earlier error");
   if (!started_) {
     started_ = true;
     if (peek() == 0xEF) {  // UTF-8 byte-order mark: tolerated on input
       get();
       if (get() != 0xBB || get() != 0xBF) {
-        fields.clear();
         return error("csv.invalid_utf8", 1, 1, "invalid UTF-8 at the start of the file");
       }
     }
   }
   if (peek() == -1) {
-    fields.clear();
-    if (in_.bad()) return error("csv.read", line_, 1, "read error");
+    if (stream_bad()) return error("csv.read", line_, 1, "read error");
     return false;
   }
   if (records_ >= limits_.max_records) {
-    fields.clear();
     return error("csv.too_many_records", line_, 1,
                  "more than " + std::to_string(limits_.max_records) + " records");
   }
   record_line_ = line_;
+  return std::nullopt;
+}
+
+Result<bool> CsvReader::next(std::vector<std::string_view>& fields) {
+  if (auto done = start_record()) {
+    fields.clear();
+    return std::move(*done);
+  }
   if (next_plain(fields)) return true;
+  auto got = next_slow(scratch_);
+  fields.assign(scratch_.begin(), scratch_.end());
+  return got;
+}
+
+Result<bool> CsvReader::next(std::vector<std::string>& fields) {
+  if (auto done = start_record()) {
+    fields.clear();
+    return std::move(*done);
+  }
+  if (next_plain(fields)) return true;
+  return next_slow(fields);
+}
+
+// The byte-by-byte path: every rule, every error.
+Result<bool> CsvReader::next_slow(std::vector<std::string>& fields) {
   // The strings of `fields` are reused from record to record: no allocation per field.
   std::size_t count = 0;
   auto slot = [&]() -> std::string& {
@@ -274,7 +360,7 @@ Result<bool> CsvReader::next(std::vector<std::string>& fields) {
 
   for (;;) {
     if (position_ == filled_ && !refill()) {
-      if (in_.bad()) return error("csv.read", line_, count + 1, "read error");
+      if (stream_bad()) return error("csv.read", line_, count + 1, "read error");
       if (quoted) {
         return error(
             "csv.unterminated_quote", quote_line, count + 1,
@@ -285,8 +371,8 @@ Result<bool> CsvReader::next(std::vector<std::string>& fields) {
       return true;
     }
     // Fast path: copy a run of ordinary bytes at once, stopping where a limit would be passed.
-    const char* begin = buffer_.data() + position_;
-    const char* end = buffer_.data() + filled_;
+    const char* begin = data_ + position_;
+    const char* end = data_ + filled_;
     const char* p = find_special(begin, end, quoted);
     if (p > begin) {
       if (after_quote) {

@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <vector>
 
+#include "internal/pieces.hpp"
 #include "internal/u64_set.hpp"
+#include "internal/zeroed_table.hpp"
 #include "kbix/domain/csv.hpp"
 #include "kbix/domain/insz.hpp"
 #include "kbix/domain/schema.hpp"
@@ -24,7 +27,6 @@ std::size_t key_index(const std::vector<std::string>& columns, const std::string
 // two cache misses where a binary search over a million people costs ten or more.
 struct Snapshot {
   static constexpr std::size_t kBlockBytes = 8u << 20;
-  static constexpr std::uint32_t kEmpty = 0xFFFFFFFFu;
   std::vector<std::unique_ptr<char[]>> blocks;
   std::size_t used = kBlockBytes;  // of the last block
   struct Person {
@@ -35,7 +37,7 @@ struct Snapshot {
     bool matched = false;
   };
   std::vector<Person> people;
-  std::vector<std::uint32_t> table;
+  detail::ZeroedTable<std::uint32_t> table;  // person index + 1; 0 is an empty slot
   std::uint64_t rows = 0;
 
   static std::size_t slot_of(std::uint64_t value, std::size_t mask) {
@@ -48,39 +50,83 @@ struct Snapshot {
   std::size_t probe(std::uint64_t value) const {
     const std::size_t mask = table.size() - 1;
     std::size_t at = slot_of(value, mask);
-    while (table[at] != kEmpty && people[table[at]].value != value) at = (at + 1) & mask;
+    while (table[at] != 0 && people[table[at] - 1].value != value) at = (at + 1) & mask;
     return at;
   }
-  void grow() {
-    table.assign(table.empty() ? 1024 : table.size() * 2, kEmpty);
-    for (std::uint32_t i = 0; i < people.size(); ++i) table[probe(people[i].value)] = i;
+  void prefetch(std::uint64_t value) const {
+    if (!table.empty()) __builtin_prefetch(&table[slot_of(value, table.size() - 1)]);
+  }
+  // Room for `count` people without rehashing (a guess from the file size).
+  void reserve(std::size_t count) {
+    std::size_t slots = table.empty() ? 1024 : table.size();
+    while (slots < count * 2) slots *= 2;
+    if (slots > table.size()) rehash(slots);
+    people.reserve(count);
+  }
+  void rehash(std::size_t slots) {
+    table = detail::ZeroedTable<std::uint32_t>(slots);
+    for (std::uint32_t i = 0; i < people.size(); ++i) table[probe(people[i].value)] = i + 1;
   }
   // Keeps the first row of a repeated INSZ (as the export did); false for a later one.
   bool add(std::uint64_t value, std::string_view cells) {
-    if ((people.size() + 1) * 2 > table.size()) grow();
+    if ((people.size() + 1) * 2 > table.size()) rehash(table.empty() ? 1024 : table.size() * 2);
     const std::size_t slot = probe(value);
-    if (table[slot] != kEmpty) return false;
+    if (table[slot] != 0) return false;
     if (used + cells.size() > kBlockBytes) {
-      blocks.push_back(std::make_unique<char[]>(std::max(kBlockBytes, cells.size())));
+      blocks.push_back(std::make_unique_for_overwrite<char[]>(std::max(kBlockBytes, cells.size())));
       used = 0;
     }
     std::memcpy(blocks.back().get() + used, cells.data(), cells.size());
-    table[slot] = static_cast<std::uint32_t>(people.size());
     people.push_back({value, static_cast<std::uint32_t>(blocks.size() - 1),
                       static_cast<std::uint32_t>(used), static_cast<std::uint32_t>(cells.size()),
                       false});
+    table[slot] = static_cast<std::uint32_t>(people.size());
     used += cells.size();
     return true;
   }
   std::string_view cells(const Person& person) const {
     return {blocks[person.block].get() + person.offset, person.length};
   }
-  Person* find(std::uint64_t value) {
+  // Read-only: safe on several threads while nothing is added.
+  const Person* find(std::uint64_t value) const {
     if (table.empty()) return nullptr;
     const std::uint32_t at = table[probe(value)];
-    return at == kEmpty ? nullptr : &people[at];
+    return at == 0 ? nullptr : &people[at - 1];
+  }
+  Person* find(std::uint64_t value) {
+    return const_cast<Person*>(static_cast<const Snapshot*>(this)->find(value));
   }
 };
+
+// The output cells of one snapshot row: every field but the key, escaped, ';' between them.
+template <class Field>
+void append_snapshot_cells(std::string& cells, const std::vector<Field>& fields, std::size_t key) {
+  bool first = true;
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (i == key) continue;
+    if (!first) cells += ';';
+    first = false;
+    CsvWriter::append_escaped(cells, fields[i]);
+  }
+}
+
+// One output row: [pseudo_id;] the snapshot's cells, the return's fields but the key.
+template <class Field>
+void append_output_row(std::string& row, const PseudonymKey* key, const Insz& insz,
+                       std::string_view cells, const std::vector<Field>& fields,
+                       std::size_t return_key) {
+  if (key != nullptr) {
+    row += key->pseudo_id(insz);
+    row += ';';
+  }
+  row += cells;
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (i == return_key) continue;
+    row += ';';
+    CsvWriter::append_escaped(row, fields[i]);
+  }
+  row += '\n';
+}
 
 Result<Snapshot> load_snapshot(std::istream& in, std::string_view name, const Protocol& protocol) {
   CsvReader reader(in, std::string(name));
@@ -88,7 +134,7 @@ Result<Snapshot> load_snapshot(std::istream& in, std::string_view name, const Pr
   if (!columns) return fail(std::move(columns).error());
   const std::size_t key = key_index(protocol.extract_columns, protocol.key_column);
   Snapshot snapshot;
-  std::vector<std::string> fields;
+  std::vector<std::string_view> fields;
   std::string cells;
   for (;;) {
     auto more = reader.next(fields);
@@ -99,16 +145,197 @@ Result<Snapshot> load_snapshot(std::istream& in, std::string_view name, const Pr
     auto insz = Insz::parse(fields[key]);
     if (!insz) continue;  // never sent
     cells.clear();
-    bool first = true;
-    for (std::size_t i = 0; i < fields.size(); ++i) {
-      if (i == key) continue;
-      if (!first) cells += ';';
-      first = false;
-      CsvWriter::append_escaped(cells, fields[i]);
-    }
+    append_snapshot_cells(cells, fields, key);
     snapshot.add(insz->value(), cells);
   }
   return snapshot;
+}
+
+// The return, read on one thread, joined with `snapshot` (which it marks).
+Result<MergeReport> join_return(Snapshot& snapshot, std::istream& vdab_return,
+                                std::string_view return_name, const Protocol& protocol,
+                                const PseudonymKey* key, std::ostream& output_csv) {
+  CsvReader reader(vdab_return, std::string(return_name));
+  auto columns = read_header(reader, protocol.return_columns);
+  if (!columns) return fail(std::move(columns).error());
+  const std::size_t return_key = key_index(protocol.return_columns, protocol.key_column);
+
+  CsvWriter writer(output_csv);
+  writer.write_row(protocol.output_columns());
+  MergeReport report;
+  report.snapshot_rows = snapshot.rows;
+  report.sent = snapshot.people.size();
+  detail::U64Set returned_not_sent;  // duplicates among rows we never sent
+  std::uint64_t first_not_sent_line = 0;
+  std::vector<std::string_view> fields;
+  std::string row;
+  for (;;) {
+    auto more = reader.next(fields);
+    if (!more) return fail(std::move(more).error());
+    if (!*more) break;
+    KBIX_TRY(check_field_count(reader, fields.size(), *columns));
+    ++report.returned;
+    auto insz = Insz::parse(fields[return_key]);
+    if (!insz) {
+      return fail("merge.invalid_insz", reader.where(return_key + 1) +
+                                            "invalid INSZ in the return (" + insz.error().message +
+                                            ")");
+    }
+    auto* person = snapshot.find(insz->value());
+    const bool repeated =
+        person != nullptr ? person->matched : !returned_not_sent.insert(insz->value());
+    if (repeated) {
+      return fail("merge.duplicate_in_return",
+                  reader.where(return_key + 1) + "this INSZ already appeared in the return");
+    }
+    if (person == nullptr) {
+      if (report.not_sent++ == 0) first_not_sent_line = reader.record_line();
+      continue;
+    }
+    person->matched = true;
+    ++report.matched;
+    row.clear();
+    append_output_row(row, key, *insz, snapshot.cells(*person), fields, return_key);
+    output_csv.write(row.data(), static_cast<std::streamsize>(row.size()));
+    ++report.output_rows;
+  }
+  if (report.not_sent > 0) {
+    return fail("merge.insz_not_sent",
+                std::string(return_name) + ": " + std::to_string(report.not_sent) +
+                    " rows hold an INSZ that was not sent in this run (first on line " +
+                    std::to_string(first_not_sent_line) + "); the return is refused");
+  }
+  report.sent_missing_from_return = report.sent - report.matched;
+  output_csv.flush();
+  if (!output_csv) return fail("io.write", "cannot write the merged output (disk full?)");
+  return report;
+}
+
+// The snapshot read in pieces (file_pieces.hpp); nullopt when they are refused.
+struct SnapshotWork {
+  struct Row {
+    std::uint64_t value = 0;
+    std::uint32_t length = 0;
+  };
+  std::string cells;
+  std::vector<Row> people;
+  std::uint64_t rows = 0;
+  std::size_t bytes = 0;
+  std::vector<std::string_view> fields;
+};
+
+std::optional<Snapshot> load_snapshot_in_pieces(int fd, std::string_view name,
+                                                const Protocol& protocol,
+                                                const FileReading& reading) {
+  std::size_t columns = 0;
+  const auto header =
+      detail::header_for_pieces(fd, name, reading, protocol.extract_columns, columns);
+  if (!header) return std::nullopt;
+  const std::size_t key = key_index(protocol.extract_columns, protocol.key_column);
+  const CsvLimits limits;
+  const std::string source(name);
+  auto map = [&](std::string_view bytes, std::uint64_t, SnapshotWork& work) {
+    work.cells.clear();
+    work.people.clear();
+    work.rows = 0;
+    work.bytes = bytes.size();
+    CsvReader reader(bytes, source, limits, false);
+    for (;;) {
+      auto more = reader.next(work.fields);
+      if (!more) return false;
+      if (!*more) break;
+      if (work.fields.size() != columns) return false;
+      ++work.rows;
+      auto insz = Insz::parse(work.fields[key]);
+      if (!insz) continue;  // never sent
+      const std::size_t before = work.cells.size();
+      append_snapshot_cells(work.cells, work.fields, key);
+      work.people.push_back(
+          {insz->value(), static_cast<std::uint32_t>(work.cells.size() - before)});
+    }
+    return true;
+  };
+  Snapshot snapshot;
+  auto consume = [&](SnapshotWork& work) {
+    if (snapshot.rows == 0 && work.rows > 0) {  // people expected, from the first piece
+      snapshot.reserve(static_cast<std::size_t>(static_cast<double>(work.rows) *
+                                                static_cast<double>(header->size - header->offset) /
+                                                static_cast<double>(work.bytes) * 1.05));
+    }
+    snapshot.rows += work.rows;
+    if (snapshot.rows + 1 > limits.max_records) return false;  // the header is a record
+    constexpr std::size_t kAhead = 16;
+    std::size_t at = 0;
+    for (std::size_t i = 0; i < work.people.size(); ++i) {
+      if (i + kAhead < work.people.size()) snapshot.prefetch(work.people[i + kAhead].value);
+      const auto& row = work.people[i];
+      snapshot.add(row.value, std::string_view(work.cells.data() + at, row.length));
+      at += row.length;
+    }
+    return true;
+  };
+  detail::PieceReader reader(fd, header->offset, header->size, reading);
+  if (!detail::for_each_piece<SnapshotWork>(reader, reading, map, consume)) return std::nullopt;
+  return snapshot;
+}
+
+// The return read in pieces and joined on reading.workers threads, written in file order.
+struct JoinWork {
+  std::string rows;                   // the output rows of the piece
+  std::vector<std::uint32_t> people;  // the snapshot person of each
+  std::vector<std::string_view> fields;
+};
+enum class Joined { done, refused_before_writing, refused };
+
+Joined join_in_pieces(Snapshot& snapshot, int fd, std::string_view name, const Protocol& protocol,
+                      const PseudonymKey* key, std::ostream& output_csv, const FileReading& reading,
+                      MergeReport& report) {
+  std::size_t columns = 0;
+  const auto header =
+      detail::header_for_pieces(fd, name, reading, protocol.return_columns, columns);
+  if (!header) return Joined::refused_before_writing;
+  const std::size_t return_key = key_index(protocol.return_columns, protocol.key_column);
+  const CsvLimits limits;
+  const std::string source(name);
+  const Snapshot& people = snapshot;  // the threads only look up; the calling thread marks
+  auto map = [&](std::string_view bytes, std::uint64_t, JoinWork& work) {
+    work.rows.clear();
+    work.people.clear();
+    CsvReader reader(bytes, source, limits, false);
+    for (;;) {
+      auto more = reader.next(work.fields);
+      if (!more) return false;
+      if (!*more) break;
+      if (work.fields.size() != columns) return false;
+      auto insz = Insz::parse(work.fields[return_key]);
+      if (!insz) return false;
+      const auto* person = people.find(insz->value());
+      if (person == nullptr) return false;  // not sent: the return is refused
+      work.people.push_back(static_cast<std::uint32_t>(person - people.people.data()));
+      append_output_row(work.rows, key, *insz, people.cells(*person), work.fields, return_key);
+    }
+    return true;
+  };
+  auto consume = [&](JoinWork& work) {
+    report.returned += work.people.size();
+    if (report.returned + 1 > limits.max_records) return false;
+    for (const std::uint32_t index : work.people) {
+      auto& person = snapshot.people[index];
+      if (person.matched) return false;  // repeated in the return
+      person.matched = true;
+    }
+    report.matched += work.people.size();
+    report.output_rows += work.people.size();
+    output_csv.write(work.rows.data(), static_cast<std::streamsize>(work.rows.size()));
+    return true;
+  };
+  CsvWriter(output_csv).write_row(protocol.output_columns());
+  report.snapshot_rows = snapshot.rows;
+  report.sent = snapshot.people.size();
+  detail::PieceReader reader(fd, header->offset, header->size, reading);
+  if (!detail::for_each_piece<JoinWork>(reader, reading, map, consume)) return Joined::refused;
+  report.sent_missing_from_return = report.sent - report.matched;
+  return Joined::done;
 }
 
 }  // namespace
@@ -123,71 +350,46 @@ Result<MergeReport> merge_and_pseudonymise(std::istream& vdab_return, std::strin
   }
   auto snapshot = load_snapshot(kbi_snapshot, snapshot_name, protocol);
   if (!snapshot) return fail(std::move(snapshot).error());
+  return join_return(*snapshot, vdab_return, return_name, protocol, keyed ? key : nullptr,
+                     output_csv);
+}
 
-  CsvReader reader(vdab_return, std::string(return_name));
-  auto columns = read_header(reader, protocol.return_columns);
-  if (!columns) return fail(std::move(columns).error());
-  const std::size_t return_key = key_index(protocol.return_columns, protocol.key_column);
-
-  CsvWriter writer(output_csv);
-  writer.write_row(protocol.output_columns());
+Result<MergeReport> merge_and_pseudonymise(int return_fd, std::istream& vdab_return,
+                                           std::string_view return_name, int snapshot_fd,
+                                           std::istream& kbi_snapshot,
+                                           std::string_view snapshot_name, const Protocol& protocol,
+                                           const PseudonymKey* key, std::ostream& output_csv,
+                                           const FileReading& reading) {
+  const bool keyed = protocol.pseudonym == PseudonymMode::hmac_sha256;
+  if (keyed && key == nullptr) {
+    return fail("merge.pseudonym_key_missing", "the protocol asks for keyed pseudonyms");
+  }
+  if (!keyed) key = nullptr;
+  auto snapshot = [&]() -> Result<Snapshot> {
+    if (auto read = load_snapshot_in_pieces(snapshot_fd, snapshot_name, protocol, reading)) {
+      return std::move(*read);
+    }
+    return load_snapshot(kbi_snapshot, snapshot_name, protocol);
+  }();
+  if (!snapshot) return fail(std::move(snapshot).error());
   MergeReport report;
-  report.snapshot_rows = snapshot->rows;
-  report.sent = snapshot->people.size();
-  detail::U64Set returned_not_sent;  // duplicates among rows we never sent
-  std::uint64_t first_not_sent_line = 0;
-  std::vector<std::string> fields;
-  std::string row;
-  for (;;) {
-    auto more = reader.next(fields);
-    if (!more) return fail(std::move(more).error());
-    if (!*more) break;
-    KBIX_TRY(check_field_count(reader, fields.size(), *columns));
-    ++report.returned;
-    auto insz = Insz::parse(fields[return_key]);
-    if (!insz) {
-      return fail("merge.invalid_insz", reader.where(return_key + 1) +
-                                            "invalid INSZ in the return (" + insz.error().message +
-                                            ")");
-    }
-    auto* person = snapshot->find(insz->value());
-    const bool repeated =
-        person != nullptr ? person->matched : !returned_not_sent.insert(insz->value());
-    if (repeated) {
-      return fail("merge.duplicate_in_return",
-                  reader.where(return_key + 1) + "this INSZ already appeared in the return");
-    }
-    if (person == nullptr) {
-      if (report.not_sent++ == 0) first_not_sent_line = reader.record_line();
-      continue;
-    }
-    person->matched = true;
-    ++report.matched;
-    row.clear();
-    if (keyed) {
-      row += key->pseudo_id(*insz);
-      row += ';';
-    }
-    row += snapshot->cells(*person);
-    for (std::size_t i = 0; i < fields.size(); ++i) {
-      if (i == return_key) continue;
-      row += ';';
-      CsvWriter::append_escaped(row, fields[i]);
-    }
-    row += '\n';
-    output_csv.write(row.data(), static_cast<std::streamsize>(row.size()));
-    ++report.output_rows;
+  const auto joined =
+      join_in_pieces(*snapshot, return_fd, return_name, protocol, key, output_csv, reading, report);
+  if (joined == Joined::done) {
+    output_csv.flush();
+    if (!output_csv) return fail("io.write", "cannot write the merged output (disk full?)");
+    return report;
   }
-  if (report.not_sent > 0) {
-    return fail("merge.insz_not_sent",
-                std::string(return_name) + ": " + std::to_string(report.not_sent) +
-                    " rows hold an INSZ that was not sent in this run (first on line " +
-                    std::to_string(first_not_sent_line) + "); the return is refused");
+  if (joined == Joined::refused_before_writing) {
+    return join_return(*snapshot, vdab_return, return_name, protocol, key, output_csv);
   }
-  report.sent_missing_from_return = report.sent - report.matched;
-  output_csv.flush();
-  if (!output_csv) return fail("io.write", "cannot write the merged output (disk full?)");
-  return report;
+  // Part of the output is written: the sequential join runs only for its exact error.
+  for (auto& person : snapshot->people) person.matched = false;
+  detail::DiscardStream discard;
+  auto again = join_return(*snapshot, vdab_return, return_name, protocol, key, discard);
+  if (!again) return again;
+  return fail("merge.read", std::string(return_name) +
+                                ": the file could not be read in pieces (changed while read?)");
 }
 
 }  // namespace kbix

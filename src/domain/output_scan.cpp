@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "internal/pieces.hpp"
 #include "kbix/domain/csv.hpp"
 #include "kbix/domain/insz.hpp"
 
@@ -137,6 +138,64 @@ Result<ScanReport> scan_output(std::istream& output_csv, std::string_view output
 Result<ScanReport> scan_output(std::istream& output_csv, std::string_view output_name,
                                OutputObserver& observer, std::string_view key_column) {
   return scan(output_csv, output_name, key_column, &observer);
+}
+
+namespace {
+struct ScanWork {
+  ScanReport counts;
+  std::vector<std::string_view> fields;
+};
+
+// The scan in pieces (file_pieces.hpp); false when they are refused, also for a finding (the
+// sequential scan then names it).
+bool scan_in_pieces(int fd, std::string_view name, std::string_view key_column,
+                    const FileReading& reading, ScanReport& report) {
+  std::size_t pseudo_column = std::string_view::npos;
+  const auto header = detail::header_for_pieces(fd, name, reading, [&](CsvReader& reader) {
+    std::vector<std::string> fields;
+    auto more = reader.next(fields);
+    if (!more || !*more) return false;
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+      if (fields[i] == key_column || contains_insz_like_number(fields[i])) return false;
+      if (fields[i] == kPseudoIdColumn) pseudo_column = i;
+      ++report.cells;
+    }
+    return true;
+  });
+  if (!header) return false;
+  const CsvLimits limits;
+  const std::string source(name);
+  auto map = [&](std::string_view bytes, std::uint64_t, ScanWork& work) {
+    work.counts = {};
+    CsvReader reader(bytes, source, limits, false);
+    for (;;) {
+      auto more = reader.next(work.fields);
+      if (!more) return false;
+      if (!*more) break;
+      for (std::size_t i = 0; i < work.fields.size(); ++i) {
+        ++work.counts.cells;
+        if (i == pseudo_column && is_pseudo_id(work.fields[i])) continue;
+        if (contains_insz_like_number(work.fields[i])) return false;
+      }
+      ++work.counts.rows;
+    }
+    return true;
+  };
+  auto consume = [&](ScanWork& work) {
+    report.rows += work.counts.rows;
+    report.cells += work.counts.cells;
+    return report.rows + 1 <= limits.max_records;  // the header is a record
+  };
+  detail::PieceReader reader(fd, header->offset, header->size, reading);
+  return detail::for_each_piece<ScanWork>(reader, reading, map, consume);
+}
+}  // namespace
+
+Result<ScanReport> scan_output(int fd, std::istream& sequential, std::string_view output_name,
+                               std::string_view key_column, const FileReading& reading) {
+  ScanReport report;
+  if (scan_in_pieces(fd, output_name, key_column, reading, report)) return report;
+  return scan_output(sequential, output_name, key_column);
 }
 
 }  // namespace kbix

@@ -137,31 +137,45 @@ nlohmann::json merge_facts(const MergeReport& report) {
 }
 
 // The last gate before publication (invariant 4); `observer` sees every record it passes.
+// Without an observer the scan reads the file on two threads (file_pieces.hpp); the disclosure
+// counter needs every record in order, so with one it reads sequentially.
 Status scan_merged_output(const fs::path& output, OutputObserver* observer = nullptr) {
+  if (observer == nullptr) {
+    auto file = InputFile::open(output, "io.read");
+    if (!file) return fail(std::move(file).error());
+    auto scanned = scan_output(file->fd(), file->stream(), "output.csv");
+    if (!scanned) return fail(std::move(scanned).error());
+    return ok();
+  }
   BufferedInput in(output);
   if (!in.good()) return fail("io.read", "cannot read " + output.string());
-  auto scanned = observer ? scan_output(in.stream(), "output.csv", *observer)
-                          : scan_output(in.stream(), "output.csv");
+  auto scanned = scan_output(in.stream(), "output.csv", *observer);
   if (!scanned) return fail(std::move(scanned).error());
   return ok();
 }
 
 }  // namespace
 
-// planned -> extract_sealed: the extract is checked (export rules, nothing written) and sealed to
-// our own certificate; from then on the run never needs the operator's plaintext file again.
+// planned -> extract_sealed: the extract is checked (export rules) and sealed to our own
+// certificate; from then on the run never needs the operator's plaintext file again. The one
+// reading that checks it also makes the outbound list, sealed to our own certificate until the
+// next step seals it to the partner, so the snapshot is not opened and read again for it.
 Result<Exchange::StepOutcome> Exchange::seal_extract(const RunRecord& run) {
   const fs::path extract = run.facts.value("extract_file", std::string{});
   auto input = open_extract(extract);
   if (!input) return fail(std::move(input).error());
   const std::string extract_name = extract.filename().string();
+  const fs::path dir = run_directory(run.id);
+  const fs::path list_plain = dir / "work" / "outbound.csv";
   ExportReport report;
   {
-    std::ofstream discard;  // validation only: the outbound file is made from the snapshot
-    discard.setstate(std::ios::badbit);
-    auto checked = export_outbound(input->stream(), extract_name, config_.protocol, discard);
+    BufferedOutput list(list_plain);
+    if (!list.good()) return fail("io.write", "cannot prepare " + dir.string());
+    auto checked = export_outbound(input->fd(), input->stream(), extract_name, config_.protocol,
+                                   list.stream());
     if (input->read_failed()) return fail("io.read", "cannot read " + extract.string());
     if (!checked) return fail(std::move(checked).error());
+    KBIX_TRY(list.close());
     report = *checked;
   }
   if (report.exported == 0) {
@@ -169,36 +183,50 @@ Result<Exchange::StepOutcome> Exchange::seal_extract(const RunRecord& run) {
   }
   auto extract_sha = input->sha256_hex();
   if (!extract_sha) return fail(std::move(extract_sha).error());
-  const fs::path snapshot = run_directory(run.id) / "snapshot.csv.p7m";
+  const fs::path snapshot = dir / "snapshot.csv.p7m";
   auto sealed = seal_file(snapshot_sealer_config(config_), *input, snapshot);
   if (!sealed) return fail(std::move(sealed).error());
   auto snapshot_sha = sha256_file_hex(snapshot);
   if (!snapshot_sha) return fail(std::move(snapshot_sha).error());
+  const fs::path list = dir / "outbound-list.csv.p7m";
+  auto list_sealed = seal_file(snapshot_sealer_config(config_), list_plain, list);
+  if (!list_sealed) return fail(std::move(list_sealed).error());
+  auto list_sha = sha256_file_hex(list);
+  if (!list_sha) return fail(std::move(list_sha).error());
   return StepOutcome{RunState::extract_sealed,
                      {{"extract_sha256", *extract_sha},
                       {"extract_bytes", sealed->plaintext_bytes},
                       {"snapshot_sha256", *snapshot_sha},
                       {"snapshot_bytes", sealed->sealed_bytes},
+                      {"outbound_list_sha256", *list_sha},
                       {"export", export_facts(report)}},
                      "run.extract_sealed"};
 }
 
 // extract_sealed -> outbound_sealed: INSZ-only outbound file (inv. 1) sealed to VDAB and to us.
+// The list made when the extract was checked is opened; a run sealed by an earlier version
+// (no list) exports it from the snapshot as before.
 Result<Exchange::StepOutcome> Exchange::seal_outbound(const RunRecord& run) {
   KBIX_TRY(remove_sealed_extract(run));
   const fs::path dir = run_directory(run.id);
-  const fs::path snapshot_plain = dir / "work" / "snapshot.csv";
   const fs::path outbound_plain = dir / "work" / "outbound.csv";
-  KBIX_TRY(open_sealed(own_file_opener_config(config_), dir / "snapshot.csv.p7m", snapshot_plain));
-  ExportReport report;
-  {
+  const fs::path list = dir / "outbound-list.csv.p7m";
+  std::uint64_t rows = 0;
+  std::error_code missing;
+  if (run.facts.contains("outbound_list_sha256") && fs::exists(list, missing)) {
+    KBIX_TRY(open_sealed(own_file_opener_config(config_), list, outbound_plain));
+    rows = run.facts.value("export", nlohmann::json::object()).value("exported", std::uint64_t{0});
+  } else {
+    const fs::path snapshot_plain = dir / "work" / "snapshot.csv";
+    KBIX_TRY(
+        open_sealed(own_file_opener_config(config_), dir / "snapshot.csv.p7m", snapshot_plain));
     BufferedInput in(snapshot_plain);
     BufferedOutput out(outbound_plain);
     if (!in.good() || !out.good()) return fail("io.write", "cannot prepare " + dir.string());
     auto exported = export_outbound(in.stream(), "snapshot.csv", config_.protocol, out.stream());
     if (!exported) return fail(std::move(exported).error());
     KBIX_TRY(out.close());
-    report = *exported;
+    rows = exported->exported;
   }
   auto sealer_config = outbound_sealer_config(config_);
   if (!sealer_config) return fail(std::move(sealer_config).error());
@@ -210,7 +238,7 @@ Result<Exchange::StepOutcome> Exchange::seal_outbound(const RunRecord& run) {
   return StepOutcome{RunState::outbound_sealed,
                      {{"outbound_sha256", *outbound_sha},
                       {"outbound_bytes", sealed->sealed_bytes},
-                      {"outbound_rows", report.exported},
+                      {"outbound_rows", rows},
                       {"envelope_profile", config_.partner.envelope_profile}},
                      "run.outbound_sealed"};
 }
@@ -353,16 +381,16 @@ Result<Exchange::StepOutcome> Exchange::merge_return(const RunRecord& run) {
   progress(run.id, "merge", 0, run.facts.value("return_plaintext_bytes", std::uint64_t{0}));
   MergeReport report;
   {
-    BufferedInput returned(return_plain);
-    BufferedInput snapshot(snapshot_plain);
+    auto returned = InputFile::open(return_plain, "io.read");
+    auto snapshot = InputFile::open(snapshot_plain, "io.read");
     BufferedOutput out(partial);
-    if (!returned.good() || !snapshot.good() || !out.good()) {
+    if (!returned || !snapshot || !out.good()) {
       return fail("io.write", "cannot prepare the merge in " + dir.string());
     }
     const std::string return_name = return_remote_name(config_.protocol.id, run.id);
-    auto merged =
-        merge_and_pseudonymise(returned.stream(), return_name, snapshot.stream(), "snapshot.csv",
-                               config_.protocol, key ? &*key : nullptr, out.stream());
+    auto merged = merge_and_pseudonymise(returned->fd(), returned->stream(), return_name,
+                                         snapshot->fd(), snapshot->stream(), "snapshot.csv",
+                                         config_.protocol, key ? &*key : nullptr, out.stream());
     if (!merged) return fail(std::move(merged).error());
     KBIX_TRY(out.close());
     report = *merged;
@@ -370,7 +398,8 @@ Result<Exchange::StepOutcome> Exchange::merge_return(const RunRecord& run) {
   // The output scan (invariant 4), which also counts the disclosure classes: one read for both.
   progress(run.id, "scan", 0, report.output_rows);
   DisclosureCounter disclosure_classes(config_.protocol);
-  KBIX_TRY(scan_merged_output(partial, &disclosure_classes));
+  const bool counts_classes = !config_.protocol.disclosure.quasi_identifiers.empty();
+  KBIX_TRY(scan_merged_output(partial, counts_classes ? &disclosure_classes : nullptr));
   auto disclosure =
       write_disclosure_report(dir, run.id, partial, config_.protocol, disclosure_classes);
   if (!disclosure) return fail(std::move(disclosure).error());

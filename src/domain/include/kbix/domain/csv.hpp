@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <istream>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -39,10 +40,19 @@ class CsvReader {
   static constexpr std::size_t kFirstReadBytes = 64 * 1024;
   static constexpr std::size_t kReadBytes = 1 << 20;
   CsvReader(std::istream& in, std::string source_name, CsvLimits limits = {});
+  // Reads `bytes` in place (no copy; they must outlive the reader), as if they were the whole
+  // input; for one piece of a file that begins at a record: `at_file_start` false skips the
+  // byte-order-mark rule, `first_line` numbers its lines.
+  CsvReader(std::string_view bytes, std::string source_name, CsvLimits limits, bool at_file_start,
+            std::uint64_t first_line = 1);
   // Reads the next record into `fields`; false at the end of the input.
   Result<bool> next(std::vector<std::string>& fields);
+  // The same, as views valid until the next call (no copy of the common record).
+  Result<bool> next(std::vector<std::string_view>& fields);
   std::uint64_t record_line() const { return record_line_; }  // line where the record started
   std::uint64_t records() const { return records_; }
+  std::uint64_t line() const { return line_; }        // the line the next record starts on
+  std::size_t consumed() const { return position_; }  // bytes taken (in-place reader only)
   const std::string& source_name() const { return source_; }
   // "SOURCE:LINE:FIELD: " for messages of the caller.
   std::string where(std::size_t field_number) const;
@@ -53,12 +63,17 @@ class CsvReader {
   Unexpected<Error> error(std::string code, std::uint64_t line, std::size_t field,
                           const std::string& what);
   bool refill();
-  bool next_plain(std::vector<std::string>& fields);  // the fast path of next()
+  std::optional<Result<bool>> start_record();
+  Result<bool> next_slow(std::vector<std::string>& fields);
+  template <class Field>
+  bool next_plain(std::vector<Field>& fields);  // the fast path of next()
+  bool stream_bad() const { return in_ != nullptr && in_->bad(); }
 
-  std::istream& in_;
+  std::istream* in_ = nullptr;  // null: reading `data_` in place
   std::string source_;
   CsvLimits limits_;
   std::vector<char> buffer_;
+  const char* data_ = nullptr;  // buffer_.data() or the bytes read in place
   std::size_t position_ = 0;
   std::size_t filled_ = 0;
   bool eof_ = false;
@@ -67,6 +82,8 @@ class CsvReader {
   std::uint64_t line_ = 1;
   std::uint64_t record_line_ = 0;
   std::uint64_t records_ = 0;
+  std::vector<std::string> scratch_;       // the uncommon record, for next(string_view)
+  std::vector<std::uint32_t> separators_;  // of the common record
 };
 
 class CsvWriter {

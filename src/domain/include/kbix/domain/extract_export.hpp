@@ -15,6 +15,7 @@
 
 #include "kbix/core/protocol.hpp"
 #include "kbix/core/result.hpp"
+#include "kbix/domain/file_pieces.hpp"
 
 namespace kbix {
 
@@ -31,5 +32,13 @@ struct ExportReport {
 
 Result<ExportReport> export_outbound(std::istream& extract, std::string_view extract_name,
                                      const Protocol& protocol, std::ostream& outbound_csv);
+
+// The same result, reading the regular file behind `fd` (from byte 0, with pread: the offset of
+// `fd` is left alone) on two threads (file_pieces.hpp). `sequential` must read the same file from
+// its start; it is used for small files and for a file the pieces refuse (then the answer is the
+// sequential one, with its exact error).
+Result<ExportReport> export_outbound(int fd, std::istream& sequential,
+                                     std::string_view extract_name, const Protocol& protocol,
+                                     std::ostream& outbound_csv, const FileReading& reading = {});
 
 }  // namespace kbix

@@ -21,6 +21,7 @@
 
 #include "kbix/core/protocol.hpp"
 #include "kbix/core/result.hpp"
+#include "kbix/domain/file_pieces.hpp"
 #include "kbix/domain/pseudonym.hpp"
 
 namespace kbix {
@@ -39,5 +40,15 @@ Result<MergeReport> merge_and_pseudonymise(std::istream& vdab_return, std::strin
                                            std::istream& kbi_snapshot,
                                            std::string_view snapshot_name, const Protocol& protocol,
                                            const PseudonymKey* key, std::ostream& output_csv);
+
+// The same result, reading the regular files behind the descriptors (from byte 0, with pread)
+// on two threads (file_pieces.hpp); the streams must read the same files from their start and
+// are used for small files and for files the pieces refuse (then with the sequential answer).
+Result<MergeReport> merge_and_pseudonymise(int return_fd, std::istream& vdab_return,
+                                           std::string_view return_name, int snapshot_fd,
+                                           std::istream& kbi_snapshot,
+                                           std::string_view snapshot_name, const Protocol& protocol,
+                                           const PseudonymKey* key, std::ostream& output_csv,
+                                           const FileReading& reading = {});
 
 }  // namespace kbix

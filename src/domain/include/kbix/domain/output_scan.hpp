@@ -21,6 +21,7 @@
 
 #include "kbix/core/result.hpp"
 #include "kbix/domain/csv.hpp"
+#include "kbix/domain/file_pieces.hpp"
 
 namespace kbix {
 
@@ -43,6 +44,13 @@ class OutputObserver {
 
 Result<ScanReport> scan_output(std::istream& output_csv, std::string_view output_name,
                                OutputObserver& observer, std::string_view key_column = "insz");
+
+// The same result, reading the regular file behind `fd` (from byte 0, with pread) on two threads
+// (file_pieces.hpp); `sequential` reads the same file from its start and gives the answer for
+// small files and whenever a piece finds anything (so a finding is named exactly as above).
+Result<ScanReport> scan_output(int fd, std::istream& sequential, std::string_view output_name,
+                               std::string_view key_column = "insz",
+                               const FileReading& reading = {});
 
 // True when `text` holds an INSZ-valid 11-digit window as described above. The one rule for every
 // privacy gate: the output scan, the audit log's guard on entry details, operator text.

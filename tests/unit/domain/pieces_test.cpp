@@ -1,0 +1,276 @@
+// The two-thread reading in pieces (kbix/domain/file_pieces.hpp) against the sequential path:
+// export, merge and scan must give the same bytes, the same reports and the same errors, for
+// files with quoted line feeds, doubled quotes, CRLF, a byte-order mark and non-ASCII text,
+// with pieces so small that every kind of record meets a piece boundary.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <openssl/rand.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+#include "kbix/domain/extract_export.hpp"
+#include "kbix/domain/merge.hpp"
+#include "kbix/domain/output_scan.hpp"
+#include "kbix/domain/pseudonym.hpp"
+#include "synthetic.hpp"
+
+namespace kbix {
+namespace {
+
+namespace fs = std::filesystem;
+
+Protocol shipped_protocol() {
+  auto protocol = load_protocol(KBIX_SOURCE_DIR "/config/protocols/vdab-derde-pijler-2023.toml");
+  EXPECT_TRUE(protocol);
+  return *protocol;
+}
+
+std::string join(const std::vector<std::string>& fields, const char* end = "\n") {
+  std::string line;
+  for (const auto& field : fields) line += (line.empty() ? "" : ";") + field;
+  return line + end;
+}
+
+std::string valid(std::uint64_t index) {
+  return synthetic::make_insz(9, index, 0.0);
+}
+
+// Every shape the CSV reader accepts, spread over the rows.
+std::string shaped(std::string value, std::uint64_t i) {
+  switch (i % 9) {
+    case 1:
+      return "\"two\nlines; with \"\"quotes\"\"\"";
+    case 3:
+      return "=1+2";  // a formula: neutralised in the output
+    case 4:
+      return "caf\xc3\xa9";
+    case 6:
+      return "\"\"";  // a quoted empty field
+    case 7:
+      return "\"a\r\nb\"";
+    default:
+      return value;
+  }
+}
+
+struct Exchange {
+  std::string extract = "\xEF\xBB\xBF";  // a byte-order mark
+  std::string vdab_return;
+};
+
+Exchange make_exchange(const Protocol& protocol, std::uint64_t people) {
+  Exchange files;
+  files.extract += join(protocol.extract_columns);
+  for (std::uint64_t i = 0; i < people; ++i) {
+    auto fields = synthetic::kbi_profile(5, i, 0.1);
+    fields.insert(fields.begin(), i % 17 == 5 ? "12345678901" : valid(i % 41 == 7 ? i - 3 : i));
+    fields[1 + i % 5] = shaped(fields[1 + i % 5], i);
+    files.extract += join(fields, i % 4 == 0 ? "\r\n" : "\n");
+  }
+  files.vdab_return = join(protocol.return_columns);
+  for (std::uint64_t k = 0; k < people; ++k) {
+    const std::uint64_t i = (k * 7919) % people;             // a shuffled order
+    if (i % 17 == 5 || i % 41 == 7 || i % 3 == 0) continue;  // invalid, repeated, unknown
+    auto fields = *synthetic::vdab_fields(3, valid(i), 0.0, 0.1);
+    fields.insert(fields.begin(), valid(i));
+    fields[1 + i % 3] = shaped(fields[1 + i % 3], i);
+    files.vdab_return += join(fields, i % 5 == 0 ? "\r\n" : "\n");
+  }
+  return files;
+}
+
+// A file in a private directory, open for the pieces and as a stream for the sequential path.
+class File {
+ public:
+  File(const fs::path& dir, const std::string& name, const std::string& content)
+      : path_(dir / name) {
+    std::ofstream(path_, std::ios::binary) << content;
+    fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    stream_.open(path_, std::ios::binary);
+  }
+  ~File() { ::close(fd_); }
+  int fd() const { return fd_; }
+  std::istream& stream() { return stream_; }
+
+ private:
+  fs::path path_;
+  int fd_ = -1;
+  std::ifstream stream_;
+};
+
+class Pieces : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("kbix-pieces-" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  static FileReading tiny(std::size_t piece_bytes) {
+    FileReading reading;
+    reading.piece_bytes = piece_bytes;
+    reading.parallel_from = 1;
+    reading.in_flight = 3;
+    return reading;
+  }
+  fs::path dir_;
+  const Protocol protocol_ = shipped_protocol();
+};
+
+template <class T>
+std::string describe(const Result<T>& result) {
+  return result ? std::string("ok") : result.error().code + " " + result.error().message;
+}
+
+std::string describe_export(const Result<ExportReport>& report) {
+  if (!report) return describe(report);
+  std::ostringstream text;
+  text << report->rows << " " << report->exported << " " << report->invalid_insz << " "
+       << report->duplicate_insz << " " << report->bis_insz << " " << report->calendar_warnings;
+  for (auto line : report->invalid_lines) text << " i" << line;
+  for (auto line : report->duplicate_lines) text << " d" << line;
+  return text.str();
+}
+
+std::string describe_merge(const Result<MergeReport>& report) {
+  if (!report) return describe(report);
+  std::ostringstream text;
+  text << report->snapshot_rows << " " << report->sent << " " << report->returned << " "
+       << report->matched << " " << report->not_sent << " " << report->sent_missing_from_return
+       << " " << report->output_rows;
+  return text.str();
+}
+
+// Export, merge and scan of `files`, sequentially and in pieces: the same in every respect.
+void expect_same_results(const fs::path& dir, const Protocol& protocol, const Exchange& files,
+                         const FileReading& reading, const PseudonymKey* key = nullptr) {
+  File extract(dir, "extract.csv", files.extract);
+  File returned(dir, "return.csv", files.vdab_return);
+  std::istringstream extract_text(files.extract), return_text(files.vdab_return);
+
+  std::ostringstream outbound_sequential, outbound_pieces;
+  const auto exported_sequential =
+      export_outbound(extract_text, "extract.csv", protocol, outbound_sequential);
+  const auto exported_pieces = export_outbound(extract.fd(), extract.stream(), "extract.csv",
+                                               protocol, outbound_pieces, reading);
+  EXPECT_EQ(describe_export(exported_pieces), describe_export(exported_sequential));
+  if (exported_sequential) {
+    EXPECT_EQ(outbound_pieces.str(), outbound_sequential.str());
+  }
+
+  extract_text.clear();
+  extract_text.seekg(0);
+  File snapshot(dir, "snapshot.csv", files.extract);
+  std::ostringstream output_sequential, output_pieces;
+  const auto merged_sequential = merge_and_pseudonymise(
+      return_text, "return.csv", extract_text, "snapshot.csv", protocol, key, output_sequential);
+  const auto merged_pieces = merge_and_pseudonymise(
+      returned.fd(), returned.stream(), "return.csv", snapshot.fd(), snapshot.stream(),
+      "snapshot.csv", protocol, key, output_pieces, reading);
+  EXPECT_EQ(describe_merge(merged_pieces), describe_merge(merged_sequential));
+  if (!merged_sequential) return;
+  ASSERT_EQ(output_pieces.str(), output_sequential.str());
+
+  File output(dir, "output.csv", output_sequential.str());
+  std::istringstream output_text(output_sequential.str());
+  const auto scanned_sequential = scan_output(output_text, "output.csv");
+  const auto scanned_pieces =
+      scan_output(output.fd(), output.stream(), "output.csv", "insz", reading);
+  ASSERT_EQ(describe(scanned_pieces), describe(scanned_sequential));
+  if (scanned_sequential) {
+    EXPECT_EQ(scanned_pieces->rows, scanned_sequential->rows);
+    EXPECT_EQ(scanned_pieces->cells, scanned_sequential->cells);
+  }
+}
+
+TEST_F(Pieces, GiveTheSequentialResultForEveryPieceSize) {
+  const auto files = make_exchange(protocol_, 600);
+  for (std::size_t piece_bytes : {1u, 7u, 64u, 300u, 4096u, 1u << 20}) {
+    SCOPED_TRACE("piece_bytes " + std::to_string(piece_bytes));
+    expect_same_results(dir_, protocol_, files, tiny(piece_bytes));
+  }
+}
+
+TEST_F(Pieces, GiveTheSequentialResultWithKeyedPseudonyms) {
+  auto protocol = protocol_;
+  protocol.pseudonym = PseudonymMode::hmac_sha256;
+  const fs::path key_file = dir_ / "pseudonym.key";
+  std::string bytes(32, '\0');
+  RAND_bytes(reinterpret_cast<unsigned char*>(bytes.data()), 32);
+  std::ofstream(key_file, std::ios::binary) << bytes;
+  fs::permissions(key_file, fs::perms::owner_read | fs::perms::owner_write);
+  auto key = PseudonymKey::load(key_file);
+  ASSERT_TRUE(key) << key.error().describe();
+  expect_same_results(dir_, protocol, make_exchange(protocol, 400), tiny(128), &*key);
+}
+
+// A broken byte at many places: the pieces give the sequential error, word for word.
+TEST_F(Pieces, GiveTheSequentialErrorWhereverTheFileBreaks) {
+  const auto good = make_exchange(protocol_, 120);
+  const std::vector<std::pair<const char*, std::function<void(std::string&, std::size_t)>>> breaks =
+      {
+          {"bare quote", [](std::string& s, std::size_t at) { s.insert(at, "x\"y"); }},
+          {"opening quote", [](std::string& s, std::size_t at) { s.insert(at, "\""); }},
+          {"NUL", [](std::string& s, std::size_t at) { s.insert(at, 1, '\0'); }},
+          {"bare CR", [](std::string& s, std::size_t at) { s.insert(at, "\r"); }},
+          {"bad UTF-8", [](std::string& s, std::size_t at) { s.insert(at, "\xC3("); }},
+          {"extra field", [](std::string& s, std::size_t at) { s.insert(at, ";"); }},
+          {"line feed", [](std::string& s, std::size_t at) { s.insert(at, "\n"); }},
+      };
+  std::size_t failures = 0;
+  for (const auto& [what, apply] : breaks) {
+    for (std::size_t at = 0; at < good.vdab_return.size(); at += 997) {
+      SCOPED_TRACE(std::string(what) + " at " + std::to_string(at));
+      Exchange broken_extract = good, broken_return = good;
+      apply(broken_extract.extract, at + 3);  // after the byte-order mark
+      apply(broken_return.vdab_return, at);
+      std::istringstream probe(broken_return.vdab_return), snapshot(good.extract);
+      std::ostringstream ignored;
+      if (!merge_and_pseudonymise(probe, "return.csv", snapshot, "snapshot.csv", protocol_, nullptr,
+                                  ignored)) {
+        ++failures;
+      }
+      expect_same_results(dir_, protocol_, broken_extract, tiny(50));
+      expect_same_results(dir_, protocol_, broken_return, tiny(50));
+    }
+  }
+  EXPECT_GT(failures, 20u) << "the breaks must make most returns fail";
+}
+
+TEST_F(Pieces, GiveTheSequentialErrorForReturnsTheMergeRefuses) {
+  auto files = make_exchange(protocol_, 300);
+  const std::string header_end = "\n";
+  const auto body = files.vdab_return.find(header_end) + 1;
+  const auto second = files.vdab_return.find('\n', body) + 1;
+  const std::string first_row = files.vdab_return.substr(body, second - body);
+  auto duplicate = files;
+  duplicate.vdab_return += first_row;  // the same person twice
+  expect_same_results(dir_, protocol_, duplicate, tiny(64));
+  auto unknown = files;  // a person who was never sent
+  unknown.vdab_return += valid(3) + first_row.substr(11);
+  expect_same_results(dir_, protocol_, unknown, tiny(64));
+  auto invalid = files;
+  invalid.vdab_return.insert(second, "12345678901" + first_row.substr(11));
+  expect_same_results(dir_, protocol_, invalid, tiny(64));
+}
+
+TEST_F(Pieces, TheScanFindsANumberInAnyPiece) {
+  std::string output = "a;b\n";
+  for (int i = 0; i < 500; ++i) output += "x" + std::to_string(i) + ";\"y\ny\"\n";
+  for (std::size_t at : {std::size_t{4}, output.size() / 2, output.size() - 2}) {
+    std::string found = output;
+    found.insert(at, valid(1));
+    File file(dir_, "output.csv", found);
+    std::istringstream text(found);
+    const auto sequential = scan_output(text, "output.csv");
+    const auto pieces = scan_output(file.fd(), file.stream(), "output.csv", "insz", tiny(40));
+    ASSERT_FALSE(sequential);
+    EXPECT_EQ(describe(pieces), describe(sequential));
+  }
+}
+
+}  // namespace
+}  // namespace kbix
