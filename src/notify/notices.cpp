@@ -90,7 +90,14 @@ std::vector<Notice> certificate_notices(const Config& config,
                                         std::chrono::system_clock::time_point now) {
   std::vector<Notice> notices;
   const auto warning = std::chrono::days(config.keys.expiry_warning_days);
-  for (const auto& item : key_check_items(config)) {
+  auto items = key_check_items(config);
+  for (auto& item : items) item.private_key.reset();  // expiry only
+  const auto checked = check_keys(items, std::nullopt, config.keys.expiry_warning_days, now);
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const auto& item = items[i];
+    // Rollover: an earlier key is kept past its expiry on purpose, and an expired entry of a
+    // list another entry covers is a warning in `keys check`, not a reason to alert.
+    if (item.previous || checked.lines[i].warning) continue;
     auto certificate = Certificate::load(item.certificate);
     const std::string label = notice_safe_text(item.label, 64);
     if (!certificate) {

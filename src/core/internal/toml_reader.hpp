@@ -40,6 +40,14 @@ class TableReader {
   // A path resolved against `base_dir`. Relative paths may not leave base_dir ("..").
   std::optional<std::filesystem::path> path(std::string_view key, bool required,
                                             const std::filesystem::path& base_dir);
+  // A list of paths, each resolved as path() does; an empty list is an error.
+  std::optional<std::vector<std::filesystem::path>> path_list(
+      std::string_view key, bool required, const std::filesystem::path& base_dir);
+  // A list of tables (`key = [{...}, {...}]` or `[[section.key]]`), one reader each, named
+  // "where key[N]"; pass each reader's finish() to absorb().
+  std::optional<std::vector<TableReader>> table_list(std::string_view key, bool required);
+  // Records the first problem of a sub-table's reader.
+  void absorb(Status status);
 
   // Records a problem with the value at `key` (for checks only the caller can make).
   void reject(std::string_view key, const std::string& message, std::string code = "config.value");
@@ -49,6 +57,8 @@ class TableReader {
 
  private:
   const toml::node* find(std::string_view key, bool required);
+  std::optional<std::filesystem::path> resolve(std::string_view key, const std::string& value,
+                                               const std::filesystem::path& base_dir);
   std::string position(const toml::source_region& region) const;
   void record(std::string code, std::string message);
 
