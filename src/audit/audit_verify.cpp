@@ -287,8 +287,8 @@ AuditVerifyReport verify_audit(const AuditVerifyOptions& options) {
   const std::string name = checkpoints.filename().string();
   std::uint64_t last_covered = 0;
   if (lines) {
-    if (auto problem =
-            check_checkpoints(*lines, name, certificates, chain, report.checkpoints, last_covered)) {
+    if (auto problem = check_checkpoints(*lines, name, certificates, chain, report.checkpoints,
+                                         last_covered)) {
       return failed(*problem);
     }
   }

@@ -72,16 +72,14 @@ void read_keys(TableReader& table, const std::filesystem::path& dir, KeysConfig&
   out.expiry_warning_days =
       static_cast<int>(table.integer("expiry_warning_days", false, 0, 3650).value_or(60));
   // Rollover: earlier keys, each a certificate and its private key (checked like the others).
-  for (auto& entry : table.table_list("previous_decryption_keys", false).value_or(
-           std::vector<TableReader>{})) {
-    out.previous_decryption_keys.push_back(
-        {entry.path("certificate", true, dir).value_or(""),
-         secret_path(entry, "key", true, dir).value_or("")});
+  for (auto& entry :
+       table.table_list("previous_decryption_keys", false).value_or(std::vector<TableReader>{})) {
+    out.previous_decryption_keys.push_back({entry.path("certificate", true, dir).value_or(""),
+                                            secret_path(entry, "key", true, dir).value_or("")});
     table.absorb(entry.finish());
   }
-  out.previous_signing_certificates =
-      table.path_list("previous_signing_certificates", false, dir).value_or(
-          std::vector<std::filesystem::path>{});
+  out.previous_signing_certificates = table.path_list("previous_signing_certificates", false, dir)
+                                          .value_or(std::vector<std::filesystem::path>{});
 }
 
 void read_partner(TableReader& table, const std::filesystem::path& dir, PartnerConfig& out) {
@@ -255,9 +253,9 @@ std::vector<std::string> config_warnings(const Config& config) {
   const auto& keys = config.keys;
   std::vector<std::filesystem::path> public_files = {
       keys.signing_certificate, keys.decryption_certificate, config.sftp.known_hosts_file};
-  for (const auto* list : {&config.partner.encryption_certificates,
-                           &config.partner.signing_certificates,
-                           &keys.previous_signing_certificates}) {
+  for (const auto* list :
+       {&config.partner.encryption_certificates, &config.partner.signing_certificates,
+        &keys.previous_signing_certificates}) {
     public_files.insert(public_files.end(), list->begin(), list->end());
   }
   for (const auto& pair : keys.previous_decryption_keys) public_files.push_back(pair.certificate);

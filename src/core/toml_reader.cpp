@@ -198,8 +198,8 @@ std::optional<std::vector<TableReader>> TableReader::table_list(std::string_view
       array = nullptr;
       break;
     }
-    readers.emplace_back(*table, file_, where_ + " " + std::string(key) + "[" +
-                                            std::to_string(i + 1) + "]");
+    readers.emplace_back(*table, file_,
+                         where_ + " " + std::string(key) + "[" + std::to_string(i + 1) + "]");
   }
   if (array == nullptr) {
     reject(key, "must be a list of tables, like [{ certificate = \"a.crt\", key = \"a.key\" }]",

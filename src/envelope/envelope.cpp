@@ -262,10 +262,9 @@ Result<SealerConfig> outbound_sealer_config(const Config& config,
                                             std::chrono::system_clock::time_point now) {
   auto profile = parse_envelope_profile(config.partner.envelope_profile);
   if (!profile) return fail(std::move(profile).error());
-  auto partner = newest_valid_certificate(
-      listed_or_single(config.partner.encryption_certificates,
-                       config.partner.encryption_certificate),
-      now);
+  auto partner = newest_valid_certificate(listed_or_single(config.partner.encryption_certificates,
+                                                           config.partner.encryption_certificate),
+                                          now);
   if (!partner) return fail(std::move(partner).error());
   SealerConfig sealer = snapshot_sealer_config(config);
   sealer.recipient_certificates = {*partner, config.keys.decryption_certificate};

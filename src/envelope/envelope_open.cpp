@@ -251,7 +251,6 @@ Status prefixed(Status status, const std::string& name) {
   return fail(named(std::move(status).error(), name));
 }
 
-
 struct OurKey {
   Certificate certificate;
   PrivateKey key;

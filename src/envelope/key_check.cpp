@@ -105,10 +105,9 @@ Result<std::filesystem::path> newest_valid_certificate(
     if (!certificate || certificate->not_before() > now || certificate->not_after() <= now) {
       continue;
     }
-    const bool newer =
-        !best || certificate->not_before() > best->not_before() ||
-        (certificate->not_before() == best->not_before() &&
-         certificate->not_after() > best->not_after());
+    const bool newer = !best || certificate->not_before() > best->not_before() ||
+                       (certificate->not_before() == best->not_before() &&
+                        certificate->not_after() > best->not_after());
     if (newer) {
       best = std::move(*certificate);
       chosen = &file;
@@ -127,8 +126,10 @@ bool KeyCheckReport::ok() const {
 std::string KeyCheckReport::to_text() const {
   std::string text;
   for (const auto& line : lines) {
-    text += (!line.ok ? "FAIL " : line.warning ? "WARN " : "OK   ") + line.label + ": " +
-            line.text + "\n";
+    text += (!line.ok       ? "FAIL "
+             : line.warning ? "WARN "
+                            : "OK   ") +
+            line.label + ": " + line.text + "\n";
   }
   return text;
 }
@@ -215,8 +216,9 @@ KeyCheckReport check_keys(const std::vector<KeyCheckItem>& items,
       }
     }
     if (in_overlap && problem.empty() && !line.warning && valid_now(seen)) {
-      line.text += item.selects_newest ? (used_now.contains(i) ? ": used now" : ": listed, not used")
-                                       : ": accepted";
+      line.text += item.selects_newest
+                       ? (used_now.contains(i) ? ": used now" : ": listed, not used")
+                       : ": accepted";
     }
     if (!seen.certificate) problem = "cannot be loaded";
     if (seen.certificate && !problem.empty()) line.text += ": " + problem;

@@ -103,8 +103,7 @@ std::vector<Notice> certificate_notices(const Config& config,
     if (!certificate) {
       notices.push_back({"certificate.unreadable", "certificate.unreadable:" + label, "",
                          subject_of(config, "certificate cannot be read: " + label),
-                         "The " + label + " (" +
-                             notice_safe_text(item.certificate.string()) +
+                         "The " + label + " (" + notice_safe_text(item.certificate.string()) +
                              ") cannot be read: " + certificate.error().code +
                              ".\nCheck it:  kbix keys check" + footer(config)});
       continue;
@@ -119,8 +118,8 @@ std::vector<Notice> certificate_notices(const Config& config,
     notices.push_back(
         {"certificate.expiring", "certificate.expiring:" + label + ":" + fingerprint, "",
          subject_of(config, "certificate " + when + ": " + label),
-         "The " + label + " " + when + ".\nSubject: " +
-             notice_safe_text(certificate->subject()) + "\nSHA-256 (first 16): " + fingerprint +
+         "The " + label + " " + when + ".\nSubject: " + notice_safe_text(certificate->subject()) +
+             "\nSHA-256 (first 16): " + fingerprint +
              "\nRenew it and install the new one before then (docs/operator-guide.md, "
              "\"Rolling certificates over\").\nCheck:  kbix keys check" +
              footer(config)});

@@ -94,14 +94,14 @@ inline Status check_validity(const Certificate& certificate, const char* role,
                              const std::string& at_text = "") {
   const std::string when = at_text.empty() ? "" : " at " + at_text;
   if (time_after(X509_get0_notBefore(certificate.native()), at)) {
-    return fail(std::string(code_prefix) + "_not_yet_valid",
-                std::string(role) + " certificate \"" + certificate.subject() +
-                    "\" is not valid yet" + when);
+    return fail(std::string(code_prefix) + "_not_yet_valid", std::string(role) + " certificate \"" +
+                                                                 certificate.subject() +
+                                                                 "\" is not valid yet" + when);
   }
   if (!time_after(X509_get0_notAfter(certificate.native()), at)) {
-    return fail(std::string(code_prefix) + "_expired", std::string(role) + " certificate \"" +
-                                                           certificate.subject() +
-                                                           "\" has expired" + when);
+    return fail(
+        std::string(code_prefix) + "_expired",
+        std::string(role) + " certificate \"" + certificate.subject() + "\" has expired" + when);
   }
   return ok();
 }
