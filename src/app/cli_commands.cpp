@@ -276,6 +276,7 @@ int status_check(const GlobalOptions& options) {
     AuditVerifyOptions verify;
     verify.directory = audit_dir;
     verify.certificate = config->keys.signing_certificate;
+    verify.previous_certificates = config->keys.previous_signing_certificates;
     const auto report = verify_audit(verify);
     input.audit_intact = report.ok;
     input.audit_problem = report.error_code;
@@ -409,6 +410,7 @@ int audit_verify(const GlobalOptions& options, const AuditOptionsCli& audit) {
   if (config) {
     verify.directory = config->daemon.state_dir / "audit";
     verify.certificate = config->keys.signing_certificate;
+    verify.previous_certificates = config->keys.previous_signing_certificates;
     verify.checkpoint_every = static_cast<std::uint64_t>(config->audit.checkpoint_every);
   } else if (audit.log_files.empty()) {
     std::cerr << "kbix: " << config.error().describe() << "\n  (or name the files: --log FILE "
@@ -417,7 +419,10 @@ int audit_verify(const GlobalOptions& options, const AuditOptionsCli& audit) {
   }
   for (const auto& file : audit.log_files) verify.log_files.emplace_back(file);
   if (!audit.checkpoint_file.empty()) verify.checkpoint_file = audit.checkpoint_file;
-  if (!audit.certificate.empty()) verify.certificate = audit.certificate;
+  if (!audit.certificate.empty()) {
+    verify.certificate = audit.certificate;  // the one given replaces the configured ones
+    verify.previous_certificates.clear();
+  }
   if (!audit.against_file.empty()) verify.against_file = audit.against_file;
   verify.against_journal = audit.against_journal;
   if (!audit.journal_directory.empty()) verify.journal_directory = audit.journal_directory;

@@ -125,11 +125,20 @@ class ChainChecker {
   std::map<std::uint64_t, std::string> hashes_;
 };
 
+// No pinned certificate: signatures are not checked; else one of them must verify.
+bool signed_by_one_of(const std::vector<Certificate>& certificates,
+                      const detail::Checkpoint& checkpoint) {
+  return certificates.empty() ||
+         std::any_of(certificates.begin(), certificates.end(), [&](const Certificate& c) {
+           return detail::checkpoint_signature_ok(c, checkpoint);
+         });
+}
+
 // The local checkpoint file: each line signed, chained to the one before (a deleted, edited or
 // reordered checkpoint breaks the chain), covering entries the log still holds unchanged.
 std::optional<Problem> check_checkpoints(const std::vector<std::string>& lines,
                                          const std::string& name,
-                                         const std::optional<Certificate>& certificate,
+                                         const std::vector<Certificate>& certificates,
                                          const ChainChecker& chain, std::uint64_t& count,
                                          std::uint64_t& last_covered) {
   std::string expected_prev = detail::kNoCheckpoint;
@@ -139,7 +148,7 @@ std::optional<Problem> check_checkpoints(const std::vector<std::string>& lines,
     ++number;
     const auto checkpoint = detail::parse_checkpoint(line);
     if (!checkpoint) return Problem{"audit.malformed", name, number, "not a checkpoint"};
-    if (certificate && !detail::checkpoint_signature_ok(*certificate, *checkpoint)) {
+    if (!signed_by_one_of(certificates, *checkpoint)) {
       return Problem{"audit.bad_checkpoint_signature", name, number,
                      "the checkpoint's signature does not verify with the pinned certificate"};
     }
@@ -186,7 +195,7 @@ std::optional<Problem> check_checkpoints(const std::vector<std::string>& lines,
 std::optional<Problem> check_against_copy(const std::vector<std::string>& copy,
                                           const std::string& copy_name,
                                           const std::vector<std::string>& local_lines,
-                                          const std::optional<Certificate>& certificate,
+                                          const std::vector<Certificate>& certificates,
                                           const ChainChecker& chain, std::uint64_t& missing_seq) {
   const std::set<std::string> local(local_lines.begin(), local_lines.end());
   std::vector<detail::Checkpoint> checkpoints;
@@ -195,7 +204,7 @@ std::optional<Problem> check_against_copy(const std::vector<std::string>& copy,
     ++number;
     auto checkpoint = detail::parse_checkpoint(line);
     if (!checkpoint) return Problem{"audit.malformed", copy_name, number, "not a checkpoint"};
-    if (certificate && !detail::checkpoint_signature_ok(*certificate, *checkpoint)) {
+    if (!signed_by_one_of(certificates, *checkpoint)) {
       return Problem{"audit.bad_checkpoint_signature", copy_name, number,
                      "the copy's checkpoint does not verify with the pinned certificate"};
     }
@@ -257,13 +266,17 @@ AuditVerifyReport verify_audit(const AuditVerifyOptions& options) {
   }
   report.entries = chain.entries();
 
-  std::optional<Certificate> certificate;
+  std::vector<Certificate> certificates;  // empty: signatures are not checked
+  std::vector<fs::path> certificate_files;
   if (options.certificate) {
-    auto loaded = Certificate::load(*options.certificate);
-    if (!loaded)
-      return failed(
-          {loaded.error().code, options.certificate->string(), 0, loaded.error().message});
-    certificate.emplace(std::move(*loaded));
+    certificate_files.push_back(*options.certificate);
+    certificate_files.insert(certificate_files.end(), options.previous_certificates.begin(),
+                             options.previous_certificates.end());
+  }
+  for (const auto& file : certificate_files) {
+    auto loaded = Certificate::load(file);
+    if (!loaded) return failed({loaded.error().code, file.string(), 0, loaded.error().message});
+    certificates.push_back(std::move(*loaded));
   }
   const fs::path checkpoints =
       options.checkpoint_file ? *options.checkpoint_file : options.directory / "checkpoints.jsonl";
@@ -274,8 +287,8 @@ AuditVerifyReport verify_audit(const AuditVerifyOptions& options) {
   const std::string name = checkpoints.filename().string();
   std::uint64_t last_covered = 0;
   if (lines) {
-    if (auto problem =
-            check_checkpoints(*lines, name, certificate, chain, report.checkpoints, last_covered)) {
+    if (auto problem = check_checkpoints(*lines, name, certificates, chain, report.checkpoints,
+                                         last_covered)) {
       return failed(*problem);
     }
   }
@@ -311,7 +324,7 @@ AuditVerifyReport verify_audit(const AuditVerifyOptions& options) {
     }
     if (auto problem =
             check_against_copy(copy, copy_name, lines.value_or(std::vector<std::string>{}),
-                               certificate, chain, report.first_missing_seq)) {
+                               certificates, chain, report.first_missing_seq)) {
       return failed(*problem);
     }
     report.copy_checkpoints = copy.size();

@@ -73,12 +73,37 @@ void read_keys(TableReader& table, const std::filesystem::path& dir, KeysConfig&
   out.pseudonym_key_file = secret_path(table, "pseudonym_key_file", false, dir);
   out.expiry_warning_days =
       static_cast<int>(table.integer("expiry_warning_days", false, 0, 3650).value_or(60));
+  // Rollover: earlier keys, each a certificate and its private key (checked like the others).
+  for (auto& entry :
+       table.table_list("previous_decryption_keys", false).value_or(std::vector<TableReader>{})) {
+    out.previous_decryption_keys.push_back({entry.path("certificate", true, dir).value_or(""),
+                                            secret_path(entry, "key", true, dir).value_or("")});
+    table.absorb(entry.finish());
+  }
+  out.previous_signing_certificates = table.path_list("previous_signing_certificates", false, dir)
+                                          .value_or(std::vector<std::filesystem::path>{});
 }
 
 void read_partner(TableReader& table, const std::filesystem::path& dir, PartnerConfig& out) {
   out.name = table.text("name", true).value_or("");
-  out.encryption_certificate = table.path("encryption_certificate", true, dir).value_or("");
-  out.signing_certificate = table.path("signing_certificate", true, dir).value_or("");
+  // Each certificate is a one-element list or a list (rollover with overlap), never both.
+  const auto certificates = [&](const char* single, const char* list) {
+    auto listed = table.path_list(list, false, dir);
+    auto one = table.path(single, false, dir);
+    if (listed && one) {
+      table.reject(list, std::string("give either ") + single + " or " + list + ", not both");
+    } else if (!listed && !one) {
+      table.reject(single, std::string("needs ") + single + " (or a list " + list + ")",
+                   "config.missing_key");
+    }
+    if (listed) return *listed;
+    return one ? std::vector<std::filesystem::path>{*one} : std::vector<std::filesystem::path>{};
+  };
+  out.encryption_certificates = certificates("encryption_certificate", "encryption_certificates");
+  out.signing_certificates = certificates("signing_certificate", "signing_certificates");
+  out.encryption_certificate =
+      out.encryption_certificates.empty() ? "" : out.encryption_certificates.back();
+  out.signing_certificate = out.signing_certificates.empty() ? "" : out.signing_certificates.back();
   out.envelope_profile = table.text("envelope_profile", false).value_or("gcm");
   if (out.envelope_profile != "gcm" && out.envelope_profile != "cbc") {
     table.reject("envelope_profile", "must be \"gcm\" (default) or \"cbc\"");
@@ -177,9 +202,14 @@ std::uint64_t return_download_cap(const SftpConfig& config, std::uint64_t outbou
 std::vector<std::string> config_warnings(const Config& config) {
   std::vector<std::string> warnings;
   const auto& keys = config.keys;
-  const std::filesystem::path public_files[] = {
-      keys.signing_certificate, keys.decryption_certificate, config.partner.encryption_certificate,
-      config.partner.signing_certificate, config.sftp.known_hosts_file};
+  std::vector<std::filesystem::path> public_files = {
+      keys.signing_certificate, keys.decryption_certificate, config.sftp.known_hosts_file};
+  for (const auto* list :
+       {&config.partner.encryption_certificates, &config.partner.signing_certificates,
+        &keys.previous_signing_certificates}) {
+    public_files.insert(public_files.end(), list->begin(), list->end());
+  }
+  for (const auto& pair : keys.previous_decryption_keys) public_files.push_back(pair.certificate);
   for (const auto& path : public_files) {
     if (!std::filesystem::exists(path)) warnings.push_back(path.string() + ": file not found");
   }
@@ -187,6 +217,7 @@ std::vector<std::string> config_warnings(const Config& config) {
                                                      config.sftp.identity_file};
   if (keys.key_passphrase_file) secret_files.push_back(*keys.key_passphrase_file);
   if (keys.pseudonym_key_file) secret_files.push_back(*keys.pseudonym_key_file);
+  for (const auto& pair : keys.previous_decryption_keys) secret_files.push_back(pair.key);
   for (const auto& path : secret_files) {
     if (is_service_credential(path)) continue;  // kbix.service's own; it checks them at start
     if (auto checked = check_private_file(path); !checked) {

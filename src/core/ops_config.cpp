@@ -34,6 +34,7 @@ void read_email(TableReader& table, const std::filesystem::path& dir, EmailChann
   out.require_starttls = table.boolean("starttls", false).value_or(false);
   out.username = table.text("username", false).value_or("");
   out.password_file = table.path("password_file", false, dir);
+  out.ca_file = table.path("ca_file", false, dir);
   if (!out.url.empty() && !has_scheme(out.url, {"smtp://", "smtps://"})) {
     table.reject("url", "must start with smtp:// or smtps://");
   }

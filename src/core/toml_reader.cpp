@@ -145,17 +145,23 @@ std::optional<std::filesystem::path> TableReader::path(std::string_view key, boo
                                                        const std::filesystem::path& base_dir) {
   auto value = text(key, required);
   if (!value) return std::nullopt;
-  if (value->empty()) {
+  return resolve(key, *value, base_dir);
+}
+
+std::optional<std::filesystem::path> TableReader::resolve(std::string_view key,
+                                                          const std::string& value,
+                                                          const std::filesystem::path& base_dir) {
+  if (value.empty()) {
     reject(key, "must not be empty", "config.value");
     return std::nullopt;
   }
-  std::filesystem::path given(*value);
+  std::filesystem::path given(value);
   if (given.is_absolute()) return given.lexically_normal();
   const auto resolved = (base_dir / given).lexically_normal();
   const auto relative = resolved.lexically_relative(base_dir.lexically_normal());
   if (relative.empty() || *relative.begin() == "..") {
     reject(key,
-           "relative path '" + *value +
+           "relative path '" + value +
                "' leaves the configuration directory; use an absolute path instead",
            "config.path_escape");
     return std::nullopt;
@@ -166,6 +172,50 @@ std::optional<std::filesystem::path> TableReader::path(std::string_view key, boo
 std::string TableReader::position_of(std::string_view key) const {
   const toml::node* node = table_.get(key);
   return position(node != nullptr ? node->source() : table_.source());
+}
+
+std::optional<std::vector<std::filesystem::path>> TableReader::path_list(
+    std::string_view key, bool required, const std::filesystem::path& base_dir) {
+  auto values = text_list(key, required);
+  if (!values) return std::nullopt;
+  if (values->empty()) {
+    reject(key, "must list at least one file", "config.value");
+    return std::nullopt;
+  }
+  std::vector<std::filesystem::path> paths;
+  for (const auto& value : *values) {
+    auto resolved = resolve(key, value, base_dir);
+    if (!resolved) return std::nullopt;
+    paths.push_back(std::move(*resolved));
+  }
+  return paths;
+}
+
+std::optional<std::vector<TableReader>> TableReader::table_list(std::string_view key,
+                                                                bool required) {
+  const toml::node* node = find(key, required);
+  if (node == nullptr) return std::nullopt;
+  const auto* array = node->as_array();
+  std::vector<TableReader> readers;
+  for (std::size_t i = 0; array != nullptr && i < array->size(); ++i) {
+    const auto* table = array->get(i)->as_table();
+    if (table == nullptr) {
+      array = nullptr;
+      break;
+    }
+    readers.emplace_back(*table, file_,
+                         where_ + " " + std::string(key) + "[" + std::to_string(i + 1) + "]");
+  }
+  if (array == nullptr) {
+    reject(key, "must be a list of tables, like [{ certificate = \"a.crt\", key = \"a.key\" }]",
+           "config.type");
+    return std::nullopt;
+  }
+  return readers;
+}
+
+void TableReader::absorb(Status status) {
+  if (!status) record(status.error().code, status.error().message);
 }
 
 Status TableReader::finish() {

@@ -53,6 +53,7 @@ std::unique_ptr<Operations> Operations::start(Instance& instance, bool verify_au
     AuditVerifyOptions verify;
     verify.directory = config.daemon.state_dir / "audit";
     verify.certificate = config.keys.signing_certificate;
+    verify.previous_certificates = config.keys.previous_signing_certificates;
     const auto report = verify_audit(verify);
     if (!report.ok) {
       spdlog::critical("audit log NOT intact at start-up: {} [{}]", report.first_problem,

@@ -258,12 +258,16 @@ Result<SealReport> Sealer::seal_bio(BIO* in, std::string_view input_name,
 
 // ---- configurations for a run -----------------------------------------------------------------
 
-Result<SealerConfig> outbound_sealer_config(const Config& config) {
+Result<SealerConfig> outbound_sealer_config(const Config& config,
+                                            std::chrono::system_clock::time_point now) {
   auto profile = parse_envelope_profile(config.partner.envelope_profile);
   if (!profile) return fail(std::move(profile).error());
+  auto partner = newest_valid_certificate(listed_or_single(config.partner.encryption_certificates,
+                                                           config.partner.encryption_certificate),
+                                          now);
+  if (!partner) return fail(std::move(partner).error());
   SealerConfig sealer = snapshot_sealer_config(config);
-  sealer.recipient_certificates = {config.partner.encryption_certificate,
-                                   config.keys.decryption_certificate};
+  sealer.recipient_certificates = {*partner, config.keys.decryption_certificate};
   sealer.profile = *profile;
   return sealer;
 }
@@ -280,7 +284,9 @@ SealerConfig snapshot_sealer_config(const Config& config) {
 
 OpenerConfig return_opener_config(const Config& config) {
   OpenerConfig opener = own_file_opener_config(config);
-  opener.pinned_signer_certificates = {config.partner.signing_certificate};
+  opener.pinned_signer_certificates =
+      listed_or_single(config.partner.signing_certificates, config.partner.signing_certificate);
+  opener.signer_valid_at_signing_time = false;  // a partner's certificate must be valid now
   // The loader admits only "gcm" and "cbc"; anything else would fall to the stricter gcm.
   auto profile = parse_envelope_profile(config.partner.envelope_profile);
   opener.required_profile = profile ? *profile : EnvelopeProfile::gcm;
@@ -292,7 +298,15 @@ OpenerConfig own_file_opener_config(const Config& config) {
   opener.our_certificate = config.keys.decryption_certificate;
   opener.our_key = config.keys.decryption_key;
   opener.key_passphrase_file = config.keys.key_passphrase_file;
+  for (const auto& pair : config.keys.previous_decryption_keys) {
+    opener.previous_keys.push_back({pair.certificate, pair.key});
+  }
   opener.pinned_signer_certificates = {config.keys.signing_certificate};
+  opener.pinned_signer_certificates.insert(opener.pinned_signer_certificates.end(),
+                                           config.keys.previous_signing_certificates.begin(),
+                                           config.keys.previous_signing_certificates.end());
+  // Snapshots are kept for the retention period, longer than a certificate lives.
+  opener.signer_valid_at_signing_time = true;
   return opener;
 }
 

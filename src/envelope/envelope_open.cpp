@@ -251,26 +251,45 @@ Status prefixed(Status status, const std::string& name) {
   return fail(named(std::move(status).error(), name));
 }
 
+struct OurKey {
+  Certificate certificate;
+  PrivateKey key;
+};
+
+Result<OurKey> load_our_key(const std::filesystem::path& certificate_file,
+                            const std::filesystem::path& key_file,
+                            const std::optional<std::filesystem::path>& passphrase_file) {
+  auto certificate = Certificate::load(certificate_file);
+  if (!certificate) return fail(std::move(certificate).error());
+  auto key = PrivateKey::load(key_file, passphrase_file);
+  if (!key) return fail(std::move(key).error());
+  if (!key->matches(*certificate)) {
+    return fail("envelope.key_mismatch", key_file.string() + ": does not match the certificate " +
+                                             certificate_file.string());
+  }
+  return OurKey{std::move(*certificate), std::move(*key)};
+}
+
 }  // namespace
 
 struct Opener::State {
-  Certificate our_certificate;
-  PrivateKey our_key;
+  std::vector<OurKey> our_keys;  // the current one first, then the previous ones
   std::vector<Certificate> pinned_signers;
+  bool signer_valid_at_signing_time;
   std::uint64_t max_input_bytes;
   std::optional<EnvelopeProfile> required_profile;
   std::optional<OpenerConfig::SigningWindow> signing_window;
 };
 
 Result<Opener> Opener::create(const OpenerConfig& config) {
-  auto certificate = Certificate::load(config.our_certificate);
-  if (!certificate) return fail(std::move(certificate).error());
-  auto key = PrivateKey::load(config.our_key, config.key_passphrase_file);
-  if (!key) return fail(std::move(key).error());
-  if (!key->matches(*certificate)) {
-    return fail("envelope.key_mismatch", config.our_key.string() +
-                                             ": does not match the certificate " +
-                                             config.our_certificate.string());
+  std::vector<OurKey> our_keys;
+  auto current = load_our_key(config.our_certificate, config.our_key, config.key_passphrase_file);
+  if (!current) return fail(std::move(current).error());
+  our_keys.push_back(std::move(*current));
+  for (const auto& previous : config.previous_keys) {
+    auto loaded = load_our_key(previous.certificate, previous.key, config.key_passphrase_file);
+    if (!loaded) return fail(std::move(loaded).error());
+    our_keys.push_back(std::move(*loaded));
   }
   if (config.pinned_signer_certificates.empty()) {
     return fail("envelope.no_pinned_signer", "an opener needs at least one pinned signer");
@@ -282,8 +301,8 @@ Result<Opener> Opener::create(const OpenerConfig& config) {
     pins.push_back(std::move(*pin));
   }
   return Opener(std::make_shared<const State>(
-      State{std::move(*certificate), std::move(*key), std::move(pins), config.max_input_bytes,
-            config.required_profile, config.signing_window}));
+      State{std::move(our_keys), std::move(pins), config.signer_valid_at_signing_time,
+            config.max_input_bytes, config.required_profile, config.signing_window}));
 }
 
 Result<OpenReport> Opener::open(const std::filesystem::path& input,
@@ -326,16 +345,26 @@ Result<OpenReport> Opener::open(const std::filesystem::path& input,
   if (!outline->content) return fail("envelope.malformed", name + ": no encrypted content");
   auto enveloped = parse_detached(*source, *outline);
   if (!enveloped) return fail(named(std::move(enveloped).error(), name));
-  if (!addressed_to(enveloped->get(), state_->our_certificate)) {
-    return fail("envelope.not_for_us", name + ": not encrypted to our certificate \"" +
-                                           state_->our_certificate.subject() + "\"");
+  // Rollover: the current key first, then the previous ones, each only if the file names it.
+  const OurKey* opened_with = nullptr;
+  for (const auto& ours : state_->our_keys) {
+    if (!addressed_to(enveloped->get(), ours.certificate)) continue;
+    if (CMS_decrypt_set1_pkey_and_peer(enveloped->get(), ours.key.native(),
+                                       ours.certificate.native(), nullptr) != 1) {
+      return fail(
+          "envelope.decrypt_failed",
+          name + ": the content key does not decrypt with our private key: " + openssl_reason());
+    }
+    opened_with = &ours;
+    break;
   }
-  if (CMS_decrypt_set1_pkey_and_peer(enveloped->get(), state_->our_key.native(),
-                                     state_->our_certificate.native(), nullptr) != 1) {
-    return fail(
-        "envelope.decrypt_failed",
-        name + ": the content key does not decrypt with our private key: " + openssl_reason());
+  if (opened_with == nullptr) {
+    return fail("envelope.not_for_us",
+                name + ": not encrypted to our certificate \"" +
+                    state_->our_keys.front().certificate.subject() + "\"" +
+                    (state_->our_keys.size() > 1 ? " nor to a previous one" : ""));
   }
+  report.decryption_fingerprint_sha256 = opened_with->certificate.fingerprint_sha256();
 
   // 2. Decrypt into an unnamed scratch file next to the output (gone with its descriptor).
   auto scratch = ScratchFile::create(output);
@@ -381,7 +410,18 @@ Result<OpenReport> Opener::open(const std::filesystem::path& input,
       return fail("envelope.unknown_signer",
                   name + ": signed by a certificate that is not pinned for this partner");
     }
-    KBIX_TRY(check_validity(*found, "signer", "envelope.signer"));
+    // Our own files are kept for years: their signer must have been valid when it signed (the
+    // signingTime is covered by the signature verified below).
+    std::time_t at = std::time(nullptr);
+    std::string at_text;
+    if (state_->signer_valid_at_signing_time) {
+      auto signed_at = signing_time_of(sk_CMS_SignerInfo_value(signers, i));
+      if (signed_at && *signed_at) {
+        at = std::chrono::system_clock::to_time_t(**signed_at);
+        at_text = "its signing time " + utc_timestamp(**signed_at);
+      }
+    }
+    KBIX_TRY(prefixed(check_validity(*found, "signer", "envelope.signer", at, at_text), name));
     if (matched == nullptr) matched = found;
   }
   auto plaintext = AtomicFile::create(output, 0600);

@@ -9,12 +9,9 @@
 
 #include <cstring>
 #include <ctime>
-#include <sstream>
 
-#include "kbix/core/config.hpp"
 #include "kbix/core/digest.hpp"
 #include "kbix/core/file_safety.hpp"
-#include "kbix/core/utc_time.hpp"
 
 namespace kbix {
 namespace {
@@ -172,79 +169,6 @@ bool PrivateKey::matches(const Certificate& certificate) const {
   const bool same = X509_check_private_key(certificate.native(), native()) == 1;
   ERR_clear_error();
   return same;
-}
-
-// ---- keys check --------------------------------------------------------------------------------
-
-bool KeyCheckReport::ok() const {
-  for (const auto& line : lines) {
-    if (!line.ok) return false;
-  }
-  return true;
-}
-
-std::string KeyCheckReport::to_text() const {
-  std::string text;
-  for (const auto& line : lines) {
-    text += (line.ok ? "OK   " : "FAIL ") + line.label + ": " + line.text + "\n";
-  }
-  return text;
-}
-
-std::vector<KeyCheckItem> key_check_items(const Config& config) {
-  return {
-      {"our signing certificate", config.keys.signing_certificate, config.keys.signing_key},
-      {"our decryption certificate", config.keys.decryption_certificate,
-       config.keys.decryption_key},
-      {"partner " + config.partner.name + " encryption certificate",
-       config.partner.encryption_certificate, std::nullopt},
-      {"partner " + config.partner.name + " signing certificate (pinned)",
-       config.partner.signing_certificate, std::nullopt},
-  };
-}
-
-KeyCheckReport check_keys(const std::vector<KeyCheckItem>& items,
-                          const std::optional<std::filesystem::path>& passphrase_file,
-                          int warning_days, std::chrono::system_clock::time_point now) {
-  KeyCheckReport report;
-  for (const auto& item : items) {
-    KeyCheckLine line{item.label, false, {}};
-    auto certificate = Certificate::load(item.certificate);
-    if (!certificate) {
-      line.text = certificate.error().describe();
-      report.lines.push_back(std::move(line));
-      continue;
-    }
-    const auto left = certificate->not_after() - now;
-    const long days_left =
-        static_cast<long>(std::chrono::floor<std::chrono::hours>(left).count() / 24);
-    const std::string expiry_text = utc_timestamp(certificate->not_after());
-    std::ostringstream text;
-    text << "sha256:" << certificate->fingerprint_sha256() << " subject \""
-         << certificate->subject() << "\" expires " << expiry_text << " (" << days_left
-         << " days left)";
-    std::string problem;
-    if (certificate->not_before() > now) {
-      problem = "not yet valid";
-    } else if (left <= std::chrono::system_clock::duration::zero()) {
-      problem = "EXPIRED";
-    } else if (days_left < warning_days) {
-      problem = "expires within the warning period of " + std::to_string(warning_days) + " days";
-    }
-    if (item.private_key) {
-      auto key = PrivateKey::load(*item.private_key, passphrase_file);
-      if (!key) {
-        problem = key.error().describe();
-      } else if (!key->matches(*certificate)) {
-        problem = item.private_key->string() + ": private key does not match the certificate";
-      }
-    }
-    if (!problem.empty()) text << ": " << problem;
-    line.ok = problem.empty();
-    line.text = text.str();
-    report.lines.push_back(std::move(line));
-  }
-  return report;
 }
 
 }  // namespace kbix

@@ -343,6 +343,7 @@ Result<Exchange::StepOutcome> Exchange::verify_return(const RunRecord& run) {
   return StepOutcome{
       RunState::return_verified,
       {{"return_signer_sha256", opened->signer_fingerprint_sha256},
+       {"return_decryption_sha256", opened->decryption_fingerprint_sha256},
        {"return_plaintext_bytes", opened->plaintext_bytes},
        {"return_profile", to_string(opened->profile)},
        {"return_signed_at",

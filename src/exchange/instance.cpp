@@ -34,6 +34,7 @@ Status check_secret_files(const Config& config) {
   if (!config.sftp.identity_file.empty()) secrets.push_back(config.sftp.identity_file);
   if (config.keys.key_passphrase_file) secrets.push_back(*config.keys.key_passphrase_file);
   if (config.keys.pseudonym_key_file) secrets.push_back(*config.keys.pseudonym_key_file);
+  for (const auto& pair : config.keys.previous_decryption_keys) secrets.push_back(pair.key);
   for (const auto& secret : secrets) {
     std::error_code missing;
     if (!fs::exists(secret, missing)) {

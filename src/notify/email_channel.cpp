@@ -1,5 +1,6 @@
 // E-mail through an SMTP relay with libcurl: STARTTLS when the relay offers it (required when
-// configured), authentication when a user name is configured.
+// configured, and whenever a user name is: a password never crosses the wire in clear),
+// authentication when a user name is configured.
 #include <ctime>
 #include <string_view>
 
@@ -68,16 +69,20 @@ class EmailChannel final : public NotifyChannel {
              notice.body + "\n");
     Upload upload{message};
     const std::string from = "<" + config_.from + ">";
-    bool set =
-        curl_easy_setopt(curl, CURLOPT_MAIL_FROM, from.c_str()) == CURLE_OK &&
-        curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, recipients.get()) == CURLE_OK &&
-        curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L) == CURLE_OK &&
-        curl_easy_setopt(curl, CURLOPT_READFUNCTION, &Upload::read) == CURLE_OK &&
-        curl_easy_setopt(curl, CURLOPT_READDATA, &upload) == CURLE_OK &&
-        curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(message.size())) ==
-            CURLE_OK &&
-        curl_easy_setopt(curl, CURLOPT_USE_SSL,
-                         config_.require_starttls ? CURLUSESSL_ALL : CURLUSESSL_TRY) == CURLE_OK;
+    bool set = curl_easy_setopt(curl, CURLOPT_MAIL_FROM, from.c_str()) == CURLE_OK &&
+               curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, recipients.get()) == CURLE_OK &&
+               curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L) == CURLE_OK &&
+               curl_easy_setopt(curl, CURLOPT_READFUNCTION, &Upload::read) == CURLE_OK &&
+               curl_easy_setopt(curl, CURLOPT_READDATA, &upload) == CURLE_OK &&
+               curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE,
+                                static_cast<curl_off_t>(message.size())) == CURLE_OK &&
+               curl_easy_setopt(curl, CURLOPT_USE_SSL,
+                                config_.require_starttls || !config_.username.empty()
+                                    ? CURLUSESSL_ALL
+                                    : CURLUSESSL_TRY) == CURLE_OK;
+    if (config_.ca_file) {
+      set = set && curl_easy_setopt(curl, CURLOPT_CAINFO, config_.ca_file->c_str()) == CURLE_OK;
+    }
     if (!config_.username.empty()) {
       set = set && curl_easy_setopt(curl, CURLOPT_USERNAME, config_.username.c_str()) == CURLE_OK &&
             curl_easy_setopt(curl, CURLOPT_PASSWORD, password_.c_str()) == CURLE_OK;

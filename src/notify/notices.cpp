@@ -90,14 +90,20 @@ std::vector<Notice> certificate_notices(const Config& config,
                                         std::chrono::system_clock::time_point now) {
   std::vector<Notice> notices;
   const auto warning = std::chrono::days(config.keys.expiry_warning_days);
-  for (const auto& item : key_check_items(config)) {
+  auto items = key_check_items(config);
+  for (auto& item : items) item.private_key.reset();  // expiry only
+  const auto checked = check_keys(items, std::nullopt, config.keys.expiry_warning_days, now);
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const auto& item = items[i];
+    // Rollover: an earlier key is kept past its expiry on purpose, and an expired entry of a
+    // list another entry covers is a warning in `keys check`, not a reason to alert.
+    if (item.previous || checked.lines[i].warning) continue;
     auto certificate = Certificate::load(item.certificate);
     const std::string label = notice_safe_text(item.label, 64);
     if (!certificate) {
       notices.push_back({"certificate.unreadable", "certificate.unreadable:" + label, "",
                          subject_of(config, "certificate cannot be read: " + label),
-                         "The " + label + " (" +
-                             notice_safe_text(item.certificate.string()) +
+                         "The " + label + " (" + notice_safe_text(item.certificate.string()) +
                              ") cannot be read: " + certificate.error().code +
                              ".\nCheck it:  kbix keys check" + footer(config)});
       continue;
@@ -112,8 +118,8 @@ std::vector<Notice> certificate_notices(const Config& config,
     notices.push_back(
         {"certificate.expiring", "certificate.expiring:" + label + ":" + fingerprint, "",
          subject_of(config, "certificate " + when + ": " + label),
-         "The " + label + " " + when + ".\nSubject: " +
-             notice_safe_text(certificate->subject()) + "\nSHA-256 (first 16): " + fingerprint +
+         "The " + label + " " + when + ".\nSubject: " + notice_safe_text(certificate->subject()) +
+             "\nSHA-256 (first 16): " + fingerprint +
              "\nRenew it and install the new one before then (docs/operator-guide.md, "
              "\"Rolling certificates over\").\nCheck:  kbix keys check" +
              footer(config)});

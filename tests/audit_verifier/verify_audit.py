@@ -2,15 +2,16 @@
 """Independent verifier of a kbix audit log, from docs/audit-log.md alone (standard library and
 the stock openssl command line only).
 
-  verify_audit.py --certificate CERT AUDIT_DIR
-      exit 0 when the chain and every signed checkpoint verify, 1 naming the first problem
+  verify_audit.py --certificate CERT [--certificate OLDER_CERT ...] AUDIT_DIR
+      exit 0 when the chain and every signed checkpoint verify, 1 naming the first problem;
+      after a key rotation every AgII signing certificate that signed checkpoints is given
   verify_audit.py --self-test --certificate CERT AUDIT_DIR
       also proves, on copies, that it notices an edited entry, a log cut short by 20 entries
       (300 -> 280 for the log of write_log.cpp) and a forged checkpoint signature
 Chain: each line is the canonical JSON of its entry, hash = SHA-256 of the entry without "hash",
 seq counts up from 1, prev links to the previous hash, across rotated files.
-Checkpoints: the signature over the documented message verifies with CERT (with the documented
-`openssl dgst` command), signer_sha256 is CERT's fingerprint, and the log still holds entry
+Checkpoints: signer_sha256 is the fingerprint of one of the CERTs, the signature over the
+documented message verifies with that CERT (with the documented `openssl dgst` command), and the log still holds entry
 `seq` with hash `head`. Fields a checkpoint has beyond these are ignored.
 """
 import argparse, base64, hashlib, json, os, re, shutil, subprocess, sys, tempfile
@@ -74,7 +75,7 @@ def signature_verifies(checkpoint, public_key, scratch):
                "-signature", signature, message]
     return subprocess.run(command, capture_output=True).returncode == 0
 
-def check_checkpoints(directory, certificate, hashes):
+def check_checkpoints(directory, certificates, hashes):
     path = os.path.join(directory, "checkpoints.jsonl")
     if not os.path.exists(path):
         return "checkpoints.jsonl: missing (a log without checkpoints can be cut unnoticed)"
@@ -83,16 +84,19 @@ def check_checkpoints(directory, certificate, hashes):
         return "checkpoints.jsonl: torn final line"
     if len(lines) == 1:
         return "checkpoints.jsonl: empty"
-    fingerprint = certificate_fingerprint(certificate)
     last_seq = max(hashes)
     with tempfile.TemporaryDirectory() as scratch:
-        public_key = os.path.join(scratch, "pub.pem")
-        subprocess.run(["openssl", "x509", "-in", certificate, "-pubkey", "-noout", "-out", public_key],
-                       check=True, capture_output=True)
+        public_keys = {}  # fingerprint -> public key file, one per pinned certificate
+        for index, certificate in enumerate(certificates):
+            public_key = os.path.join(scratch, f"pub{index}.pem")
+            subprocess.run(["openssl", "x509", "-in", certificate, "-pubkey", "-noout", "-out",
+                            public_key], check=True, capture_output=True)
+            public_keys[certificate_fingerprint(certificate)] = public_key
         for number, raw in enumerate(lines[:-1], start=1):
             where = f"checkpoints.jsonl:{number}"
             checkpoint = json.loads(raw.decode("utf-8"))
-            if checkpoint.get("signer_sha256") != fingerprint:
+            public_key = public_keys.get(checkpoint.get("signer_sha256"))
+            if public_key is None:
                 return f"{where}: signed by another certificate"
             if not signature_verifies(checkpoint, public_key, scratch):
                 return f"{where}: signature does not verify"
@@ -103,9 +107,9 @@ def check_checkpoints(directory, certificate, hashes):
                 return f"{where}: entry {seq} is not the one the checkpoint signed"
     return None
 
-def verify(directory, certificate):
+def verify(directory, certificates):
     problem, hashes = read_chain(directory)
-    return problem or check_checkpoints(directory, certificate, hashes)
+    return problem or check_checkpoints(directory, certificates, hashes)
 
 def entry_count(directory):
     return sum(open(p, "rb").read().count(b"\n") for p in log_files(directory) if os.path.exists(p))
@@ -125,13 +129,13 @@ def cut_tail(directory, keep):
             with open(path, "wb") as f:
                 f.write(b"".join(line + b"\n" for line in lines[:take]))
 
-def self_test(directory, certificate):
+def self_test(directory, certificates):
     def on_copy(change):
         with tempfile.TemporaryDirectory() as scratch:
             copy = os.path.join(scratch, "audit")
             shutil.copytree(directory, copy)
             change(copy)
-            return verify(copy, certificate)
+            return verify(copy, certificates)
 
     def edit(copy):
         path = log_files(copy)[0]
@@ -168,7 +172,8 @@ def self_test(directory, certificate):
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--self-test", action="store_true")
-    parser.add_argument("--certificate", required=True, help="AgII's pinned signing certificate")
+    parser.add_argument("--certificate", required=True, action="append",
+                        help="AgII's pinned signing certificate (repeat for earlier ones)")
     parser.add_argument("directory")
     args = parser.parse_args(argv[1:])
     problem = verify(args.directory, args.certificate)

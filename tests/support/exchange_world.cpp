@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstdio>
@@ -43,7 +44,21 @@ ExchangeWorld::ExchangeWorld(std::string_view name, fs::path protocol_file)
                                                  "config/protocols/vdab-derde-pijler-2023.toml"
                                            : std::move(protocol_file)) {
   for (const auto& sub : {"state", "output", "inbox", "sim"}) fs::create_directories(dir_ / sub);
+  set_agii_certificates(keys_ / "agii-sign-rsa.crt", keys_ / "agii-enc-rsa.crt");
   write_config();
+}
+
+void ExchangeWorld::set_partner_signing_certificates(std::vector<fs::path> certificates) {
+  partner_signing_ = std::move(certificates);
+}
+
+void ExchangeWorld::set_agii_certificates(const fs::path& signing, const fs::path& decryption) {
+  agii_signing_ = signing;
+  agii_decryption_ = decryption;
+  if (std::find(checkpoint_signers_.begin(), checkpoint_signers_.end(), signing) ==
+      checkpoint_signers_.end()) {
+    checkpoint_signers_.push_back(signing);
+  }
 }
 
 ExchangeWorld::~ExchangeWorld() {
@@ -59,13 +74,25 @@ ExchangeWorld::~ExchangeWorld() {
 }
 
 CommandOutcome ExchangeWorld::verify_audit_independently() const {
-  return run_shell("python3 " KBIX_SOURCE_DIR
-                   "/tests/audit_verifier/verify_audit.py --certificate " +
-                   (keys_ / "agii-sign-rsa.crt").string() + " " + (state_dir() / "audit").string());
+  std::string certificates;
+  for (const auto& signer : checkpoint_signers_)
+    certificates += " --certificate " + signer.string();
+  return run_shell("python3 " KBIX_SOURCE_DIR "/tests/audit_verifier/verify_audit.py" +
+                   certificates + " " + (state_dir() / "audit").string());
 }
 
 void ExchangeWorld::write_config(const std::string& envelope_profile,
                                  const std::string& extra_keys) {
+  std::string partner_signing_lines =
+      "signing_certificate = \"" + (keys_ / "vdab-sign-rsa.crt").string() + "\"\n";
+  if (!partner_signing_.empty()) {
+    partner_signing_lines = "signing_certificates = [";
+    for (const auto& file : partner_signing_) {
+      partner_signing_lines +=
+          "\"" + file.string() + "\"" + (&file == &partner_signing_.back() ? "" : ", ");
+    }
+    partner_signing_lines += "]\n";
+  }
   std::ofstream out(config_file());
   out << "[daemon]\n"
       << "state_dir = \"" << state_dir().string() << "\"\n"
@@ -77,16 +104,16 @@ void ExchangeWorld::write_config(const std::string& envelope_profile,
       << "[protocol]\nfile = \"" << protocol_file_.string() << "\"\n\n"
       << "[schedule]\nrun_dates = [\"03-15\", \"09-15\"]\nreturn_deadline_days = 30\n\n"
       << "[keys]\n"
-      << "signing_certificate = \"" << (keys_ / "agii-sign-rsa.crt").string() << "\"\n"
-      << "signing_key = \"" << (keys_ / "agii-sign-rsa.key").string() << "\"\n"
-      << "decryption_certificate = \"" << (keys_ / "agii-enc-rsa.crt").string() << "\"\n"
-      << "decryption_key = \"" << (keys_ / "agii-enc-rsa.key").string() << "\"\n"
+      << "signing_certificate = \"" << agii_signing_.string() << "\"\n"
+      << "signing_key = \"" << fs::path(agii_signing_).replace_extension(".key").string() << "\"\n"
+      << "decryption_certificate = \"" << agii_decryption_.string() << "\"\n"
+      << "decryption_key = \"" << fs::path(agii_decryption_).replace_extension(".key").string()
+      << "\"\n"
       << "expiry_warning_days = 30\n"
       << extra_keys << "\n"
       << "[partner]\nname = \"VDAB\"\n"
       << "encryption_certificate = \"" << (keys_ / "vdab-enc-rsa.crt").string() << "\"\n"
-      << "signing_certificate = \"" << (keys_ / "vdab-sign-rsa.crt").string() << "\"\n"
-      << "envelope_profile = \"" << envelope_profile << "\"\n\n"
+      << partner_signing_lines << "envelope_profile = \"" << envelope_profile << "\"\n\n"
       << "[sftp]\nhost = \"127.0.0.1\"\nport = " << sshd_.port() << "\n"
       << "user = \"" << sshd_.user() << "\"\n"
       << "identity_file = \"" << sshd_.client_key().string() << "\"\n"

@@ -44,6 +44,13 @@ class ExchangeWorld {
   // Writes kbix.toml; `extra_keys` is appended verbatim to its [keys] table.
   void write_config(const std::string& envelope_profile = "gcm",
                     const std::string& extra_keys = "");
+  // Rollover: the partner's listed signing certificates (empty: the example one, as a single
+  // key), and AgII's current signing and decryption certificates (each key beside it, ".key").
+  // Every AgII signing certificate used is also given to the independent audit verifier.
+  // Both take effect at the next write_config().
+  void set_partner_signing_certificates(std::vector<std::filesystem::path> certificates);
+  void set_agii_certificates(const std::filesystem::path& signing,
+                             const std::filesystem::path& decryption);
   // kbix-gen into the inbox; returns the extract's path. Its INSZ join the privacy sweep.
   std::filesystem::path generate_extract(std::uint64_t people, std::uint64_t seed,
                                          const std::string& extra_arguments = "");
@@ -78,6 +85,9 @@ class ExchangeWorld {
   std::filesystem::path dir_;
   std::filesystem::path keys_;
   std::filesystem::path protocol_file_;
+  std::vector<std::filesystem::path> partner_signing_;
+  std::filesystem::path agii_signing_, agii_decryption_;
+  std::vector<std::filesystem::path> checkpoint_signers_;
   SshdServer sshd_;
   PrivacySweep sweep_;
   mutable std::mutex transcript_mutex_;

@@ -135,6 +135,43 @@ std::vector<std::string> SmtpServer::messages() const {
   return read_sorted(maildir_ / "new", "");
 }
 
+SecureSmtpServer::SecureSmtpServer(const fs::path& dir, const std::string& user,
+                                   const std::string& password)
+    : dir_(dir) {
+  fs::create_directories(dir);
+  const auto key = dir / "relay.key";
+  const std::string make_certificate =
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "
+      "'/CN=127.0.0.1' -addext subjectAltName=IP:127.0.0.1 -keyout " +
+      key.string() + " -out " + certificate().string() + " 2>" + (dir / "openssl.log").string();
+  if (std::system(make_certificate.c_str()) != 0) {
+    throw std::runtime_error("openssl could not make the relay's certificate");
+  }
+  pid_ = spawn({kPython, std::string(KBIX_SOURCE_DIR) + "/tests/support/smtp_tls_server.py",
+                dir.string(), certificate().string(), key.string(), user, password},
+               dir / "relay.log");
+  for (int wait = 0; wait < 400 && !fs::exists(dir / "port"); ++wait) {
+    std::this_thread::sleep_for(25ms);
+  }
+  if (!fs::exists(dir / "port")) {
+    throw std::runtime_error("the STARTTLS relay did not start; see " +
+                             (dir / "relay.log").string());
+  }
+  port_ = std::stoi(slurp(dir / "port"));
+}
+
+SecureSmtpServer::~SecureSmtpServer() {
+  stop(pid_);
+}
+
+std::vector<std::string> SecureSmtpServer::messages() const {
+  return read_sorted(dir_, ".eml");
+}
+
+std::string SecureSmtpServer::sessions_log() const {
+  return slurp(dir_ / "sessions.log");
+}
+
 WebhookReceiver::WebhookReceiver(const fs::path& dir, int status) : dir_(dir) {
   fs::create_directories(dir);
   pid_ = spawn({kPython, std::string(KBIX_SOURCE_DIR) + "/tests/support/webhook_receiver.py",

@@ -26,6 +26,24 @@ class SmtpServer {
   int port_ = 0;
 };
 
+// A relay that demands STARTTLS and AUTH (tests/support/smtp_tls_server.py, python3-aiosmtpd),
+// with a self-signed certificate for IP 127.0.0.1 made by the openssl CLI (certificate()).
+class SecureSmtpServer {
+ public:
+  SecureSmtpServer(const std::filesystem::path& dir, const std::string& user,
+                   const std::string& password);  // throws when it cannot start
+  ~SecureSmtpServer();
+  std::string url() const { return "smtp://127.0.0.1:" + std::to_string(port_); }
+  std::filesystem::path certificate() const { return dir_ / "relay.crt"; }
+  std::vector<std::string> messages() const;  // whole, oldest first
+  std::string sessions_log() const;           // what the relay saw: TLS, AUTH results
+
+ private:
+  std::filesystem::path dir_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
 class WebhookReceiver {
  public:
   // `status`: the HTTP status it answers every POST with.

@@ -40,6 +40,14 @@ class TableReader {
   // A path resolved against `base_dir`. Relative paths may not leave base_dir ("..").
   std::optional<std::filesystem::path> path(std::string_view key, bool required,
                                             const std::filesystem::path& base_dir);
+  // A list of paths, each resolved as path() does; an empty list is an error.
+  std::optional<std::vector<std::filesystem::path>> path_list(
+      std::string_view key, bool required, const std::filesystem::path& base_dir);
+  // A list of tables (`key = [{...}, {...}]` or `[[section.key]]`), one reader each, named
+  // "where key[N]"; pass each reader's finish() to absorb().
+  std::optional<std::vector<TableReader>> table_list(std::string_view key, bool required);
+  // Records the first problem of a sub-table's reader.
+  void absorb(Status status);
 
   // "FILE:LINE:COL" of the value at `key`, or of the table itself when it has no such key.
   [[nodiscard]] std::string position_of(std::string_view key) const;
@@ -52,6 +60,8 @@ class TableReader {
 
  private:
   const toml::node* find(std::string_view key, bool required);
+  std::optional<std::filesystem::path> resolve(std::string_view key, const std::string& value,
+                                               const std::filesystem::path& base_dir);
   std::string position(const toml::source_region& region) const;
   void record(std::string code, std::string message);
 

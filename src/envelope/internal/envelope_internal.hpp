@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "kbix/core/result.hpp"
 #include "kbix/envelope/keys.hpp"
@@ -80,17 +81,27 @@ inline std::optional<std::uint64_t> size_of_file(const std::filesystem::path& fi
   return static_cast<std::uint64_t>(info.st_size);
 }
 
+// A configured certificate list; a Config built in code may set only the single field.
+inline std::vector<std::filesystem::path> listed_or_single(
+    const std::vector<std::filesystem::path>& list, const std::filesystem::path& single) {
+  if (!list.empty() || single.empty()) return list;
+  return {single};
+}
+
+// Whether `certificate` is valid at `at` (default: now); `at_text` says when, for the message.
 inline Status check_validity(const Certificate& certificate, const char* role,
-                             const char* code_prefix) {
-  const std::time_t now = std::time(nullptr);
-  if (time_after(X509_get0_notBefore(certificate.native()), now)) {
-    return fail(
-        std::string(code_prefix) + "_not_yet_valid",
-        std::string(role) + " certificate \"" + certificate.subject() + "\" is not valid yet");
+                             const char* code_prefix, std::time_t at = std::time(nullptr),
+                             const std::string& at_text = "") {
+  const std::string when = at_text.empty() ? "" : " at " + at_text;
+  if (time_after(X509_get0_notBefore(certificate.native()), at)) {
+    return fail(std::string(code_prefix) + "_not_yet_valid", std::string(role) + " certificate \"" +
+                                                                 certificate.subject() +
+                                                                 "\" is not valid yet" + when);
   }
-  if (!time_after(X509_get0_notAfter(certificate.native()), now)) {
-    return fail(std::string(code_prefix) + "_expired",
-                std::string(role) + " certificate \"" + certificate.subject() + "\" has expired");
+  if (!time_after(X509_get0_notAfter(certificate.native()), at)) {
+    return fail(
+        std::string(code_prefix) + "_expired",
+        std::string(role) + " certificate \"" + certificate.subject() + "\" has expired" + when);
   }
   return ok();
 }

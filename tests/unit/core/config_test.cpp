@@ -208,4 +208,85 @@ TEST(ConfigCredentials, ABadCredentialNameIsRefusedWithItsPosition) {
   }
 }
 
+TEST(ConfigRollover, TheSingleKeysAreOneElementLists) {
+  const auto file = shipped_config_copy();
+  auto config = kbix::load_config(file);
+  ASSERT_TRUE(config) << config.error().describe();
+  EXPECT_EQ(config->partner.signing_certificates,
+            std::vector<std::filesystem::path>{"/etc/kbix/keys/vdab-sign.crt"});
+  EXPECT_EQ(config->partner.encryption_certificates,
+            std::vector<std::filesystem::path>{"/etc/kbix/keys/vdab-enc.crt"});
+  EXPECT_EQ(config->partner.signing_certificate, "/etc/kbix/keys/vdab-sign.crt");
+  EXPECT_TRUE(config->keys.previous_decryption_keys.empty());
+  EXPECT_TRUE(config->keys.previous_signing_certificates.empty());
+  std::filesystem::remove_all(file.parent_path());
+}
+
+TEST(ConfigRollover, ListsAndPreviousKeysAreRead) {
+  const auto file =
+      shipped_config_copy("signing_certificate = \"/etc/kbix/keys/vdab-sign.crt\"",
+                          "signing_certificates = [\"/etc/kbix/keys/vdab-sign-2023.crt\", "
+                          "\"keys/vdab-sign-2026.crt\"]");
+  std::ifstream in(file);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  const std::string anchor = "expiry_warning_days = 60";
+  text.insert(text.find(anchor),
+              "previous_decryption_keys = [{ certificate = \"/etc/kbix/keys/agii-enc-2023.crt\", "
+              "key = \"credential:agii-enc-2023.key\" }]\n"
+              "previous_signing_certificates = [\"/etc/kbix/keys/agii-sign-2023.crt\"]\n");
+  std::ofstream(file) << text;
+  ::unsetenv("CREDENTIALS_DIRECTORY");
+  auto config = kbix::load_config(file);
+  ASSERT_TRUE(config) << config.error().describe();
+  ASSERT_EQ(config->partner.signing_certificates.size(), 2u);
+  EXPECT_EQ(config->partner.signing_certificates[1],
+            file.parent_path() / "keys/vdab-sign-2026.crt");
+  EXPECT_EQ(config->partner.signing_certificate, config->partner.signing_certificates[1]);
+  ASSERT_EQ(config->keys.previous_decryption_keys.size(), 1u);
+  EXPECT_EQ(config->keys.previous_decryption_keys[0].certificate,
+            "/etc/kbix/keys/agii-enc-2023.crt");
+  EXPECT_EQ(config->keys.previous_decryption_keys[0].key,
+            "/run/credentials/kbix.service/agii-enc-2023.key");
+  EXPECT_EQ(config->keys.previous_signing_certificates,
+            std::vector<std::filesystem::path>{"/etc/kbix/keys/agii-sign-2023.crt"});
+  // Previous certificates are named when missing, like the current ones.
+  bool named = false;
+  for (const auto& warning : kbix::config_warnings(*config)) {
+    named |= warning.find("agii-enc-2023.crt: file not found") != std::string::npos;
+  }
+  EXPECT_TRUE(named);
+  std::filesystem::remove_all(file.parent_path());
+}
+
+TEST(ConfigRollover, BothFormsOrNeitherOrABadEntryAreRefusedWithTheirPosition) {
+  struct Case {
+    std::string from, to, expected;
+  };
+  const std::vector<Case> cases = {
+      {"signing_certificate = \"/etc/kbix/keys/vdab-sign.crt\"",
+       "signing_certificate = \"/a.crt\"\nsigning_certificates = [\"/b.crt\"]", "not both"},
+      {"signing_certificate = \"/etc/kbix/keys/vdab-sign.crt\"", "", "needs signing_certificate"},
+      {"signing_certificate = \"/etc/kbix/keys/vdab-sign.crt\"", "signing_certificates = []",
+       "at least one"},
+      {"expiry_warning_days",
+       "previous_decryption_keys = [{ certificate = \"/a.crt\" }]\nexpiry_warning_days",
+       "previous_decryption_keys[1] needs the key 'key'"},
+      {"expiry_warning_days",
+       "previous_decryption_keys = [{ certificate = \"/a.crt\", key = \"/a.key\", extra = 1 "
+       "}]\nexpiry_warning_days",
+       "unknown key 'extra'"},
+      {"expiry_warning_days", "previous_decryption_keys = [\"/a.key\"]\nexpiry_warning_days",
+       "list of tables"},
+  };
+  for (const auto& c : cases) {
+    const auto file = shipped_config_copy(c.from, c.to);
+    auto config = kbix::load_config(file);
+    ASSERT_FALSE(config) << c.to;
+    EXPECT_NE(config.error().message.find(c.expected), std::string::npos) << config.error().message;
+    EXPECT_NE(config.error().message.find("kbix.toml:"), std::string::npos)
+        << config.error().message;
+    std::filesystem::remove_all(file.parent_path());
+  }
+}
+
 }  // namespace

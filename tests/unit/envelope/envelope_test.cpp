@@ -292,7 +292,7 @@ TEST(EnvelopeConfigTest, RunConfigurationsComeFromTheConfigFile) {
   EXPECT_FALSE(outbound_sealer_config(bad));
 
   auto items = key_check_items(config);
-  ASSERT_EQ(items.size(), 4U);
+  ASSERT_EQ(items.size(), 4U);  // one-element lists, no previous keys
   auto report = check_keys(items, std::nullopt, 60);
   EXPECT_TRUE(report.ok()) << report.to_text();
   EXPECT_NE(report.to_text().find("partner VDAB signing certificate"), std::string::npos);

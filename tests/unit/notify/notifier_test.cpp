@@ -1,10 +1,11 @@
 // The Notifier against real servers on loopback: an aiosmtpd relay receives the e-mail, an
 // http.server receiver the webhook JSON; a channel that is down is retried a bounded number of
 // times and audited as notify.failed; a repeated condition is sent once per interval, also
-// across restarts.
+// across restarts; a relay demanding STARTTLS and AUTH gets the password over TLS only.
 #include "kbix/notify/notifier.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -170,6 +171,103 @@ TEST_F(NotifierTest, ARepeatedConditionIsSentOncePerIntervalAlsoAfterARestart) {
   }
   EXPECT_EQ(smtp.messages().size(), 3u);
   EXPECT_EQ(audited("notify.sent").size(), 3u);
+}
+
+constexpr const char* kUser = "kbix-relay";
+constexpr const char* kPassword = "Synthetic-Relay-Secret-7f3e";  // test only
+
+// A relay that demands STARTTLS and AUTH (python3-aiosmtpd, a self-signed certificate): the
+// message arrives over TLS, authenticated; a wrong password, an untrusted certificate and a relay
+// without STARTTLS are failures, audited, and the password is in no audit entry.
+class SmtpTlsTest : public NotifierTest {
+ protected:
+  fs::path password_file(const std::string& password) {
+    const fs::path file = dir_ / "relay-password";
+    std::ofstream(file) << password << "\n";
+    ::chmod(file.c_str(), 0600);
+    return file;
+  }
+
+  EmailChannelConfig email(const std::string& url, const std::string& password,
+                           std::optional<fs::path> ca_file) {
+    EmailChannelConfig config;
+    config.url = url;
+    config.from = "kbix@agii.example";
+    config.to = {"ops@agii.example"};
+    config.require_starttls = true;
+    config.username = kUser;
+    config.password_file = password_file(password);
+    config.ca_file = std::move(ca_file);
+    return config;
+  }
+
+  // Sends one notice with one attempt; returns the audit log's text.
+  std::string send(const EmailChannelConfig& email) {
+    NotifyConfig config;
+    config.email = email;
+    config.attempts = 1;
+    config.retry_delay = 0s;
+    auto notifier = Notifier::start(config, dir_ / "notify-sent.json", *audit_);
+    EXPECT_TRUE(notifier) << notifier.error().describe();
+    if (!notifier) return "";
+    EXPECT_TRUE((*notifier)->submit(
+        {"run.failed", "run.failed:R1", "R1", "[kbix test] run R1 failed", "Run R1 failed."}));
+    EXPECT_TRUE((*notifier)->flush(30s));
+    std::string text;
+    for (const auto& file : audit_log_files(dir_ / "audit")) {
+      std::ifstream in(file);
+      text += std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    return text;
+  }
+
+  static std::size_t count(const std::string& text, const std::string& what) {
+    std::size_t found = 0;
+    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++found;
+    return found;
+  }
+};
+
+TEST_F(SmtpTlsTest, AMessageArrivesOverStarttlsAuthenticated) {
+  SecureSmtpServer relay(dir_ / "relay", kUser, kPassword);
+  const auto audit = send(email(relay.url(), kPassword, relay.certificate()));
+  const auto messages = relay.messages();
+  ASSERT_EQ(messages.size(), 1u) << relay.sessions_log();
+  EXPECT_NE(messages[0].find("Subject: [kbix test] run R1 failed"), std::string::npos);
+  EXPECT_NE(relay.sessions_log().find("auth ok kbix-relay"), std::string::npos);
+  EXPECT_NE(relay.sessions_log().find("message tls=True auth=kbix-relay"), std::string::npos)
+      << relay.sessions_log();
+  EXPECT_EQ(count(audit, "\"notify.sent\""), 1u) << audit;
+  EXPECT_EQ(audit.find(kPassword), std::string::npos);
+}
+
+TEST_F(SmtpTlsTest, AWrongPasswordIsAFailureAndThePasswordIsNotAudited) {
+  SecureSmtpServer relay(dir_ / "relay", kUser, kPassword);
+  const std::string wrong = "Wrong-Synthetic-Secret-0a1b";
+  const auto audit = send(email(relay.url(), wrong, relay.certificate()));
+  EXPECT_TRUE(relay.messages().empty());
+  EXPECT_NE(relay.sessions_log().find("auth refused"), std::string::npos);
+  EXPECT_EQ(count(audit, "\"notify.failed\""), 1u) << audit;
+  EXPECT_EQ(audit.find(wrong), std::string::npos) << audit;
+  EXPECT_EQ(audit.find(kPassword), std::string::npos);
+}
+
+TEST_F(SmtpTlsTest, AnUntrustedRelayCertificateIsRefusedBeforeAuthentication) {
+  SecureSmtpServer relay(dir_ / "relay", kUser, kPassword);
+  const auto audit = send(email(relay.url(), kPassword, std::nullopt));  // the system's CAs
+  EXPECT_TRUE(relay.messages().empty());
+  EXPECT_EQ(relay.sessions_log().find("auth"), std::string::npos) << "no AUTH was attempted";
+  EXPECT_EQ(count(audit, "\"notify.failed\""), 1u) << audit;
+}
+
+TEST_F(SmtpTlsTest, APasswordIsNeverSentToARelayWithoutStarttls) {
+  SmtpServer plain(dir_ / "plain");  // offers neither STARTTLS nor AUTH
+  auto config = email(plain.url(), kPassword, std::nullopt);
+  config.require_starttls = false;  // TLS is still required: a user name is configured
+  const auto audit = send(config);
+  EXPECT_TRUE(plain.messages().empty()) << "sent without TLS";
+  EXPECT_EQ(count(audit, "\"notify.failed\""), 1u) << audit;
+  EXPECT_EQ(audit.find(kPassword), std::string::npos);
 }
 
 }  // namespace

@@ -26,10 +26,13 @@
 namespace kbix {
 
 struct AuditVerifyOptions {
-  std::filesystem::path directory;                         // used when log_files is empty
-  std::vector<std::filesystem::path> log_files;            // in chain order
-  std::optional<std::filesystem::path> checkpoint_file;    // default: directory/checkpoints.jsonl
-  std::optional<std::filesystem::path> certificate;        // pinned checkpoint signer
+  std::filesystem::path directory;                       // used when log_files is empty
+  std::vector<std::filesystem::path> log_files;          // in chain order
+  std::optional<std::filesystem::path> checkpoint_file;  // default: directory/checkpoints.jsonl
+  std::optional<std::filesystem::path> certificate;      // pinned checkpoint signer
+  // Rollover: earlier checkpoint signers (AgII's previous signing certificates); a checkpoint
+  // verifies when it verifies with `certificate` or one of these.
+  std::vector<std::filesystem::path> previous_certificates;
   std::uint64_t checkpoint_every = 100;                    // as configured for the writer
   std::optional<std::filesystem::path> against_file;       // a copy of the checkpoints elsewhere
   bool against_journal = false;                            // the copy in the system journal

@@ -54,11 +54,22 @@ struct ScheduleConfig {
   std::chrono::hours return_deadline{24 * 30};
 };
 
+// A certificate with its private key (the key may be "credential:NAME", see below).
+struct CertificateKeyPair {
+  std::filesystem::path certificate;
+  std::filesystem::path key;
+};
+
 struct KeysConfig {
   std::filesystem::path signing_certificate;  // AgII signs outbound files and audit checkpoints
   std::filesystem::path signing_key;
   std::filesystem::path decryption_certificate;  // AgII opens returns and its own snapshots
   std::filesystem::path decryption_key;
+  // Rollover: AgII's earlier decryption keys, tried after the current one (returns of runs under
+  // way, snapshots kept for the retention period), and its earlier signing certificates, which
+  // still verify checkpoints and snapshots signed before the rotation.
+  std::vector<CertificateKeyPair> previous_decryption_keys;
+  std::vector<std::filesystem::path> previous_signing_certificates;
   std::optional<std::filesystem::path> key_passphrase_file;
   std::optional<std::filesystem::path> pseudonym_key_file;
   int expiry_warning_days = 60;
@@ -66,8 +77,14 @@ struct KeysConfig {
 
 struct PartnerConfig {
   std::string name;
-  std::filesystem::path encryption_certificate;  // we encrypt to this
-  std::filesystem::path signing_certificate;     // the pinned signer of returns
+  // Rollover: `encryption_certificates` / `signing_certificates` in the file, or the single
+  // `encryption_certificate` / `signing_certificate` (a one-element list). Outbound files are
+  // sealed to the newest valid encryption certificate; a return may be signed by any listed
+  // signing certificate inside its own validity period.
+  std::vector<std::filesystem::path> encryption_certificates;
+  std::vector<std::filesystem::path> signing_certificates;
+  std::filesystem::path encryption_certificate;  // the last listed (for one-certificate views)
+  std::filesystem::path signing_certificate;     // the last listed (for one-certificate views)
   std::string envelope_profile = "gcm";          // "gcm" (default) or "cbc"
   // A return's signingTime may precede this run's upload, or follow now, by at most this.
   std::chrono::seconds signing_time_skew{600};

@@ -16,8 +16,12 @@ struct EmailChannelConfig {
   std::string from;
   std::vector<std::string> to;
   bool require_starttls = false;  // smtp:// only: refuse to send without STARTTLS
-  std::string username;           // empty: no authentication
+  std::string username;           // empty: no authentication; set: TLS is required (smtp://
+                                  // with STARTTLS or smtps://), the password never goes in clear
   std::optional<std::filesystem::path> password_file;  // first line; mode 0600
+  // The CA certificate(s), PEM, the relay's TLS certificate is verified against (unset: the
+  // system's store), e.g. an internal CA or the relay's own self-signed certificate.
+  std::optional<std::filesystem::path> ca_file;
 };
 
 // [notify.webhook]: an HTTP(S) POST of a small JSON document (Teams/Slack-style incoming webhook).

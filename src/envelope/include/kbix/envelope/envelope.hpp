@@ -96,7 +96,17 @@ struct OpenerConfig {
   std::filesystem::path our_certificate;  // our encryption certificate
   std::filesystem::path our_key;
   std::optional<std::filesystem::path> key_passphrase_file;
+  // Rollover: our earlier certificates and keys, tried after the current one, in this order (a
+  // file is opened with the first pair it is addressed to). Each key must match its certificate.
+  struct KeyFiles {
+    std::filesystem::path certificate;
+    std::filesystem::path key;
+  };
+  std::vector<KeyFiles> previous_keys;
+  // Each pin is accepted only inside its own validity period: now (returns), or, with
+  // signer_valid_at_signing_time, at the signature's signingTime (our own files kept for years).
   std::vector<std::filesystem::path> pinned_signer_certificates;
+  bool signer_valid_at_signing_time = false;
   // Named limit on the sealed file's size (memory does not grow with it; disk needs about 2x).
   std::uint64_t max_input_bytes = 64ULL << 30;
   // Binding a return to its run (invariant 13). The envelope must be this profile, else
@@ -113,7 +123,8 @@ struct OpenerConfig {
 };
 
 struct OpenReport {
-  std::string signer_fingerprint_sha256;  // of the pinned certificate that verified
+  std::string signer_fingerprint_sha256;      // of the pinned certificate that verified
+  std::string decryption_fingerprint_sha256;  // of our certificate whose key opened the file
   std::uint64_t plaintext_bytes = 0;
   EnvelopeProfile profile = EnvelopeProfile::gcm;
   // The first signer's signingTime, when it carries one (whole seconds, UTC).
@@ -135,14 +146,18 @@ class Opener {
 };
 
 // The four uses in a run, built from the configuration (keys and partner sections):
-// outbound files: to the partner AND to our own decryption certificate, the partner's profile;
-Result<SealerConfig> outbound_sealer_config(const Config& config);
+// outbound files: to the partner's newest valid encryption certificate (newest_valid_certificate)
+// AND to our own decryption certificate, the partner's profile;
+Result<SealerConfig> outbound_sealer_config(
+    const Config& config,
+    std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
 // KBI snapshots: to our own decryption certificate only, gcm;
 SealerConfig snapshot_sealer_config(const Config& config);
-// returns: opened with our decryption key, the partner's signing certificate pinned, the
-// partner's profile required (the caller adds the run's signing window);
+// returns: opened with our decryption key (then the previous ones), every listed partner signing
+// certificate pinned, the partner's profile required (the caller adds the run's signing window);
 OpenerConfig return_opener_config(const Config& config);
-// snapshots and our own outbound files: opened with our decryption key, our signature pinned.
+// snapshots and our own outbound files: opened with our decryption key (then the previous ones),
+// our signing certificate and the previous ones pinned, each valid when it signed.
 OpenerConfig own_file_opener_config(const Config& config);
 
 }  // namespace kbix
