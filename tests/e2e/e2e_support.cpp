@@ -72,11 +72,14 @@ Daemon::~Daemon() {
 }
 
 SimulatorThread::SimulatorThread(const ExchangeWorld& world, sim::CorruptMode corrupt)
-    : thread_([this, options = [&] {
+    : SimulatorThread([&] {
         auto o = world.simulator_options();
         o.corrupt = corrupt;
         return o;
-      }()] {
+      }()) {}
+
+SimulatorThread::SimulatorThread(sim::SimulatorOptions options)
+    : thread_([this, options = std::move(options)] {
         while (!stop_) {
           auto report = sim::process_pending(options);
           if (report) {

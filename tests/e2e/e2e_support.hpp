@@ -44,6 +44,8 @@ class SimulatorThread {
  public:
   explicit SimulatorThread(const ExchangeWorld& world,
                            sim::CorruptMode corrupt = sim::CorruptMode::none);
+  // A partner of another exchange (its own server, directories or protocol).
+  explicit SimulatorThread(sim::SimulatorOptions options);
   ~SimulatorThread();
   std::uint64_t files_received() const { return files_.load(); }
 

@@ -1,0 +1,222 @@
+// Several exchanges in one configuration (issue 14): kbix.toml plus exchanges.d/*.toml. Each
+// broken or conflicting exchange file is refused with its file, line and an actionable message,
+// and the others load.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "kbix/core/config.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string read(const fs::path& file) {
+  std::ifstream in(file);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+class SiteConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("kbix-site-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "exchanges.d");
+    fs::create_directories(dir_ / "protocols");
+    const std::string shipped =
+        read(KBIX_SOURCE_DIR "/config/protocols/vdab-derde-pijler-2023.toml");
+    std::ofstream(dir_ / "protocols" / "vdab.toml") << shipped;
+    std::ofstream(dir_ / "protocols" / "ander.toml")
+        << std::regex_replace(shipped, std::regex("id = \"vdab-derde-pijler-2023\""),
+                              "id = \"ander-2026\"");
+    std::ofstream(dir_ / "protocols" / "ended.toml")
+        << std::regex_replace(
+               std::regex_replace(shipped, std::regex("valid_from = [0-9-]+"),
+                                  "valid_from = 2020-01-01"),
+               std::regex("valid_until = [0-9-]+"), "valid_until = 2021-01-01");
+    std::ofstream(dir_ / "kbix.toml")
+        << "[daemon]\nstate_dir = \"state\"\noutput_dir = \"output\"\ninbox_dir = \"inbox\"\n"
+        << "control_socket = \"control.sock\"\n\n"
+        << "[keys]\nsigning_certificate = \"k/s.crt\"\nsigning_key = \"k/s.key\"\n"
+        << "decryption_certificate = \"k/d.crt\"\ndecryption_key = \"k/d.key\"\n\n"
+        << "[audit]\n";
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // An exchange file; `exchange_extra` goes into [exchange], `return_dir` into [sftp].
+  void exchange(const std::string& file, const std::string& source, const std::string& protocol,
+                const std::string& return_dir, const std::string& exchange_extra = "") {
+    std::ofstream(dir_ / "exchanges.d" / file)
+        << "[exchange]\n"
+        << exchange_extra << "source = \"" << source << "\"\nprotocol = \"protocols/" << protocol
+        << "\"\n\n[schedule]\nrun_dates = [\"03-15\"]\n\n"
+        << "[partner]\nname = \"P\"\nencryption_certificate = \"k/p.crt\"\n"
+        << "signing_certificate = \"k/ps.crt\"\n\n"
+        << "[sftp]\nhost = \"127.0.0.1\"\nuser = \"agii\"\nidentity_file = \"k/id\"\n"
+        << "known_hosts_file = \"k/kh\"\noutbound_dir = \"naar\"\nreturn_dir = \"" << return_dir
+        << "\"\n";
+  }
+
+  kbix::SiteConfig load() {
+    auto site = kbix::load_site_config(dir_ / "kbix.toml");
+    EXPECT_TRUE(site) << site.error().describe();
+    return site ? *site : kbix::SiteConfig{};
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(SiteConfigTest, EachExchangeFileIsAnExchangeWithTheDaemonWideSettings) {
+  exchange("vdab.toml", "kbi-vdab", "vdab.toml", "van-vdab");
+  exchange("ander.toml", "kbi-gemeenten", "ander.toml", "van-ander");
+  const auto site = load();
+  ASSERT_EQ(site.exchanges.size(), 2u);
+  EXPECT_TRUE(site.refused.empty());
+  EXPECT_FALSE(site.single_exchange_form);
+  const kbix::Config* vdab = site.find("vdab");
+  ASSERT_NE(vdab, nullptr);
+  EXPECT_EQ(vdab->protocol.id, "vdab-derde-pijler-2023");
+  EXPECT_EQ(vdab->inbox(), dir_ / "inbox" / "kbi-vdab");
+  EXPECT_EQ(vdab->quarantine_dir(), dir_ / "state" / "quarantine" / "vdab");
+  EXPECT_EQ(vdab->keys.signing_key, dir_ / "k" / "s.key");
+  EXPECT_EQ(site.find("ander")->protocol.id, "ander-2026");
+  EXPECT_EQ(vdab->exchange.source_readers, std::vector<std::string>{"vdab"});
+  auto none = kbix::select_exchange(site, "");
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().code, "config.exchange_required");
+  EXPECT_NE(none.error().message.find("ander, vdab"), std::string::npos);
+  auto unknown = kbix::select_exchange(site, "genk");
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, "config.unknown_exchange");
+}
+
+TEST_F(SiteConfigTest, ABrokenExchangeFileIsRefusedWithItsPositionAndTheOthersLoad) {
+  exchange("vdab.toml", "kbi-vdab", "vdab.toml", "van-vdab");
+  std::ofstream(dir_ / "exchanges.d" / "broken.toml")
+      << "[exchange]\nsource = \"kbi-x\"\nprotocl = \"protocols/vdab.toml\"\n";
+  const auto site = load();
+  ASSERT_EQ(site.exchanges.size(), 1u);
+  ASSERT_EQ(site.refused.size(), 1u);
+  EXPECT_EQ(site.refused[0].file.filename(), "broken.toml");
+  const std::string& message = site.refused[0].error.message;
+  EXPECT_NE(message.find("broken.toml:"), std::string::npos) << message;
+  EXPECT_TRUE(site.refused[0].error.code.starts_with("config.")) << site.refused[0].error.code;
+}
+
+TEST_F(SiteConfigTest, TwoExchangesWithTheSameNameAreRefused) {
+  exchange("a.toml", "kbi-a", "vdab.toml", "van-a", "name = \"vdab\"\n");
+  exchange("b.toml", "kbi-b", "ander.toml", "van-b", "name = \"vdab\"\n");
+  const auto site = load();
+  ASSERT_EQ(site.exchanges.size(), 1u);
+  ASSERT_EQ(site.refused.size(), 1u);
+  EXPECT_EQ(site.refused[0].error.code, "config.duplicate_exchange");
+  EXPECT_NE(site.refused[0].error.message.find("b.toml:2:8"), std::string::npos)
+      << site.refused[0].error.message;
+  EXPECT_NE(site.refused[0].error.message.find("a.toml"), std::string::npos);
+}
+
+TEST_F(SiteConfigTest, AnExchangeNamingAProtocolThatIsNotThereIsRefused) {
+  exchange("vdab.toml", "kbi-vdab", "vdab.toml", "van-vdab");
+  exchange("genk.toml", "kbi-genk", "genk-art20.toml", "van-genk");
+  const auto site = load();
+  ASSERT_EQ(site.refused.size(), 1u);
+  EXPECT_EQ(site.refused[0].error.code, "config.missing_file");
+  EXPECT_NE(site.refused[0].error.message.find("genk.toml:3:"), std::string::npos)
+      << site.refused[0].error.message;
+  EXPECT_NE(site.refused[0].error.message.find("protocols AgII signed"), std::string::npos);
+}
+
+TEST_F(SiteConfigTest, AnEndedProtocolLoadsButIsShownAsEnded) {
+  exchange("old.toml", "kbi-old", "ended.toml", "van-old");
+  const auto site = load();
+  ASSERT_EQ(site.exchanges.size(), 1u);
+  const auto today = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
+  EXPECT_TRUE(kbix::protocol_ended(site.exchanges[0].protocol, today));
+}
+
+TEST_F(SiteConfigTest, OverlappingSourcesOrReturnDirectoriesAreRefused) {
+  exchange("a.toml", "kbi-vdab", "vdab.toml", "van-a");
+  // The same source with an extract of other columns.
+  std::string other = read(dir_ / "protocols" / "ander.toml");
+  other = std::regex_replace(other, std::regex("extract = \\["), "extract = [\"extra_kolom\", ");
+  std::ofstream(dir_ / "protocols" / "ander.toml") << other;
+  exchange("b.toml", "kbi-vdab", "ander.toml", "van-b");
+  // Another exchange reading returns from a's return directory on the same server.
+  exchange("c.toml", "kbi-c", "vdab.toml", "van-a");
+  const auto site = load();
+  ASSERT_EQ(site.exchanges.size(), 1u);
+  ASSERT_EQ(site.refused.size(), 2u);
+  EXPECT_EQ(site.refused[0].error.code, "config.overlapping_exchange");
+  EXPECT_NE(site.refused[0].error.message.find("b.toml:2:"), std::string::npos)
+      << site.refused[0].error.message;
+  EXPECT_NE(site.refused[0].error.message.find("source of its own"), std::string::npos);
+  EXPECT_EQ(site.refused[1].error.code, "config.overlapping_exchange");
+  EXPECT_NE(site.refused[1].error.message.find("return directory of its own"),
+            std::string::npos)
+      << site.refused[1].error.message;
+}
+
+TEST_F(SiteConfigTest, ExchangesOfOneSourceKnowEachOther) {
+  exchange("a.toml", "kbi-gemeenten", "vdab.toml", "van-a");
+  exchange("b.toml", "kbi-gemeenten", "vdab.toml", "van-b");
+  const auto site = load();
+  ASSERT_EQ(site.exchanges.size(), 2u);
+  EXPECT_EQ(site.exchanges[0].exchange.source_readers, (std::vector<std::string>{"a", "b"}));
+}
+
+TEST_F(SiteConfigTest, BothFormsAtOnceAreRefused) {
+  exchange("vdab.toml", "kbi-vdab", "vdab.toml", "van-vdab");
+  std::ofstream(dir_ / "kbix.toml", std::ios::app) << "\n[protocol]\nfile = \"protocols/vdab.toml\"\n";
+  auto site = kbix::load_site_config(dir_ / "kbix.toml");
+  ASSERT_FALSE(site);
+  EXPECT_EQ(site.error().code, "config.mixed_forms");
+  EXPECT_NE(site.error().message.find("kbix config migrate"), std::string::npos);
+}
+
+TEST_F(SiteConfigTest, TheSingleExchangeFormIsOneExchangeNamedAfterItsPartner) {
+  auto site = kbix::load_site_config(KBIX_SOURCE_DIR "/config/kbix.toml");
+  ASSERT_TRUE(site) << site.error().describe();
+  EXPECT_TRUE(site->single_exchange_form);
+  ASSERT_EQ(site->exchanges.size(), 1u);
+  EXPECT_EQ(site->exchanges[0].exchange.name, "vdab");
+  EXPECT_EQ(site->exchanges[0].inbox(), site->exchanges[0].daemon.inbox_dir);
+}
+
+TEST(ProtocolValidity, AnOpenEndNeedsAReviewDateAndExcludesAnEndDate) {
+  const fs::path dir = fs::temp_directory_path() / ("kbix-validity-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string shipped =
+      read(KBIX_SOURCE_DIR "/config/protocols/vdab-derde-pijler-2023.toml");
+  const auto variant = [&](const std::string& replacement) {
+    const fs::path file = dir / "p.toml";
+    std::ofstream(file) << std::regex_replace(shipped, std::regex("valid_until = [0-9-]+"),
+                                              replacement);
+    return kbix::load_protocol(file);
+  };
+  auto open = variant("open_end = true\nreview_date = 2030-01-01");
+  ASSERT_TRUE(open) << open.error().describe();
+  EXPECT_FALSE(open->valid_until);
+  EXPECT_EQ(open->review_date, std::chrono::sys_days{std::chrono::year{2030} / 1 / 1});
+  auto no_review = variant("open_end = true");
+  ASSERT_FALSE(no_review);
+  EXPECT_NE(no_review.error().message.find("review_date"), std::string::npos);
+  auto both = variant("open_end = true\nreview_date = 2030-01-01\nvalid_until = 2031-01-01");
+  ASSERT_FALSE(both);
+  EXPECT_NE(both.error().message.find("exclude each other"), std::string::npos);
+  auto neither = variant("");
+  ASSERT_FALSE(neither);
+  EXPECT_NE(neither.error().message.find("valid_until"), std::string::npos);
+  auto export_kind = variant("valid_until = 2028-03-03\nkind = \"export\"");
+  ASSERT_FALSE(export_kind);
+  EXPECT_EQ(export_kind.error().code, "config.unsupported_kind");
+  fs::remove_all(dir);
+}
+
+}  // namespace
