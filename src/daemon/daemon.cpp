@@ -297,7 +297,7 @@ int run_daemon(const DaemonOptions& options) {
   if (!instance) {
     const ScopedLogFields fields({"", "daemon.refused", instance.error().code});
     spdlog::critical("refusing to start: {}", instance.error().describe());
-    return is_configuration_error(instance.error().code) ? kExitConfig : kExitFailure;
+    return exit_code_for(instance.error());
   }
   asio::io_context io;
   DaemonState daemon(io, **instance);
@@ -319,7 +319,7 @@ int run_daemon(const DaemonOptions& options) {
     const ScopedLogFields fields({"", "daemon.refused", started.error().code});
     spdlog::critical("refusing to start: {}", started.error().describe());
     daemon.stop("start-up failed");
-    return is_configuration_error(started.error().code) ? kExitConfig : kExitFailure;
+    return exit_code_for(started.error());
   }
   io.run();
   return kExitOk;

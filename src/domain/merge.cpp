@@ -84,17 +84,15 @@ struct Snapshot {
 
 Result<Snapshot> load_snapshot(std::istream& in, std::string_view name, const Protocol& protocol) {
   CsvReader reader(in, std::string(name));
-  auto columns = read_header(reader, protocol.extract_columns);
-  if (!columns) return fail(std::move(columns).error());
+  KBIX_ASSIGN_OR_RETURN(auto columns, read_header(reader, protocol.extract_columns));
   const std::size_t key = key_index(protocol.extract_columns, protocol.key_column);
   Snapshot snapshot;
   std::vector<std::string> fields;
   std::string cells;
   for (;;) {
-    auto more = reader.next(fields);
-    if (!more) return fail(std::move(more).error());
-    if (!*more) break;
-    KBIX_TRY(check_field_count(reader, fields.size(), *columns));
+    KBIX_ASSIGN_OR_RETURN(auto more, reader.next(fields));
+    if (!more) break;
+    KBIX_TRY(check_field_count(reader, fields.size(), columns));
     ++snapshot.rows;
     auto insz = Insz::parse(fields[key]);
     if (!insz) continue;  // never sent
@@ -119,30 +117,27 @@ Result<MergeReport> merge_and_pseudonymise(std::istream& vdab_return, std::strin
                                            const PseudonymKey* key, std::ostream& output_csv) {
   const bool keyed = protocol.pseudonym == PseudonymMode::hmac_sha256;
   if (keyed && key == nullptr) {
-    return fail("merge.pseudonym_key_missing", "the protocol asks for keyed pseudonyms");
+    return fail("pseudonym.key_missing", "the protocol asks for keyed pseudonyms");
   }
-  auto snapshot = load_snapshot(kbi_snapshot, snapshot_name, protocol);
-  if (!snapshot) return fail(std::move(snapshot).error());
+  KBIX_ASSIGN_OR_RETURN(auto snapshot, load_snapshot(kbi_snapshot, snapshot_name, protocol));
 
   CsvReader reader(vdab_return, std::string(return_name));
-  auto columns = read_header(reader, protocol.return_columns);
-  if (!columns) return fail(std::move(columns).error());
+  KBIX_ASSIGN_OR_RETURN(auto columns, read_header(reader, protocol.return_columns));
   const std::size_t return_key = key_index(protocol.return_columns, protocol.key_column);
 
   CsvWriter writer(output_csv);
   writer.write_row(protocol.output_columns());
   MergeReport report;
-  report.snapshot_rows = snapshot->rows;
-  report.sent = snapshot->people.size();
+  report.snapshot_rows = snapshot.rows;
+  report.sent = snapshot.people.size();
   detail::U64Set returned_not_sent;  // duplicates among rows we never sent
   std::uint64_t first_not_sent_line = 0;
   std::vector<std::string> fields;
   std::string row;
   for (;;) {
-    auto more = reader.next(fields);
-    if (!more) return fail(std::move(more).error());
-    if (!*more) break;
-    KBIX_TRY(check_field_count(reader, fields.size(), *columns));
+    KBIX_ASSIGN_OR_RETURN(auto more, reader.next(fields));
+    if (!more) break;
+    KBIX_TRY(check_field_count(reader, fields.size(), columns));
     ++report.returned;
     auto insz = Insz::parse(fields[return_key]);
     if (!insz) {
@@ -150,7 +145,7 @@ Result<MergeReport> merge_and_pseudonymise(std::istream& vdab_return, std::strin
                                             "invalid INSZ in the return (" + insz.error().message +
                                             ")");
     }
-    auto* person = snapshot->find(insz->value());
+    auto* person = snapshot.find(insz->value());
     const bool repeated =
         person != nullptr ? person->matched : !returned_not_sent.insert(insz->value());
     if (repeated) {
@@ -168,7 +163,7 @@ Result<MergeReport> merge_and_pseudonymise(std::istream& vdab_return, std::strin
       row += key->pseudo_id(*insz);
       row += ';';
     }
-    row += snapshot->cells(*person);
+    row += snapshot.cells(*person);
     for (std::size_t i = 0; i < fields.size(); ++i) {
       if (i == return_key) continue;
       row += ';';

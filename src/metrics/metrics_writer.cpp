@@ -86,9 +86,8 @@ void add_counts(PrometheusText& out, const std::string& protocol, const nlohmann
 }  // namespace
 
 Result<std::unique_ptr<MetricsWriter>> MetricsWriter::start(const Config& config) {
-  auto store = RunStore::open(config.daemon.state_dir / "runs.sqlite3");
-  if (!store) return fail(std::move(store).error());
-  std::unique_ptr<MetricsWriter> writer(new MetricsWriter(config, std::move(*store)));
+  KBIX_ASSIGN_OR_RETURN(auto store, RunStore::open(config.daemon.state_dir / "runs.sqlite3"));
+  std::unique_ptr<MetricsWriter> writer(new MetricsWriter(config, std::move(store)));
   writer->load_times();
   if (auto written = writer->write(); !written) {
     spdlog::warn("metrics: {}", written.error().describe());
@@ -155,15 +154,14 @@ Status MetricsWriter::write_locked() {
   if (!config_.metrics.textfile_dir) return ok();
   const std::string& protocol = config_.protocol.id;
   const PrometheusText::Labels base = {{"protocol", protocol}};
-  auto runs = store_.list();
-  if (!runs) return fail(std::move(runs).error());
+  KBIX_ASSIGN_OR_RETURN(auto runs, store_.list());
   PrometheusText out;
 
   out.gauge("kbix_newest_run_state", "1 for the state of the newest run, 0 for the other states");
   out.gauge("kbix_newest_run_overdue", "1 while the newest run waits past its return deadline");
   out.gauge("kbix_newest_run_start_timestamp_seconds", "when the newest run was created");
-  if (!runs->empty()) {
-    const RunRecord& newest = runs->front();
+  if (!runs.empty()) {
+    const RunRecord& newest = runs.front();
     for (const RunState state : kStates) {
       out.sample("kbix_newest_run_state",
                  {{"protocol", protocol}, {"state", std::string(to_string(state))}},
@@ -179,8 +177,8 @@ Status MetricsWriter::write_locked() {
   out.gauge("kbix_last_finished_run_rows", "counts of the newest run that reached done");
   out.gauge("kbix_last_finished_run_timestamp_seconds", "when the newest finished run ended");
   const auto finished = std::find_if(
-      runs->begin(), runs->end(), [](const RunRecord& run) { return run.state == RunState::done; });
-  if (finished != runs->end()) {
+      runs.begin(), runs.end(), [](const RunRecord& run) { return run.state == RunState::done; });
+  if (finished != runs.end()) {
     add_counts(out, protocol, finished->facts);
     out.sample("kbix_last_finished_run_timestamp_seconds", base,
                static_cast<double>(epoch_of(finished->state_since_utc)));

@@ -42,9 +42,8 @@ Result<QiTable> read_table(const fs::path& file, const std::vector<std::string>&
   if (!in) return fail("io.read", "cannot read " + file.string());
   CsvReader reader(in, file.filename().string());
   std::vector<std::string> fields;
-  auto header = reader.next(fields);
-  if (!header) return fail(std::move(header).error());
-  if (!*header) return fail("disclosure.missing_column", file.filename().string() + " is empty");
+  KBIX_ASSIGN_OR_RETURN(auto header, reader.next(fields));
+  if (!header) return fail("disclosure.missing_column", file.filename().string() + " is empty");
   QiTable table;
   table.field_count = fields.size();
   for (const auto& qi : qis) {
@@ -58,9 +57,8 @@ Result<QiTable> read_table(const fs::path& file, const std::vector<std::string>&
   std::vector<std::unordered_map<std::string, std::uint32_t>> dictionaries(qis.size());
   table.distinct.assign(qis.size(), 1);
   for (;;) {
-    auto more = reader.next(fields);
-    if (!more) return fail(std::move(more).error());
-    if (!*more) break;
+    KBIX_ASSIGN_OR_RETURN(auto more, reader.next(fields));
+    if (!more) break;
     if (fields.size() != table.field_count) {
       return fail("schema.field_count", reader.where(fields.size()) + "expected " +
                                             std::to_string(table.field_count) + " fields, got " +
@@ -123,9 +121,8 @@ Result<DisclosureReport> assess(const fs::path& file, const Protocol& protocol, 
     return fail("disclosure.no_quasi_identifiers",
                 "the protocol " + protocol.id + " names no quasi-identifiers ([disclosure])");
   }
-  auto read = read_table(file, policy.quasi_identifiers);
-  if (!read) return fail(std::move(read).error());
-  table = std::move(*read);
+  KBIX_ASSIGN_OR_RETURN(auto read, read_table(file, policy.quasi_identifiers));
+  table = std::move(read);
   DisclosureReport report;
   report.protocol_id = protocol.id;
   report.quasi_identifiers = policy.quasi_identifiers;
@@ -188,15 +185,13 @@ Status rewrite(const fs::path& file, const QiTable& table,
   in.open(file, std::ios::binary);
   if (!in) return fail("io.read", "cannot read " + file.string());
   CsvReader reader(in, file.filename().string());
-  auto out = AtomicFile::create(file, 0600);
-  if (!out) return fail(std::move(out).error());
+  KBIX_ASSIGN_OR_RETURN(auto out, AtomicFile::create(file, 0600));
   std::string chunk;
   std::vector<std::string> fields;
   std::size_t row = 0;
   for (bool header = true;; header = false) {
-    auto more = reader.next(fields);
-    if (!more) return fail(std::move(more).error());
-    if (!*more) break;
+    KBIX_ASSIGN_OR_RETURN(auto more, reader.next(fields));
+    if (!more) break;
     if (!header) {
       const std::uint16_t mask = emptied[row++];
       for (std::size_t c = 0; mask != 0 && c < table.width(); ++c) {
@@ -209,12 +204,12 @@ Status rewrite(const fs::path& file, const QiTable& table,
     }
     chunk += '\n';
     if (chunk.size() >= (1 << 20)) {
-      KBIX_TRY(out->write(chunk));
+      KBIX_TRY(out.write(chunk));
       chunk.clear();
     }
   }
-  KBIX_TRY(out->write(chunk));
-  return out->commit();
+  KBIX_TRY(out.write(chunk));
+  return out.commit();
 }
 
 }  // namespace

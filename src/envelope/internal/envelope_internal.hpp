@@ -80,16 +80,16 @@ inline std::optional<std::uint64_t> size_of_file(const std::filesystem::path& fi
   return static_cast<std::uint64_t>(info.st_size);
 }
 
+// `not_yet_valid` and `expired` are the codes for the role ("envelope.signer_expired", ...).
 inline Status check_validity(const Certificate& certificate, const char* role,
-                             const char* code_prefix) {
+                             ErrorCode not_yet_valid, ErrorCode expired) {
   const std::time_t now = std::time(nullptr);
   if (time_after(X509_get0_notBefore(certificate.native()), now)) {
-    return fail(
-        std::string(code_prefix) + "_not_yet_valid",
-        std::string(role) + " certificate \"" + certificate.subject() + "\" is not valid yet");
+    return fail(not_yet_valid, std::string(role) + " certificate \"" + certificate.subject() +
+                                   "\" is not valid yet");
   }
   if (!time_after(X509_get0_notAfter(certificate.native()), now)) {
-    return fail(std::string(code_prefix) + "_expired",
+    return fail(expired,
                 std::string(role) + " certificate \"" + certificate.subject() + "\" has expired");
   }
   return ok();
