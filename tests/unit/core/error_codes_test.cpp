@@ -69,18 +69,19 @@ std::string read_text(const fs::path& file) {
 // Registered codes that a source or test file mentions in a place the compiler does not check.
 std::set<std::string> unchecked_code_literals(const fs::path& root) {
   // `x.code == "a.b"`, `EXPECT_EQ(x.code, "a.b")`, `refused("a.b"`, `Problem{"a.b"`,
-  // `failed({"a.b"`, `refusal({"a.b"`, `from_text("a.b"`.
+  // `failed({"a.b"`, `refusal({"a.b"`. Error::from_text may take an unregistered text on
+  // purpose (another kbix's code), so it is not scanned.
   static const std::regex kPatterns[] = {
       std::regex(R"re(\.code\s*[!=]=\s*"([a-z_]+\.[a-z0-9_]+)")re"),
       std::regex(R"re((?:EXPECT|ASSERT)_(?:EQ|NE)\([^;]*\.code\b[^;]*"([a-z_]+\.[a-z0-9_]+)")re"),
-      std::regex(
-          R"re((?:refused\(|Problem\{|failed\(\{|refusal\(\{|from_text\()"([a-z_]+\.[a-z0-9_]+)")re"),
+      std::regex(R"re((?:refused\(|Problem\{|failed\(\{|refusal\(\{)"([a-z_]+\.[a-z0-9_]+)")re"),
       std::regex(R"re(\{(?:false|true), "(schedule\.[a-z0-9_]+)")re"),
   };
   std::set<std::string> found;
   for (const auto& entry : fs::recursive_directory_iterator(root)) {
     const auto ext = entry.path().extension();
     if (ext != ".cpp" && ext != ".hpp") continue;
+    if (entry.path().filename() == "error_codes_test.cpp") continue;  // its own misspellings
     const std::string text = read_text(entry.path());
     for (const auto& pattern : kPatterns) {
       for (std::sregex_iterator it(text.begin(), text.end(), pattern), end; it != end; ++it) {

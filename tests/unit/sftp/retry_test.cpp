@@ -27,7 +27,7 @@ TEST(Retry, TransientCodesOnly) {
   EXPECT_FALSE(is_transient({"sftp.host_key_mismatch", ""}));
   EXPECT_FALSE(is_transient({"sftp.host_key_unknown", ""}));
   EXPECT_FALSE(is_transient({"sftp.exists", ""}));
-  EXPECT_FALSE(is_transient({"sftp.something_new", ""}));
+  EXPECT_FALSE(is_transient(Error::from_text("sftp.something_new", "")));  // unregistered
 }
 
 TEST(Retry, BackoffGrowsAndIsCapped) {
