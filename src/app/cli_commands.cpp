@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
 #include <thread>
 
@@ -65,8 +66,9 @@ std::optional<nlohmann::json> ask_daemon(const GlobalOptions& options,
     return std::nullopt;
   }
   if (!answer->value("ok", false)) {
-    std::cerr << "kbix: " << answer->value("message", "refused") << " ["
-              << answer->value("error", "control.refused") << "]\n";
+    const Error refusal = Error::from_text(answer->value("error", "control.refused"),
+                                           answer->value("message", "refused"));
+    std::cerr << "kbix: " << refusal.describe() << "\n";
     exit_code = kExitFailure;
     return std::nullopt;
   }
@@ -339,7 +341,7 @@ int run_once(const GlobalOptions& options, const RunOptions& run) {
   auto instance = Instance::open(options.config_file, "run-once", current_user_actor());
   if (!instance) {
     std::cerr << "kbix: " << instance.error().describe() << "\n";
-    return is_configuration_error(instance.error().code) ? kExitConfig : kExitFailure;
+    return exit_code_for(instance.error());
   }
   Instance& self = **instance;
   std::vector<Config> chosen;
@@ -367,7 +369,7 @@ int run_once(const GlobalOptions& options, const RunOptions& run) {
           exchange.start_run(StartRequest{self.actor(), "operator", run.force, run.reason});
       if (!started) {
         std::cerr << "kbix: " << name << ": " << started.error().describe() << "\n";
-        exit_code = kExitFailure;
+        exit_code = std::max(exit_code, exit_code_for(started.error()));
       } else {
         std::cout << "started " << started->id << " (exchange " << name << ")\n";
       }
@@ -376,7 +378,7 @@ int run_once(const GlobalOptions& options, const RunOptions& run) {
     for (;;) {
       if (auto ticked = exchange.tick(); !ticked) {
         std::cerr << "kbix: " << name << ": " << ticked.error().describe() << "\n";
-        exit_code = kExitFailure;
+        exit_code = std::max(exit_code, exit_code_for(ticked.error()));
       }
       auto unfinished = self.store().unfinished(name);
       const bool waiting = unfinished && !unfinished->empty();
@@ -395,7 +397,9 @@ int run_once(const GlobalOptions& options, const RunOptions& run) {
   auto runs = self.store().list(options.exchange);
   if (runs) {
     for (const auto& record : *runs) {
-      if (record.state == RunState::failed && record.failure_code.size() > 0) exit_code = 1;
+      if (record.state == RunState::failed && !record.failure_code.empty()) {
+        exit_code = std::max(exit_code, kExitFailure);  // a failed run is a runtime failure
+      }
     }
     std::cout << format_status(status_to_json(*runs, statuses));
   }

@@ -248,43 +248,40 @@ Result<AuditLog> AuditLog::open(const AuditOptions& options) {
   if (!options.signing_key.empty()) {
     auto key = PrivateKey::load(options.signing_key, options.key_passphrase_file);
     if (!key) return fail(std::move(key).error());
-    auto certificate = Certificate::load(options.signing_certificate);
-    if (!certificate) return fail(std::move(certificate).error());
-    if (!key->matches(*certificate)) {
+    KBIX_ASSIGN_OR_RETURN(auto certificate, Certificate::load(options.signing_certificate));
+    if (!key->matches(certificate)) {
       return fail("audit.key_mismatch", options.signing_key.string() + " does not belong to " +
                                             options.signing_certificate.string());
     }
     state->key.emplace(std::move(*key));
-    state->signer_sha256 = certificate->fingerprint_sha256();
+    state->signer_sha256 = certificate.fingerprint_sha256();
   }
-  auto tail = detail::recover_tail(state->log_path());
-  if (!tail) return fail(std::move(tail).error());
-  if (tail->last_seq > 0) {
-    state->next_seq = tail->last_seq + 1;
-    state->head = tail->last_hash;
+  KBIX_ASSIGN_OR_RETURN(auto tail, detail::recover_tail(state->log_path()));
+  if (tail.last_seq > 0) {
+    state->next_seq = tail.last_seq + 1;
+    state->head = tail.last_hash;
   } else {
     // a fresh audit.jsonl after rotation continues from the newest rotated file
-    auto rotated = detail::last_rotated_tail(options.directory);
-    if (!rotated) return fail(std::move(rotated).error());
-    if (rotated->last_seq > 0) {
-      state->next_seq = rotated->last_seq + 1;
-      state->head = rotated->last_hash;
+    KBIX_ASSIGN_OR_RETURN(auto rotated, detail::last_rotated_tail(options.directory));
+    if (rotated.last_seq > 0) {
+      state->next_seq = rotated.last_seq + 1;
+      state->head = rotated.last_hash;
     }
   }
   if (state->key) {
-    detail::AuditTail last = *tail;
+    detail::AuditTail last = tail;
     last.last_seq = state->next_seq - 1;
     last.last_hash = state->head;
     KBIX_TRY(state->check_against_checkpoints(last));
   }
   KBIX_TRY(state->open_file());
   AuditLog log(std::move(state));
-  if (!tail->torn_file.empty()) {
+  if (!tail.torn_file.empty()) {
     KBIX_TRY(log.append(AuditEvent{"",
                                    scheduler_actor(),
                                    "audit.torn_tail",
-                                   {{"moved_to", tail->torn_file},
-                                    {"bytes", tail->torn_bytes},
+                                   {{"moved_to", tail.torn_file},
+                                    {"bytes", tail.torn_bytes},
                                     {"note", "a crash interrupted the last write"}}}));
   }
   KBIX_TRY(log.checkpoint("open"));

@@ -122,7 +122,7 @@ Status AtomicFile::commit() {
       const bool exists = errno == EEXIST;
       const std::string why = errno_text();
       discard();
-      return fail(exists ? "io.exists" : "io.rename",
+      return fail(exists ? ErrorCode("io.exists") : ErrorCode("io.rename"),
                   final_path_.string() +
                       (exists ? ": already exists, not replaced" : ": cannot publish: " + why));
     }
@@ -172,10 +172,9 @@ Status check_private_file(const std::filesystem::path& file) {
 }
 
 Result<std::string> read_small_file(const std::filesystem::path& file, std::size_t limit,
-                                    std::string_view error_code) {
+                                    ErrorCode error_code) {
   const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return fail(std::string(error_code), file.string() + ": cannot open: " + std::strerror(errno));
+  if (fd < 0) return fail(error_code, file.string() + ": cannot open: " + std::strerror(errno));
   std::string bytes(limit + 1, '\0');  // one byte more than allowed shows a file that is too big
   std::size_t got = 0;
   int read_errno = 0;
@@ -189,7 +188,7 @@ Result<std::string> read_small_file(const std::filesystem::path& file, std::size
   ::close(fd);
   if (read_errno != 0 || got > limit) {
     OPENSSL_cleanse(bytes.data(), bytes.size());
-    return fail(std::string(error_code),
+    return fail(error_code,
                 file.string() + (read_errno != 0
                                      ? ": read failed: " + std::string(std::strerror(read_errno))
                                      : ": larger than " + std::to_string(limit) + " bytes"));

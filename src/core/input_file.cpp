@@ -61,14 +61,14 @@ std::string_view describe_file_type(mode_t mode) {
   return "not a regular file";
 }
 
-Result<InputFile> InputFile::open(const std::filesystem::path& path, std::string_view code) {
+Result<InputFile> InputFile::open(const std::filesystem::path& path, ErrorCode code) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) {
     const int error = errno;
     if (error == ELOOP) {  // O_NOFOLLOW on a symbolic link (a self-loop included)
-      return fail(std::string(code), path.string() +
-                                         " is a symbolic link, not a regular file; it is not "
-                                         "followed (place the file itself there)");
+      return fail(code, path.string() +
+                            " is a symbolic link, not a regular file; it is not "
+                            "followed (place the file itself there)");
     }
     return fail("io.read", path.string() + ": cannot open for reading: " + std::strerror(error));
   }
@@ -76,8 +76,7 @@ Result<InputFile> InputFile::open(const std::filesystem::path& path, std::string
   if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
     const std::string what(describe_file_type(info.st_mode));
     ::close(fd);
-    return fail(std::string(code),
-                path.string() + " is " + what + ", not a regular file; it is not read");
+    return fail(code, path.string() + " is " + what + ", not a regular file; it is not read");
   }
   const int flags = ::fcntl(fd, F_GETFL);
   if (flags < 0 || ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {

@@ -31,9 +31,9 @@ std::string TableReader::position(const toml::source_region& region) const {
          std::to_string(region.begin.column);
 }
 
-void TableReader::record(std::string code, std::string message) {
+void TableReader::record(ErrorCode code, std::string message) {
   // Messages echo keys and values from the file: untrusted text (invariant 16).
-  if (!first_error_) first_error_ = Error{std::move(code), sanitize_untrusted_text(message, 1024)};
+  if (!first_error_) first_error_ = Error{code, sanitize_untrusted_text(message, 1024)};
 }
 
 const toml::node* TableReader::find(std::string_view key, bool required) {
@@ -46,11 +46,10 @@ const toml::node* TableReader::find(std::string_view key, bool required) {
   return node;
 }
 
-void TableReader::reject(std::string_view key, const std::string& message, std::string code) {
+void TableReader::reject(std::string_view key, const std::string& message, ErrorCode code) {
   const toml::node* node = table_.get(key);
   const auto& region = node != nullptr ? node->source() : table_.source();
-  record(std::move(code),
-         position(region) + ": " + where_ + " " + std::string(key) + ": " + message);
+  record(code, position(region) + ": " + where_ + " " + std::string(key) + ": " + message);
 }
 
 std::optional<std::string> TableReader::text(std::string_view key, bool required) {
@@ -215,7 +214,11 @@ std::optional<std::vector<TableReader>> TableReader::table_list(std::string_view
 }
 
 void TableReader::absorb(Status status) {
-  if (!status) record(status.error().code, status.error().message);
+  // The code was checked where the error was made; keep it, sanitize the message as record does.
+  if (status || first_error_) return;
+  Error error = std::move(status).error();
+  error.message = sanitize_untrusted_text(error.message, 1024);
+  first_error_ = std::move(error);
 }
 
 Status TableReader::finish() {

@@ -67,7 +67,7 @@ Result<ControlRequest> parse_control_request(std::string_view line) {
     if (request.reason.size() > 500) return bad("reason longer than 500 characters");
     if (has_control_characters(request.reason)) return bad("reason holds control characters");
     if (contains_insz_like_number(request.reason)) {  // operator text is audited and shown
-      return fail("control.personal_data",
+      return fail("run.reason_personal_data",
                   "the reason looks like it holds a national register number (INSZ); describe "
                   "the reason without personal data (a ticket number is fine)");
     }

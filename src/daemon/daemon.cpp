@@ -198,7 +198,7 @@ class DaemonState {
   Result<ExchangeRunner*> runner_of_run(const std::string& run_id) {
     auto run = control_store_->find(run_id);
     if (!run) return fail(std::move(run).error());
-    if (!*run) return fail("runs.unknown", "no run " + run_id);
+    if (!*run) return fail("run.unknown", "no run " + run_id);
     return runner_for((*run)->exchange);
   }
 
@@ -304,7 +304,7 @@ int run_daemon(const DaemonOptions& options) {
   if (!instance) {
     const ScopedLogFields fields({"", "daemon.refused", instance.error().code});
     spdlog::critical("refusing to start: {}", instance.error().describe());
-    return is_configuration_error(instance.error().code) ? kExitConfig : kExitFailure;
+    return exit_code_for(instance.error());
   }
   asio::io_context io;
   DaemonState daemon(io, **instance);
@@ -326,7 +326,7 @@ int run_daemon(const DaemonOptions& options) {
     const ScopedLogFields fields({"", "daemon.refused", started.error().code});
     spdlog::critical("refusing to start: {}", started.error().describe());
     daemon.stop("start-up failed");
-    return is_configuration_error(started.error().code) ? kExitConfig : kExitFailure;
+    return exit_code_for(started.error());
   }
   io.run();
   return kExitOk;

@@ -161,10 +161,10 @@ std::string CsvReader::where(std::size_t field_number) const {
   return source_ + ":" + std::to_string(record_line_) + ":" + std::to_string(field_number) + ": ";
 }
 
-Unexpected<Error> CsvReader::error(std::string code, std::uint64_t line, std::size_t field,
+Unexpected<Error> CsvReader::error(ErrorCode code, std::uint64_t line, std::size_t field,
                                    const std::string& what) {
   failed_ = true;
-  return fail(std::move(code),
+  return fail(code,
               source_ + ":" + std::to_string(line) + ":" + std::to_string(field) + ": " + what);
 }
 

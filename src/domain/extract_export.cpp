@@ -121,8 +121,7 @@ bool export_in_pieces(int fd, std::string_view name, const Protocol& protocol, s
 Result<ExportReport> export_outbound(std::istream& extract, std::string_view extract_name,
                                      const Protocol& protocol, std::ostream& outbound_csv) {
   CsvReader reader(extract, std::string(extract_name));
-  auto columns = read_header(reader, protocol.extract_columns);
-  if (!columns) return fail(std::move(columns).error());
+  KBIX_ASSIGN_OR_RETURN(auto columns, read_header(reader, protocol.extract_columns));
   const auto key =
       static_cast<std::size_t>(std::find(protocol.extract_columns.begin(),
                                          protocol.extract_columns.end(), protocol.key_column) -
@@ -134,10 +133,9 @@ Result<ExportReport> export_outbound(std::istream& extract, std::string_view ext
   detail::U64Set seen;
   std::vector<std::string> fields;
   for (;;) {
-    auto more = reader.next(fields);
-    if (!more) return fail(std::move(more).error());
-    if (!*more) break;
-    KBIX_TRY(check_field_count(reader, fields.size(), *columns));
+    KBIX_ASSIGN_OR_RETURN(auto more, reader.next(fields));
+    if (!more) break;
+    KBIX_TRY(check_field_count(reader, fields.size(), columns));
     ++report.rows;
     auto insz = Insz::parse(fields[key]);
     if (!insz) {

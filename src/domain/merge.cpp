@@ -130,17 +130,15 @@ void append_output_row(std::string& row, const PseudonymKey* key, const Insz& in
 
 Result<Snapshot> load_snapshot(std::istream& in, std::string_view name, const Protocol& protocol) {
   CsvReader reader(in, std::string(name));
-  auto columns = read_header(reader, protocol.extract_columns);
-  if (!columns) return fail(std::move(columns).error());
+  KBIX_ASSIGN_OR_RETURN(auto columns, read_header(reader, protocol.extract_columns));
   const std::size_t key = key_index(protocol.extract_columns, protocol.key_column);
   Snapshot snapshot;
   std::vector<std::string_view> fields;
   std::string cells;
   for (;;) {
-    auto more = reader.next(fields);
-    if (!more) return fail(std::move(more).error());
-    if (!*more) break;
-    KBIX_TRY(check_field_count(reader, fields.size(), *columns));
+    KBIX_ASSIGN_OR_RETURN(auto more, reader.next(fields));
+    if (!more) break;
+    KBIX_TRY(check_field_count(reader, fields.size(), columns));
     ++snapshot.rows;
     auto insz = Insz::parse(fields[key]);
     if (!insz) continue;  // never sent
@@ -156,8 +154,7 @@ Result<MergeReport> join_return(Snapshot& snapshot, std::istream& vdab_return,
                                 std::string_view return_name, const Protocol& protocol,
                                 const PseudonymKey* key, std::ostream& output_csv) {
   CsvReader reader(vdab_return, std::string(return_name));
-  auto columns = read_header(reader, protocol.return_columns);
-  if (!columns) return fail(std::move(columns).error());
+  KBIX_ASSIGN_OR_RETURN(auto columns, read_header(reader, protocol.return_columns));
   const std::size_t return_key = key_index(protocol.return_columns, protocol.key_column);
 
   CsvWriter writer(output_csv);
@@ -170,10 +167,9 @@ Result<MergeReport> join_return(Snapshot& snapshot, std::istream& vdab_return,
   std::vector<std::string_view> fields;
   std::string row;
   for (;;) {
-    auto more = reader.next(fields);
-    if (!more) return fail(std::move(more).error());
-    if (!*more) break;
-    KBIX_TRY(check_field_count(reader, fields.size(), *columns));
+    KBIX_ASSIGN_OR_RETURN(auto more, reader.next(fields));
+    if (!more) break;
+    KBIX_TRY(check_field_count(reader, fields.size(), columns));
     ++report.returned;
     auto insz = Insz::parse(fields[return_key]);
     if (!insz) {
@@ -346,7 +342,7 @@ Result<MergeReport> merge_and_pseudonymise(std::istream& vdab_return, std::strin
                                            const PseudonymKey* key, std::ostream& output_csv) {
   const bool keyed = protocol.pseudonym == PseudonymMode::hmac_sha256;
   if (keyed && key == nullptr) {
-    return fail("merge.pseudonym_key_missing", "the protocol asks for keyed pseudonyms");
+    return fail("pseudonym.key_missing", "the protocol asks for keyed pseudonyms");
   }
   auto snapshot = load_snapshot(kbi_snapshot, snapshot_name, protocol);
   if (!snapshot) return fail(std::move(snapshot).error());
@@ -362,7 +358,7 @@ Result<MergeReport> merge_and_pseudonymise(int return_fd, std::istream& vdab_ret
                                            const FileReading& reading) {
   const bool keyed = protocol.pseudonym == PseudonymMode::hmac_sha256;
   if (keyed && key == nullptr) {
-    return fail("merge.pseudonym_key_missing", "the protocol asks for keyed pseudonyms");
+    return fail("pseudonym.key_missing", "the protocol asks for keyed pseudonyms");
   }
   if (!keyed) key = nullptr;
   auto snapshot = [&]() -> Result<Snapshot> {

@@ -104,9 +104,8 @@ Result<ScanReport> scan(std::istream& output_csv, std::string_view output_name,
   bool header = true;
   std::size_t pseudo_column = std::string_view::npos;
   for (;;) {
-    auto more = reader.next(fields);
-    if (!more) return fail(std::move(more).error());
-    if (!*more) break;
+    KBIX_ASSIGN_OR_RETURN(auto more, reader.next(fields));
+    if (!more) break;
     for (std::size_t i = 0; i < fields.size(); ++i) {
       if (header && fields[i] == key_column) {
         return fail("scan.key_column", reader.where(i + 1) + "the output has a '" +

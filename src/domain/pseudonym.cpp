@@ -21,11 +21,11 @@ struct PseudonymKey::Secret {
 
 Result<PseudonymKey> PseudonymKey::load(const std::filesystem::path& key_file) {
   KBIX_TRY(check_private_file(key_file));
-  auto text = read_small_file(key_file, kMaxPseudonymKeyBytes, "pseudonym.key_unreadable");
-  if (!text) return fail(std::move(text).error());
+  KBIX_ASSIGN_OR_RETURN(
+      auto text, read_small_file(key_file, kMaxPseudonymKeyBytes, "pseudonym.key_unreadable"));
   auto secret = std::make_shared<Secret>();
-  secret->bytes.assign(text->begin(), text->end());
-  OPENSSL_cleanse(text->data(), text->size());
+  secret->bytes.assign(text.begin(), text.end());
+  OPENSSL_cleanse(text.data(), text.size());
   if (secret->bytes.size() < 32) {
     return fail("pseudonym.key_too_short",
                 key_file.string() + ": a pseudonym key needs at least 32 random bytes, found " +

@@ -86,9 +86,8 @@ Status check_header(const std::vector<std::string>& header,
 
 Result<std::size_t> read_header(CsvReader& reader, const std::vector<std::string>& expected) {
   std::vector<std::string> header;
-  auto got = reader.next(header);
-  if (!got) return fail(std::move(got).error());
-  if (!*got) return fail("schema.empty_file", reader.source_name() + ": empty file, no header");
+  KBIX_ASSIGN_OR_RETURN(auto got, reader.next(header));
+  if (!got) return fail("schema.empty_file", reader.source_name() + ": empty file, no header");
   if (!header.empty() && header.front().empty() && header.size() == 1) {
     return fail("schema.empty_file", reader.source_name() + ":1: empty header line");
   }

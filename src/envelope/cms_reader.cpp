@@ -111,14 +111,12 @@ Result<std::optional<Header>> required_child(Walker& walker, const Frame& frame,
 // Reads a one-byte INTEGER and checks it against the allowed values.
 Status expect_small_integer(Walker& walker, const Frame& frame,
                             std::initializer_list<std::uint8_t> allowed, const char* what) {
-  auto child = required_child(walker, frame, what);
-  if (!child) return fail(std::move(child).error());
-  if (!(*child)->is(kClassUniversal, kTagInteger) || (*child)->length != 1) {
+  KBIX_ASSIGN_OR_RETURN(auto child, required_child(walker, frame, what));
+  if (!(child)->is(kClassUniversal, kTagInteger) || (child)->length != 1) {
     return malformed(std::string("expected ") + what);
   }
-  auto value = walker.next_byte();
-  if (!value) return fail(std::move(value).error());
-  if (std::find(allowed.begin(), allowed.end(), *value) == allowed.end()) {
+  KBIX_ASSIGN_OR_RETURN(auto value, walker.next_byte());
+  if (std::find(allowed.begin(), allowed.end(), value) == allowed.end()) {
     return malformed(std::string("unsupported ") + what);
   }
   return ok();
@@ -148,10 +146,9 @@ Status walk_recipient_infos(Walker& walker, const Header& set) {
       KBIX_TRY(expect_small_integer(walker, inner, {3}, "recipient info version"));
     }
     for (;;) {
-      auto rest = walker.next_child(inner);
-      if (!rest) return fail(std::move(rest).error());
-      if (!*rest) break;
-      KBIX_TRY(walker.skip(**rest, 3));
+      KBIX_ASSIGN_OR_RETURN(auto rest, walker.next_child(inner));
+      if (!rest) break;
+      KBIX_TRY(walker.skip(*rest, 3));
     }
   }
 }
@@ -164,16 +161,14 @@ Status walk_content_algorithm(Walker& walker, const Header& algorithm, CmsOutlin
     return malformed("expected a content-encryption algorithm");
   }
   const Frame frame = Walker::frame_of(algorithm);
-  auto type = required_child(walker, frame, "algorithm");
-  if (!type) return fail(std::move(type).error());
-  if (!(*type)->is(kClassUniversal, kTagOid) || (*type)->length > kMaxOidBytes) {
+  KBIX_ASSIGN_OR_RETURN(auto type, required_child(walker, frame, "algorithm"));
+  if (!(type)->is(kClassUniversal, kTagOid) || (type)->length > kMaxOidBytes) {
     return malformed("expected an algorithm");
   }
-  auto oid = walker.read_bytes(static_cast<std::size_t>((*type)->length));
-  if (!oid) return fail(std::move(oid).error());
+  KBIX_ASSIGN_OR_RETURN(auto oid, walker.read_bytes(static_cast<std::size_t>((type)->length)));
   auto parameters = walker.next_child(frame);
   if (!parameters) return fail(std::move(parameters).error());
-  if (!same_oid(*oid, kOidAes256Gcm) || !*parameters) {
+  if (!same_oid(oid, kOidAes256Gcm) || !*parameters) {
     if (*parameters) KBIX_TRY(walker.skip(**parameters, 2));
     return walker.expect_end(frame);
   }
@@ -186,15 +181,13 @@ Status walk_content_algorithm(Walker& walker, const Header& algorithm, CmsOutlin
   if (!(*nonce)->is(kClassUniversal, kTagOctetString)) return malformed("expected a GCM nonce");
   KBIX_TRY(walker.skip(**nonce, 3));
   outline.declared_tag_length = 12;  // the DEFAULT
-  auto icv = walker.next_child(gcm);
-  if (!icv) return fail(std::move(icv).error());
-  if (*icv) {
-    if (!(*icv)->is(kClassUniversal, kTagInteger) || (*icv)->length != 1) {
+  KBIX_ASSIGN_OR_RETURN(auto icv, walker.next_child(gcm));
+  if (icv) {
+    if (!(icv)->is(kClassUniversal, kTagInteger) || (icv)->length != 1) {
       return malformed("expected a GCM tag length");
     }
-    auto value = walker.next_byte();
-    if (!value) return fail(std::move(value).error());
-    outline.declared_tag_length = *value;
+    KBIX_ASSIGN_OR_RETURN(auto value, walker.next_byte());
+    outline.declared_tag_length = value;
     KBIX_TRY(walker.expect_end(gcm));
   }
   return walker.expect_end(frame);
@@ -213,21 +206,19 @@ Status walk_encrypted_content_info(Walker& walker, const Header& info, CmsOutlin
   if (!(*type)->is(kClassUniversal, kTagOid) || (*type)->length > kMaxOidBytes) {
     return malformed("expected a content type");
   }
-  auto oid = walker.read_bytes(static_cast<std::size_t>((*type)->length));
-  if (!oid) return fail(std::move(oid).error());
-  if (!same_oid(*oid, kOidData) && !same_oid(*oid, kOidSignedData)) {
+  KBIX_ASSIGN_OR_RETURN(auto oid, walker.read_bytes(static_cast<std::size_t>((*type)->length)));
+  if (!same_oid(oid, kOidData) && !same_oid(oid, kOidSignedData)) {
     return malformed("unexpected encrypted content type");
   }
-  auto algorithm = required_child(walker, frame, "content-encryption algorithm");
-  if (!algorithm) return fail(std::move(algorithm).error());
-  KBIX_TRY(walk_content_algorithm(walker, **algorithm, outline));
+  KBIX_ASSIGN_OR_RETURN(auto algorithm,
+                        required_child(walker, frame, "content-encryption algorithm"));
+  KBIX_TRY(walk_content_algorithm(walker, *algorithm, outline));
   auto content = walker.next_child(frame);
   if (!content) return fail(std::move(content).error());
   if (*content) {
     if (!(*content)->is(kClassContext, 0)) return malformed("unexpected value in content info");
-    auto octets = walker.stream_octets(**content, 1, OctetSink());
-    if (!octets) return fail(std::move(octets).error());
-    outline.content_bytes = *octets;
+    KBIX_ASSIGN_OR_RETURN(auto octets, walker.stream_octets(**content, 1, OctetSink()));
+    outline.content_bytes = octets;
     outline.content = element_of(**content);
     outline.content->end = walker.offset();
     KBIX_TRY(walker.expect_end(frame));
@@ -250,11 +241,10 @@ Status walk_envelope(Walker& walker, const Header& body, CmsOutline& outline) {
     return malformed("expected a version");
   }
   // Versions are not covered by the GCM tag, so only the values RFC 5083/5652 allow pass.
-  auto number = walker.next_byte();
-  if (!number) return fail(std::move(number).error());
+  KBIX_ASSIGN_OR_RETURN(auto number, walker.next_byte());
   const bool known_version = outline.kind == CmsContentKind::auth_enveloped
-                                 ? *number == 0
-                                 : (*number == 0 || *number == 2 || *number == 3 || *number == 4);
+                                 ? number == 0
+                                 : (number == 0 || number == 2 || number == 3 || number == 4);
   if (!known_version) return malformed("unsupported envelope version");
 
   auto child = required_child(walker, frame, "recipient infos");
@@ -267,17 +257,15 @@ Status walk_envelope(Walker& walker, const Header& body, CmsOutline& outline) {
   if (!(*child)->is(kClassUniversal, kTagSet)) return malformed("expected recipient infos");
   KBIX_TRY(walk_recipient_infos(walker, **child));
 
-  auto info = required_child(walker, frame, "encrypted content info");
-  if (!info) return fail(std::move(info).error());
-  outline.enclosing.push_back(element_of(**info));
-  KBIX_TRY(walk_encrypted_content_info(walker, **info, outline));
+  KBIX_ASSIGN_OR_RETURN(auto info, required_child(walker, frame, "encrypted content info"));
+  outline.enclosing.push_back(element_of(*info));
+  KBIX_TRY(walk_encrypted_content_info(walker, *info, outline));
 
   const bool authenticated = outline.kind == CmsContentKind::auth_enveloped;
   for (;;) {
-    auto next = walker.next_child(frame);
-    if (!next) return fail(std::move(next).error());
-    if (!*next) break;
-    const Header& h = **next;
+    KBIX_ASSIGN_OR_RETURN(auto next, walker.next_child(frame));
+    if (!next) break;
+    const Header& h = *next;
     bool allowed = false;
     if (!authenticated) {
       allowed = h.is(kClassContext, 1);  // unprotectedAttrs
@@ -310,10 +298,9 @@ Status walk_signed_data(Walker& walker, const Header& body, CmsOutline& outline)
   outline.enclosing.push_back(element_of(body));
   for (const auto& [tag, what] :
        {std::pair{kTagInteger, "version"}, std::pair{kTagSet, "digest algorithms"}}) {
-    auto child = required_child(walker, frame, what);
-    if (!child) return fail(std::move(child).error());
-    if (!(*child)->is(kClassUniversal, tag)) return malformed(std::string("expected ") + what);
-    KBIX_TRY(walker.skip(**child, 1));
+    KBIX_ASSIGN_OR_RETURN(auto child, required_child(walker, frame, what));
+    if (!(child)->is(kClassUniversal, tag)) return malformed(std::string("expected ") + what);
+    KBIX_TRY(walker.skip(*child, 1));
   }
   auto encapsulated = required_child(walker, frame, "encapsulated content");
   if (!encapsulated) return fail(std::move(encapsulated).error());
@@ -333,30 +320,27 @@ Status walk_signed_data(Walker& walker, const Header& body, CmsOutline& outline)
       return malformed("expected [0] signed content");
     }
     const Frame explicit_frame = Walker::frame_of(**content);
-    auto octets = required_child(walker, explicit_frame, "signed content");
-    if (!octets) return fail(std::move(octets).error());
-    if (!(*octets)->is(kClassUniversal, kTagOctetString)) {
+    KBIX_ASSIGN_OR_RETURN(auto octets, required_child(walker, explicit_frame, "signed content"));
+    if (!(octets)->is(kClassUniversal, kTagOctetString)) {
       return malformed("the signed content is not an OCTET STRING");
     }
-    auto count = walker.stream_octets(**octets, 2, OctetSink());
-    if (!count) return fail(std::move(count).error());
+    KBIX_ASSIGN_OR_RETURN(auto count, walker.stream_octets(*octets, 2, OctetSink()));
     KBIX_TRY(walker.expect_end(explicit_frame));
-    outline.content_bytes = *count;
+    outline.content_bytes = count;
     outline.content = element_of(**content);
     outline.content->end = walker.offset();
     KBIX_TRY(walker.expect_end(encapsulated_frame));
   }
   bool signer_infos = false;
   for (;;) {  // certificates [0], crls [1], then signerInfos SET last
-    auto next = walker.next_child(frame);
-    if (!next) return fail(std::move(next).error());
-    if (!*next) break;
+    KBIX_ASSIGN_OR_RETURN(auto next, walker.next_child(frame));
+    if (!next) break;
     if (signer_infos) return malformed("unexpected value after the signer infos");
-    signer_infos = (*next)->is(kClassUniversal, kTagSet);
-    if (!signer_infos && !(*next)->is(kClassContext, 0) && !(*next)->is(kClassContext, 1)) {
+    signer_infos = (next)->is(kClassUniversal, kTagSet);
+    if (!signer_infos && !(next)->is(kClassContext, 0) && !(next)->is(kClassContext, 1)) {
       return malformed("unexpected value in SignedData");
     }
-    KBIX_TRY(walker.skip(**next, 1));
+    KBIX_TRY(walker.skip(*next, 1));
   }
   if (!signer_infos) return malformed("missing signer infos");
   return ok();
@@ -434,10 +418,9 @@ Status stream_content(ByteSource& source, const CmsOutline& outline, const Octet
   if (!content->is(kClassContext, 0)) return malformed("the content moved");
   if (outline.kind == CmsContentKind::signed_data) {
     const Frame frame = Walker::frame_of(*content);
-    auto octets = required_child(walker, frame, "signed content");
-    if (!octets) return fail(std::move(octets).error());
-    if (!(*octets)->is(kClassUniversal, kTagOctetString)) return malformed("the content moved");
-    KBIX_TRY(walker.stream_octets(**octets, 1, sink));
+    KBIX_ASSIGN_OR_RETURN(auto octets, required_child(walker, frame, "signed content"));
+    if (!(octets)->is(kClassUniversal, kTagOctetString)) return malformed("the content moved");
+    KBIX_TRY(walker.stream_octets(*octets, 1, sink));
     KBIX_TRY(walker.expect_end(frame));
   } else {
     KBIX_TRY(walker.stream_octets(*content, 0, sink));
@@ -452,27 +435,24 @@ Result<CmsOutline> outline_cms(ByteSource& source, const CmsLimits& limits) {
   if (!empty) return fail(std::move(empty).error());
   if (*empty) return fail("envelope.not_cms", "the file is empty, not a CMS file");
 
-  auto outer = walker.header();
-  if (!outer) return fail(std::move(outer).error());
-  if (!outer->is(kClassUniversal, kTagSequence) || !outer->constructed) {
+  KBIX_ASSIGN_OR_RETURN(auto outer, walker.header());
+  if (!outer.is(kClassUniversal, kTagSequence) || !outer.constructed) {
     return fail("envelope.not_cms", "the file does not start like a DER CMS ContentInfo");
   }
-  const Frame frame = Walker::frame_of(*outer);
-  auto type = walker.next_child(frame);
-  if (!type) return fail(std::move(type).error());
-  if (!*type || !(*type)->is(kClassUniversal, kTagOid) || (*type)->constructed ||
-      (*type)->length > kMaxOidBytes) {
+  const Frame frame = Walker::frame_of(outer);
+  KBIX_ASSIGN_OR_RETURN(auto type, walker.next_child(frame));
+  if (!type || !(type)->is(kClassUniversal, kTagOid) || (type)->constructed ||
+      (type)->length > kMaxOidBytes) {
     return fail("envelope.not_cms", "the file does not start like a DER CMS ContentInfo");
   }
-  auto oid = walker.read_bytes(static_cast<std::size_t>((*type)->length));
-  if (!oid) return fail(std::move(oid).error());
+  KBIX_ASSIGN_OR_RETURN(auto oid, walker.read_bytes(static_cast<std::size_t>((type)->length)));
 
   CmsOutline outline;
-  if (same_oid(*oid, kOidAuthEnvelopedData)) {
+  if (same_oid(oid, kOidAuthEnvelopedData)) {
     outline.kind = CmsContentKind::auth_enveloped;
-  } else if (same_oid(*oid, kOidEnvelopedData)) {
+  } else if (same_oid(oid, kOidEnvelopedData)) {
     outline.kind = CmsContentKind::enveloped;
-  } else if (same_oid(*oid, kOidSignedData)) {
+  } else if (same_oid(oid, kOidSignedData)) {
     outline.kind = CmsContentKind::signed_data;
   }
 
@@ -481,15 +461,14 @@ Result<CmsOutline> outline_cms(ByteSource& source, const CmsLimits& limits) {
   if (!(*content)->is(kClassContext, 0) || !(*content)->constructed) {
     return malformed("expected [0] content");
   }
-  outline.enclosing = {element_of(*outer), element_of(**content)};
+  outline.enclosing = {element_of(outer), element_of(**content)};
   if (outline.kind != CmsContentKind::other) {
     const Frame explicit_frame = Walker::frame_of(**content);
-    auto body = required_child(walker, explicit_frame, "body");
-    if (!body) return fail(std::move(body).error());
+    KBIX_ASSIGN_OR_RETURN(auto body, required_child(walker, explicit_frame, "body"));
     if (outline.kind == CmsContentKind::signed_data) {
-      KBIX_TRY(walk_signed_data(walker, **body, outline));
+      KBIX_TRY(walk_signed_data(walker, *body, outline));
     } else {
-      KBIX_TRY(walk_envelope(walker, **body, outline));
+      KBIX_TRY(walk_envelope(walker, *body, outline));
     }
     KBIX_TRY(walker.expect_end(explicit_frame));
   } else {
@@ -497,9 +476,8 @@ Result<CmsOutline> outline_cms(ByteSource& source, const CmsLimits& limits) {
   }
   KBIX_TRY(walker.expect_end(frame));
   outline.total_bytes = walker.offset();
-  auto done = walker.at_end();
-  if (!done) return fail(std::move(done).error());
-  if (!*done) return malformed("data after the end of the CMS structure");
+  KBIX_ASSIGN_OR_RETURN(auto done, walker.at_end());
+  if (!done) return malformed("data after the end of the CMS structure");
   return outline;
 }
 

@@ -94,7 +94,8 @@ bool supported_curve(const Certificate& certificate) {
 }
 
 Status check_recipient(const Certificate& recipient) {
-  KBIX_TRY(check_validity(recipient, "recipient", "envelope.recipient"));
+  KBIX_TRY(check_validity(recipient, "recipient", "envelope.recipient_not_yet_valid",
+                          "envelope.recipient_expired"));
   const std::string subject = "recipient certificate \"" + recipient.subject() + "\"";
   const std::uint32_t usage = X509_get_key_usage(recipient.native());
   ERR_clear_error();
@@ -170,9 +171,8 @@ struct Sealer::State {
 Result<Sealer> Sealer::create(const SealerConfig& config) {
   auto certificate = Certificate::load(config.signing_certificate);
   if (!certificate) return fail(std::move(certificate).error());
-  auto key = PrivateKey::load(config.signing_key, config.key_passphrase_file);
-  if (!key) return fail(std::move(key).error());
-  if (!key->matches(*certificate)) {
+  KBIX_ASSIGN_OR_RETURN(auto key, PrivateKey::load(config.signing_key, config.key_passphrase_file));
+  if (!key.matches(*certificate)) {
     return fail("envelope.key_mismatch", config.signing_key.string() +
                                              ": does not match the signing certificate " +
                                              config.signing_certificate.string());
@@ -182,13 +182,12 @@ Result<Sealer> Sealer::create(const SealerConfig& config) {
   }
   std::vector<Certificate> recipients;
   for (const auto& file : config.recipient_certificates) {
-    auto recipient = Certificate::load(file);
-    if (!recipient) return fail(std::move(recipient).error());
-    KBIX_TRY(check_recipient(*recipient));
-    recipients.push_back(std::move(*recipient));
+    KBIX_ASSIGN_OR_RETURN(auto recipient, Certificate::load(file));
+    KBIX_TRY(check_recipient(recipient));
+    recipients.push_back(std::move(recipient));
   }
   return Sealer(std::make_shared<const State>(
-      State{std::move(*certificate), std::move(*key), std::move(recipients), config.profile}));
+      State{std::move(*certificate), std::move(key), std::move(recipients), config.profile}));
 }
 
 Result<SealReport> Sealer::seal(const std::filesystem::path& input,

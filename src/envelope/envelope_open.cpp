@@ -132,10 +132,9 @@ bool addressed_to(CMS_ContentInfo* cms, const Certificate& ours) {
 
 // Parses what surrounds the content (the content itself cut out) as a detached CMS structure.
 Result<CmsPtr> parse_detached(FileSource& source, const CmsOutline& outline) {
-  auto bytes = read_detached(source.fd(), outline, kMaxStructureBytes);
-  if (!bytes) return fail(std::move(bytes).error());
-  const unsigned char* cursor = bytes->data();
-  CmsPtr cms(d2i_CMS_ContentInfo(nullptr, &cursor, static_cast<long>(bytes->size())));
+  KBIX_ASSIGN_OR_RETURN(auto bytes, read_detached(source.fd(), outline, kMaxStructureBytes));
+  const unsigned char* cursor = bytes.data();
+  CmsPtr cms(d2i_CMS_ContentInfo(nullptr, &cursor, static_cast<long>(bytes.size())));
   if (!cms) return fail("envelope.malformed", "not a valid CMS structure: " + openssl_reason());
   return cms;
 }
@@ -217,7 +216,11 @@ Result<std::optional<std::chrono::system_clock::time_point>> check_signing_times
   std::optional<std::chrono::system_clock::time_point> first;
   for (int i = 0; i < sk_CMS_SignerInfo_num(signers); ++i) {
     auto time = signing_time_of(sk_CMS_SignerInfo_value(signers, i));
-    if (!time) return fail(time.error().code, name + ": " + time.error().message);
+    if (!time) {
+      Error error = std::move(time).error();
+      error.message = name + ": " + error.message;
+      return fail(std::move(error));
+    }
     if (i == 0) first = *time;
     if (!window) continue;
     if (!*time) {
@@ -296,9 +299,8 @@ Result<Opener> Opener::create(const OpenerConfig& config) {
   }
   std::vector<Certificate> pins;
   for (const auto& file : config.pinned_signer_certificates) {
-    auto pin = Certificate::load(file);
-    if (!pin) return fail(std::move(pin).error());
-    pins.push_back(std::move(*pin));
+    KBIX_ASSIGN_OR_RETURN(auto pin, Certificate::load(file));
+    pins.push_back(std::move(pin));
   }
   return Opener(std::make_shared<const State>(
       State{std::move(our_keys), std::move(pins), config.signer_valid_at_signing_time,
@@ -318,9 +320,8 @@ Result<OpenReport> Opener::open(const std::filesystem::path& input,
 
   // 1. The envelope: our own bounded walk first (truncation, damage, tag length), then OpenSSL
   //    parses what surrounds the ciphertext, finds our RecipientInfo and unwraps the key.
-  auto source = FileSource::open(input);
-  if (!source) return fail(std::move(source).error());
-  auto outline = outline_cms(*source);
+  KBIX_ASSIGN_OR_RETURN(auto source, FileSource::open(input));
+  auto outline = outline_cms(source);
   if (!outline) return fail(named(std::move(outline).error(), name));
   if (outline->kind != CmsContentKind::auth_enveloped &&
       outline->kind != CmsContentKind::enveloped) {
@@ -343,7 +344,7 @@ Result<OpenReport> Opener::open(const std::filesystem::path& input,
                     "); exactly 16 are required");
   }
   if (!outline->content) return fail("envelope.malformed", name + ": no encrypted content");
-  auto enveloped = parse_detached(*source, *outline);
+  auto enveloped = parse_detached(source, *outline);
   if (!enveloped) return fail(named(std::move(enveloped).error(), name));
   // Rollover: the current key first, then the previous ones, each only if the file names it.
   const OurKey* opened_with = nullptr;
@@ -371,24 +372,24 @@ Result<OpenReport> Opener::open(const std::filesystem::path& input,
   if (!scratch) return fail(std::move(scratch).error());
   {
     BufferedWriter inner(scratch->fd(), "scratch file for " + name);
-    KBIX_TRY(prefixed(decrypt_content(enveloped->get(), *source, *outline, inner, report.profile),
-                      name));
+    KBIX_TRY(
+        prefixed(decrypt_content(enveloped->get(), source, *outline, inner, report.profile), name));
     KBIX_TRY(inner.flush());
   }
   enveloped->reset();
 
   // 3. The SignedData: walk it, cut out its content, and verify the pinned signer over the
   //    content streamed into the output's temporary file.
-  auto inner_source = FileSource::adopt(::dup(scratch->fd()), "scratch file for " + name);
-  if (!inner_source) return fail(std::move(inner_source).error());
-  auto inner_outline = outline_cms(*inner_source);
+  KBIX_ASSIGN_OR_RETURN(auto inner_source,
+                        FileSource::adopt(::dup(scratch->fd()), "scratch file for " + name));
+  auto inner_outline = outline_cms(inner_source);
   if (!inner_outline || inner_outline->kind != CmsContentKind::signed_data ||
       !inner_outline->content) {
     return fail("envelope.not_signed",
                 name + ": the decrypted content is not an attached CMS SignedData" +
                     (inner_outline ? std::string() : ": " + inner_outline.error().message));
   }
-  auto signed_data = parse_detached(*inner_source, *inner_outline);
+  auto signed_data = parse_detached(inner_source, *inner_outline);
   if (!signed_data) {
     return fail("envelope.not_signed", name + ": " + signed_data.error().message);
   }
@@ -421,16 +422,18 @@ Result<OpenReport> Opener::open(const std::filesystem::path& input,
         at_text = "its signing time " + utc_timestamp(**signed_at);
       }
     }
-    KBIX_TRY(prefixed(check_validity(*found, "signer", "envelope.signer", at, at_text), name));
+    KBIX_TRY(prefixed(check_validity(*found, "signer", "envelope.signer_not_yet_valid",
+                                     "envelope.signer_expired", at, at_text),
+                      name));
     if (matched == nullptr) matched = found;
   }
   auto plaintext = AtomicFile::create(output, 0600);
   if (!plaintext) return fail(std::move(plaintext).error());
   {
     BufferedWriter out(plaintext->fd(), plaintext->temp_path().string());
-    KBIX_TRY(inner_source->seek(inner_outline->content->start));
+    KBIX_TRY(inner_source.seek(inner_outline->content->start));
     KBIX_TRY(prefixed(
-        stream_content(*inner_source, *inner_outline,
+        stream_content(inner_source, *inner_outline,
                        [&](std::span<const std::uint8_t> bytes) { return out.write(bytes); }),
         name));
     KBIX_TRY(out.flush());

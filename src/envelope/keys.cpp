@@ -64,9 +64,8 @@ int passphrase_callback(char* buffer, int size, int /*rwflag*/, void* user) {
 // ---- Certificate -------------------------------------------------------------------------------
 
 Result<Certificate> Certificate::load(const std::filesystem::path& file) {
-  auto bytes = read_small_file(file, 1 << 20, "keys.unreadable");
-  if (!bytes) return fail(std::move(bytes).error());
-  BIO* bio = BIO_new_mem_buf(bytes->data(), static_cast<int>(bytes->size()));
+  KBIX_ASSIGN_OR_RETURN(auto bytes, read_small_file(file, 1 << 20, "keys.unreadable"));
+  BIO* bio = BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size()));
   X509* certificate = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
   if (certificate == nullptr) {
     (void)BIO_reset(bio);
@@ -136,12 +135,11 @@ Result<PrivateKey> PrivateKey::load(const std::filesystem::path& file,
     }
     passphrase.supplied = true;
   }
-  auto pem = read_small_file(file, 1 << 20, "keys.unreadable");
-  if (!pem) return fail(std::move(pem).error());
-  BIO* bio = BIO_new_mem_buf(pem->data(), static_cast<int>(pem->size()));
+  KBIX_ASSIGN_OR_RETURN(auto pem, read_small_file(file, 1 << 20, "keys.unreadable"));
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
   EVP_PKEY* key = PEM_read_bio_PrivateKey(bio, nullptr, passphrase_callback, &passphrase);
   BIO_free(bio);
-  OPENSSL_cleanse(pem->data(), pem->size());
+  OPENSSL_cleanse(pem.data(), pem.size());
   ERR_clear_error();
   if (key == nullptr) {
     if (passphrase.asked && !passphrase.supplied) {

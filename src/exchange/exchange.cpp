@@ -177,8 +177,9 @@ Result<RunRecord> Exchange::start_run(const StartRequest& request, Clock::time_p
   if (permission.code == "schedule.protocol_ended")
     return refuse({permission.code, permission.explanation});
   if (!permission.allowed && !request.force) {
-    return refuse({permission.code,
-                   permission.explanation + " (an operator may force it: --force --reason TEXT)"});
+    return refuse(Error::from_text(
+        permission.code,
+        permission.explanation + " (an operator may force it: --force --reason TEXT)"));
   }
   if (request.force && request.reason.empty()) {
     return refuse({"run.reason_required", "a forced run needs --reason TEXT (it is audited)"});
@@ -213,7 +214,7 @@ Result<RunRecord> Exchange::start_run(const StartRequest& request, Clock::time_p
                               {"extract_file", extract->filename().string()}},
                              request.actor);
   if (!action) return fail(std::move(action).error());
-  Result<RunRecord> created = fail("runs.db_error", "run " + run.id + " was not created");
+  Result<RunRecord> created = fail("run.db_error", "run " + run.id + " was not created");
   KBIX_TRY(store_.complete_action(*action, [&]() -> Status {
     created = store_.create(run);
     if (!created) return fail(created.error());
@@ -376,8 +377,8 @@ Result<RunState> Exchange::step_locked(const std::string& run_id) {
        outcome->audit_event != row->alternative_event)) {
     spdlog::critical("run {}: step from {} disagrees with the run table", run.id,
                      to_string(run.state));
-    return fail("run.internal", "step from " + std::string(to_string(run.state)) +
-                                    " disagrees with the run table; nothing committed");
+    return fail("run.internal_error", "step from " + std::string(to_string(run.state)) +
+                                          " disagrees with the run table; nothing committed");
   }
   (void)wipe_work(run.id, outcome->next == RunState::merged);
   KBIX_TRY(

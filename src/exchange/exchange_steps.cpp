@@ -369,7 +369,7 @@ Result<Exchange::StepOutcome> Exchange::merge_return(const RunRecord& run) {
   std::optional<PseudonymKey> key;
   if (config_.protocol.pseudonym == PseudonymMode::hmac_sha256) {
     if (!config_.keys.pseudonym_key_file) {
-      return fail("run.pseudonym_key_missing",
+      return fail("pseudonym.key_missing",
                   "the protocol asks for hmac-sha256 pseudonyms but keys.pseudonym_key_file is "
                   "not set in " +
                       config_.file.string());

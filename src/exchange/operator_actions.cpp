@@ -50,9 +50,9 @@ Result<bool> Exchange::cancel_run(const std::string& run_id, const std::string& 
                                   const AuditActor& actor) {
   auto found = store_.find(run_id);
   if (!found) return fail(std::move(found).error());
-  if (!*found) return fail("runs.unknown", "no run " + run_id);
+  if (!*found) return fail("run.unknown", "no run " + run_id);
   if ((*found)->state == RunState::done || (*found)->state == RunState::cancelled) {
-    return fail("runs.finished",
+    return fail("run.already_finished",
                 "run " + run_id + " is already " + std::string(to_string((*found)->state)));
   }
   auto action = audit_intent(run_id, "run.cancel", {{"reason", reason}}, actor);
@@ -75,7 +75,7 @@ Status Exchange::apply_cancel(const OperatorAction& action, std::string_view app
   auto applied =
       store_.complete_action(action.id, [&] { return store_.cancel(action.run_id, reason); });
   if (!applied) {
-    if (applied.error().code != "runs.finished") return applied;
+    if (applied.error().code != "run.already_finished") return applied;
     (void)store_.drop_action(action.id);  // finished meanwhile: nothing left to cancel
   }
   (void)wipe_work(action.run_id, false);     // a cancelled run never publishes (inv. 10)
@@ -101,9 +101,9 @@ Status Exchange::apply_pending_cancels() {
 Status Exchange::retry_run(const std::string& run_id, const AuditActor& actor) {
   auto found = store_.find(run_id);
   if (!found) return fail(std::move(found).error());
-  if (!*found) return fail("runs.unknown", "no run " + run_id);
+  if (!*found) return fail("run.unknown", "no run " + run_id);
   if ((*found)->state != RunState::failed || !(*found)->retryable) {
-    return store_.retry(run_id);  // the store names why (runs.not_retryable)
+    return store_.retry(run_id);  // the store names why (run.not_retryable)
   }
   auto action = audit_intent(run_id, "run.retry", {{"after", (*found)->failure_code}}, actor);
   if (!action) return fail(std::move(action).error());

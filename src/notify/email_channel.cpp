@@ -51,9 +51,8 @@ class EmailChannel final : public NotifyChannel {
   std::string name() const override { return "email"; }
 
   Status send(const Notice& notice) override {
-    auto handle = make_curl(config_.url, "smtp,smtps", timeout_);
-    if (!handle) return fail(std::move(handle).error());
-    CURL* curl = handle->get();
+    KBIX_ASSIGN_OR_RETURN(auto handle, make_curl(config_.url, "smtp,smtps", timeout_));
+    CURL* curl = handle.get();
     std::string to_header;
     CurlList recipients;
     for (const auto& address : config_.to) {
@@ -107,9 +106,9 @@ Result<std::unique_ptr<NotifyChannel>> make_email_channel(const EmailChannelConf
   std::string password;
   if (config.password_file) {
     KBIX_TRY(check_private_file(*config.password_file));
-    auto secret = read_small_file(*config.password_file, 4096, "notify.setup");
-    if (!secret) return fail(std::move(secret).error());
-    password = std::move(*secret);
+    KBIX_ASSIGN_OR_RETURN(auto secret,
+                          read_small_file(*config.password_file, 4096, "notify.setup"));
+    password = std::move(secret);
     if (const auto end = password.find_first_of("\r\n"); end != std::string::npos) {
       std::fill(password.begin() + static_cast<std::ptrdiff_t>(end), password.end(), '\0');
       password.resize(end);

@@ -21,9 +21,8 @@ std::int64_t epoch_seconds(std::chrono::system_clock::time_point when) {
 Result<std::vector<std::unique_ptr<NotifyChannel>>> make_channels(const NotifyConfig& config) {
   std::vector<std::unique_ptr<NotifyChannel>> channels;
   if (config.email) {
-    auto email = detail::make_email_channel(*config.email, config.timeout);
-    if (!email) return fail(std::move(email).error());
-    channels.push_back(std::move(*email));
+    KBIX_ASSIGN_OR_RETURN(auto email, detail::make_email_channel(*config.email, config.timeout));
+    channels.push_back(std::move(email));
   }
   if (config.webhook)
     channels.push_back(detail::make_webhook_channel(*config.webhook, config.timeout));
@@ -33,10 +32,9 @@ Result<std::vector<std::unique_ptr<NotifyChannel>>> make_channels(const NotifyCo
 Result<std::unique_ptr<Notifier>> Notifier::start(const NotifyConfig& config,
                                                   std::filesystem::path dedup_file,
                                                   AuditLog& audit) {
-  auto channels = make_channels(config);
-  if (!channels) return fail(std::move(channels).error());
+  KBIX_ASSIGN_OR_RETURN(auto channels, make_channels(config));
   std::unique_ptr<Notifier> notifier(
-      new Notifier(config, std::move(dedup_file), audit, std::move(*channels)));
+      new Notifier(config, std::move(dedup_file), audit, std::move(channels)));
   notifier->load_dedup();
   notifier->worker_ = std::thread([raw = notifier.get()] { raw->work(); });
   return notifier;

@@ -20,9 +20,8 @@ class WebhookChannel final : public NotifyChannel {
   std::string name() const override { return "webhook"; }
 
   Status send(const Notice& notice) override {
-    auto handle = make_curl(config_.url, "http,https", timeout_);
-    if (!handle) return fail(std::move(handle).error());
-    CURL* curl = handle->get();
+    KBIX_ASSIGN_OR_RETURN(auto handle, make_curl(config_.url, "http,https", timeout_));
+    CURL* curl = handle.get();
     const std::string document =
         nlohmann::json{{"text", notice.subject + "\n\n" + notice.body},
                        {"kbix", {{"event", notice.event}, {"run_id", notice.run_id}}}}

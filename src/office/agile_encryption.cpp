@@ -134,9 +134,8 @@ Result<Secret> password_hash(std::string_view salt, const FilePassword& password
 
 // The key for one block key: the first 32 bytes of SHA-512(H_final ‖ blockKey).
 Result<Secret> derived_key(const Secret& hash, std::string_view block_key) {
-  auto full = sha512({hash.bytes, block_key});
-  if (!full) return fail(std::move(full).error());
-  return Secret(full->bytes.substr(0, kKeyBytes));
+  KBIX_ASSIGN_OR_RETURN(auto full, sha512({hash.bytes, block_key}));
+  return Secret(full.bytes.substr(0, kKeyBytes));
 }
 
 // 2.3.4.15: "\EncryptedPackage" = LE64(size) ‖ each 4096-byte segment, zero-padded to the block
@@ -151,11 +150,9 @@ Result<std::string> encrypted_package(std::string_view package, const Secret& ke
     segment.bytes.assign(package.substr(offset, kAgileSegmentBytes));
     segment.bytes.resize((segment.bytes.size() + kBlockBytes - 1) / kBlockBytes * kBlockBytes,
                          '\0');
-    auto iv = sha512({key_salt, little_endian(index, 4)});
-    if (!iv) return fail(std::move(iv).error());
-    auto encrypted = aes_cbc(key.bytes, iv->bytes, segment.bytes);
-    if (!encrypted) return fail(std::move(encrypted).error());
-    stream += *encrypted;
+    KBIX_ASSIGN_OR_RETURN(auto iv, sha512({key_salt, little_endian(index, 4)}));
+    KBIX_ASSIGN_OR_RETURN(auto encrypted, aes_cbc(key.bytes, iv.bytes, segment.bytes));
+    stream += encrypted;
   }
   return stream;
 }
@@ -224,11 +221,10 @@ Result<std::string> encrypt_agile(std::string_view package, const FilePassword& 
   const std::string& data_salt = key_salt->bytes;
 
   // The password key encryptor (2.3.4.13): verifier and encrypted intermediate key.
-  auto hash = password_hash(salt, password);
-  if (!hash) return fail(std::move(hash).error());
-  auto input_key = derived_key(*hash, kVerifierInputBlock);
-  auto value_key = derived_key(*hash, kVerifierValueBlock);
-  auto key_key = derived_key(*hash, kEncryptedKeyBlock);
+  KBIX_ASSIGN_OR_RETURN(auto hash, password_hash(salt, password));
+  auto input_key = derived_key(hash, kVerifierInputBlock);
+  auto value_key = derived_key(hash, kVerifierValueBlock);
+  auto key_key = derived_key(hash, kEncryptedKeyBlock);
   auto verifier_hash = sha512({verifier_input->bytes});
   for (auto* derived : {&input_key, &value_key, &key_key, &verifier_hash})
     if (!*derived) return fail(derived->error());
@@ -237,12 +233,11 @@ Result<std::string> encrypt_agile(std::string_view package, const FilePassword& 
   auto encrypted_key = aes_cbc(key_key->bytes, salt, secret_key->bytes);
 
   // The package and its integrity (2.3.4.14): HMAC-SHA-512 over the whole stream.
-  auto stream = encrypted_package(package, *secret_key, data_salt);
-  if (!stream) return fail(std::move(stream).error());
+  KBIX_ASSIGN_OR_RETURN(auto stream, encrypted_package(package, *secret_key, data_salt));
   Secret hmac(std::string(kHashBytes, '\0'));
   unsigned int hmac_length = 0;
   if (HMAC(EVP_sha512(), hmac_key->bytes.data(), static_cast<int>(hmac_key->bytes.size()),
-           reinterpret_cast<const unsigned char*>(stream->data()), stream->size(),
+           reinterpret_cast<const unsigned char*>(stream.data()), stream.size(),
            reinterpret_cast<unsigned char*>(hmac.bytes.data()), &hmac_length) == nullptr ||
       hmac_length != kHashBytes)
     return crypto_failed("computing the integrity HMAC");
@@ -280,7 +275,7 @@ Result<std::string> encrypt_agile(std::string_view package, const FilePassword& 
 
   auto streams = data_spaces();
   streams.push_back({"EncryptionInfo", info});
-  streams.push_back({"EncryptedPackage", std::move(*stream)});
+  streams.push_back({"EncryptedPackage", std::move(stream)});
   return internal::write_compound_file(streams);
 }
 

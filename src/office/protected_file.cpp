@@ -103,10 +103,9 @@ Status write_protected_file(const Table& table, FileProfile profile, const FileP
           : write_zip_aes256(plain.bytes, output.stem().string() + ".xlsx", password);
   if (!protected_bytes) return fail(std::move(protected_bytes).error());
 
-  auto file = AtomicFile::create_new(output, 0600);
-  if (!file) return fail(std::move(file).error());
-  KBIX_TRY(file->write(*protected_bytes));
-  return file->commit();
+  KBIX_ASSIGN_OR_RETURN(auto file, AtomicFile::create_new(output, 0600));
+  KBIX_TRY(file.write(*protected_bytes));
+  return file.commit();
 }
 
 }  // namespace kbix::office

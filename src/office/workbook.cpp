@@ -96,7 +96,7 @@ Status write_workbook(const Table& table, const std::filesystem::path& path,
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
     const int err = errno;
-    return fail(err == EEXIST ? "io.exists" : "io.create",
+    return fail(err == EEXIST ? ErrorCode("io.exists") : ErrorCode("io.create"),
                 path.string() + ": cannot create (" + std::generic_category().message(err) + ")");
   }
   ::close(fd);

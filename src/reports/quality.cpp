@@ -104,8 +104,7 @@ Result<DatasetQuality> assess_dataset(std::istream& in, std::string_view name,
                                       const Protocol& protocol, std::chrono::sys_days as_of,
                                       OnInsz on_insz) {
   CsvReader reader(in, std::string(name));
-  auto count = read_header(reader, columns);
-  if (!count) return fail(std::move(count).error());
+  KBIX_ASSIGN_OR_RETURN(auto count, read_header(reader, columns));
   DatasetQuality quality;
   std::vector<ColumnCheck> checks;
   std::vector<std::size_t> positions;
@@ -124,10 +123,9 @@ Result<DatasetQuality> assess_dataset(std::istream& in, std::string_view name,
   std::unordered_set<std::uint64_t> seen;
   std::vector<std::string> fields;
   for (;;) {
-    auto more = reader.next(fields);
-    if (!more) return fail(std::move(more).error());
-    if (!*more) break;
-    KBIX_TRY(check_field_count(reader, fields.size(), *count));
+    KBIX_ASSIGN_OR_RETURN(auto more, reader.next(fields));
+    if (!more) break;
+    KBIX_TRY(check_field_count(reader, fields.size(), count));
     ++quality.rows;
     for (std::size_t c = 0; c < checks.size(); ++c) {
       checks[c].check(fields[positions[c]], quality.columns[c]);

@@ -78,23 +78,22 @@ Result<std::optional<DisclosureOutcome>> write_disclosure_report(const fs::path&
                                                                  const Protocol& protocol,
                                                                  DisclosureCounter& counted) {
   if (protocol.disclosure.quasi_identifiers.empty()) return std::optional<DisclosureOutcome>{};
-  auto report = counted.finish(output_csv);
-  if (!report) return fail(std::move(report).error());
-  report->run_id = run_id;
-  const std::string json = disclosure_json(*report).dump(2) + "\n";
+  KBIX_ASSIGN_OR_RETURN(auto report, counted.finish(output_csv));
+  report.run_id = run_id;
+  const std::string json = disclosure_json(report).dump(2) + "\n";
   KBIX_TRY(write_file_atomically(run_dir / "disclosure.json", json, 0640));
-  KBIX_TRY(write_file_atomically(run_dir / "disclosure.txt", disclosure_text(*report), 0640));
-  DisclosureOutcome outcome{*report,
+  KBIX_TRY(write_file_atomically(run_dir / "disclosure.txt", disclosure_text(report), 0640));
+  DisclosureOutcome outcome{report,
                             {{"report_sha256", sha256_hex(json)},
-                             {"action", to_string(report->action)},
-                             {"k", report->k},
-                             {"rows", report->rows},
-                             {"classes", report->classes},
-                             {"smallest_class", report->smallest_class},
-                             {"rows_in_small_classes", report->rows_in_small_classes},
-                             {"suppressed_rows", report->suppressed_rows},
-                             {"suppressed_cells", report->suppressed_cells},
-                             {"blocked", report->blocked}}};
+                             {"action", to_string(report.action)},
+                             {"k", report.k},
+                             {"rows", report.rows},
+                             {"classes", report.classes},
+                             {"smallest_class", report.smallest_class},
+                             {"rows_in_small_classes", report.rows_in_small_classes},
+                             {"suppressed_rows", report.suppressed_rows},
+                             {"suppressed_cells", report.suppressed_cells},
+                             {"blocked", report.blocked}}};
   return std::optional<DisclosureOutcome>{std::move(outcome)};
 }
 

@@ -77,10 +77,10 @@ struct RunStore::Connection {
   Unexpected<Error> error(const std::string& what) const {
     const int code = sqlite3_errcode(db);
     if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
-      return kbix::fail("runs.locked",
+      return kbix::fail("run.db_locked",
                         file + ": the run database is locked by another process (" + what + ")");
     }
-    return kbix::fail("runs.db_error", file + ": " + what + ": " + sqlite3_errmsg(db));
+    return kbix::fail("run.db_error", file + ": " + what + ": " + sqlite3_errmsg(db));
   }
 
   Status exec(const char* sql) const {
@@ -183,9 +183,9 @@ Result<RunStore> RunStore::open(const std::filesystem::path& database_file,
     Statement version(*connection, "PRAGMA user_version");
     if (!version.ok() || version.step() != SQLITE_ROW) return connection->error("user_version");
     if (version.number(0) > kSchemaVersion) {
-      return kbix::fail("runs.db_error", connection->file +
-                                             ": made by a newer kbix (schema version " +
-                                             std::to_string(version.number(0)) + ")");
+      return kbix::fail("run.db_error", connection->file +
+                                            ": made by a newer kbix (schema version " +
+                                            std::to_string(version.number(0)) + ")");
     }
   }
   KBIX_TRY(connection->exec(kSchema));
@@ -226,8 +226,7 @@ Result<RunRecord> RunStore::create(const RunRecord& initial) {
       .bind(dump_json(initial.facts))
       .bind(initial.exchange);
   const int result = insert.step();
-  if (result == SQLITE_CONSTRAINT)
-    return kbix::fail("runs.exists", "run " + initial.id + " exists");
+  if (result == SQLITE_CONSTRAINT) return kbix::fail("run.exists", "run " + initial.id + " exists");
   if (result != SQLITE_DONE) return db_->error("insert run");
   auto created = find(initial.id);
   if (!created) return kbix::fail(std::move(created).error());
@@ -243,11 +242,11 @@ Status RunStore::advance(std::string_view id, RunState from, RunState to,
   };
   auto current = find(id);
   if (!current) return rollback(kbix::fail(std::move(current).error()));
-  if (!*current) return rollback(kbix::fail("runs.unknown", "no run " + std::string(id)));
+  if (!*current) return rollback(kbix::fail("run.unknown", "no run " + std::string(id)));
   if ((*current)->state != from) {
-    return rollback(kbix::fail("runs.state_changed", "run " + std::string(id) + " is " +
-                                                         std::string(to_string((*current)->state)) +
-                                                         ", not " + std::string(to_string(from))));
+    return rollback(kbix::fail("run.state_changed", "run " + std::string(id) + " is " +
+                                                        std::string(to_string((*current)->state)) +
+                                                        ", not " + std::string(to_string(from))));
   }
   nlohmann::json merged = (*current)->facts;
   if (facts.is_object()) merged.update(facts);
@@ -267,7 +266,7 @@ Status RunStore::advance(std::string_view id, RunState from, RunState to,
 Status RunStore::merge_facts(std::string_view id, const nlohmann::json& facts) {
   auto current = find(id);
   if (!current) return kbix::fail(std::move(current).error());
-  if (!*current) return kbix::fail("runs.unknown", "no run " + std::string(id));
+  if (!*current) return kbix::fail("run.unknown", "no run " + std::string(id));
   return advance(id, (*current)->state, (*current)->state, facts);
 }
 
@@ -287,9 +286,9 @@ Status RunStore::fail(std::string_view id, std::string_view code, std::string_vi
 Status RunStore::retry(std::string_view id) {
   auto current = find(id);
   if (!current) return kbix::fail(std::move(current).error());
-  if (!*current) return kbix::fail("runs.unknown", "no run " + std::string(id));
+  if (!*current) return kbix::fail("run.unknown", "no run " + std::string(id));
   if ((*current)->state != RunState::failed || !(*current)->retryable) {
-    return kbix::fail("runs.not_retryable",
+    return kbix::fail("run.not_retryable",
                       "run " + std::string(id) + " is " +
                           std::string(to_string((*current)->state)) +
                           ((*current)->state == RunState::failed
@@ -308,10 +307,10 @@ Status RunStore::retry(std::string_view id) {
 Status RunStore::cancel(std::string_view id, std::string_view reason) {
   auto current = find(id);
   if (!current) return kbix::fail(std::move(current).error());
-  if (!*current) return kbix::fail("runs.unknown", "no run " + std::string(id));
+  if (!*current) return kbix::fail("run.unknown", "no run " + std::string(id));
   if ((*current)->state == RunState::done || (*current)->state == RunState::cancelled) {
-    return kbix::fail("runs.finished", "run " + std::string(id) + " is already " +
-                                           std::string(to_string((*current)->state)));
+    return kbix::fail("run.already_finished", "run " + std::string(id) + " is already " +
+                                                  std::string(to_string((*current)->state)));
   }
   Statement update(*db_,
                    "UPDATE runs SET state='cancelled', state_since=?, cancel_reason=? WHERE id=?");
@@ -485,7 +484,7 @@ Result<std::vector<std::string>> RunStore::purge_finished_before(std::string_vie
   // A cutoff is a UTC timestamp; anything else is a programming error upstream.
   if (cutoff_utc.empty() ||
       cutoff_utc.find_first_not_of("0123456789-T:Z") != std::string_view::npos) {
-    return kbix::fail("runs.db_error", "bad retention cutoff");
+    return kbix::fail("run.db_error", "bad retention cutoff");
   }
   Statement select(*db_,
                    "SELECT id FROM runs WHERE state IN ('done','failed','cancelled') AND "

@@ -1,25 +1,19 @@
 #include "kbix/sftp/retry.hpp"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
-#include <string_view>
 #include <thread>
 
 namespace kbix {
 
+// Both read the registry's retry meaning (kbix/core/error_codes.hpp): an unknown code never
+// retries, so a new failure kind is never retried by accident.
 bool is_transient(const Error& error) {
-  // An allowlist: an unknown code is permanent, so a new failure kind is never retried by accident.
-  static constexpr std::array<std::string_view, 3> kTransient = {
-      "sftp.timeout", "sftp.connection_lost", "sftp.connect_failed"};
-  return std::find(kTransient.begin(), kTransient.end(), error.code) != kTransient.end();
+  return error.retry() == Retry::call;
 }
 
 bool is_retryable_failure(const Error& error) {
-  static constexpr std::array<std::string_view, 5> kPassingLocal = {
-      "io.write", "io.sync", "io.create", "io.rename", "io.commit"};
-  return is_transient(error) ||
-         std::find(kPassingLocal.begin(), kPassingLocal.end(), error.code) != kPassingLocal.end();
+  return error.retry() != Retry::never;
 }
 
 std::chrono::milliseconds backoff_delay(const RetryPolicy& policy, int attempt,

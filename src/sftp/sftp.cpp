@@ -188,8 +188,7 @@ Result<std::uint64_t> SftpClient::download(const std::string& remote_dir, const 
   KBIX_REQUIRE_SESSION();
   Session& session = *session_;
   const std::string path = remote_path(remote_dir, name);
-  auto local = AtomicFile::create_new(local_path, 0600);
-  if (!local) return fail(std::move(local).error());
+  KBIX_ASSIGN_OR_RETURN(auto local, AtomicFile::create_new(local_path, 0600));
   DeadlineWatchdog watchdog(session, session.settings.operation_deadline);
 
   SftpFileHandle remote{sftp_open(session.sftp, path.c_str(), O_RDONLY, 0)};
@@ -250,7 +249,7 @@ Result<std::uint64_t> SftpClient::download(const std::string& remote_dir, const 
       return fail("sftp.short_read", path + ": short read at offset " + std::to_string(done) +
                                          " (file changed or truncated during download)");
     }
-    KBIX_TRY(local->write(std::string_view(buffer.data(), static_cast<std::size_t>(got))));
+    KBIX_TRY(local.write(std::string_view(buffer.data(), static_cast<std::size_t>(got))));
     done += static_cast<std::uint64_t>(got);
     if (progress) progress(done, total);
     KBIX_TRY(request_more());
@@ -262,7 +261,7 @@ Result<std::uint64_t> SftpClient::download(const std::string& remote_dir, const 
     return fail("sftp.size_mismatch", path + ": received " + std::to_string(done) +
                                           " bytes, expected " + std::to_string(total));
   }
-  KBIX_TRY(local->commit());
+  KBIX_TRY(local.commit());
   spdlog::info("sftp: downloaded {} ({} bytes)", path, done);
   return done;
 }

@@ -159,7 +159,7 @@ Result<int> open_tcp_connection(const SftpSettings& settings) {
     ::close(fd);
     last_problem = errno_text(error);
   }
-  return fail(timed_out ? "sftp.timeout" : "sftp.connect_failed",
+  return fail(timed_out ? ErrorCode("sftp.timeout") : ErrorCode("sftp.connect_failed"),
               where + ": cannot connect: " + last_problem);
 }
 
@@ -231,26 +231,25 @@ Status check_known_hosts_file(const std::filesystem::path& file) {
 }
 
 Status verify_host_key(SftpClient::Session& session) {
-  auto fingerprint = offered_fingerprint(session);
-  if (!fingerprint) return fail(std::move(fingerprint).error());
+  KBIX_ASSIGN_OR_RETURN(auto fingerprint, offered_fingerprint(session));
   const std::string where = session.settings.host + ":" + std::to_string(session.settings.port);
   const std::string file = session.settings.known_hosts_file.string();
   // Only an exact match in the pinned file is accepted; every other answer refuses.
   switch (ssh_session_is_known_server(session.ssh)) {
     case SSH_KNOWN_HOSTS_OK:
-      session.host_key_fingerprint = *fingerprint;
+      session.host_key_fingerprint = fingerprint;
       return ok();
     case SSH_KNOWN_HOSTS_CHANGED:
     case SSH_KNOWN_HOSTS_OTHER:
-      return fail("sftp.host_key_mismatch", where + " offered host key " + *fingerprint +
+      return fail("sftp.host_key_mismatch", where + " offered host key " + fingerprint +
                                                 ", which does not match the key pinned in " + file);
     case SSH_KNOWN_HOSTS_UNKNOWN:
     case SSH_KNOWN_HOSTS_NOT_FOUND:
-      return fail("sftp.host_key_unknown", where + " offered host key " + *fingerprint +
+      return fail("sftp.host_key_unknown", where + " offered host key " + fingerprint +
                                                ", but no key is pinned for it in " + file);
     case SSH_KNOWN_HOSTS_ERROR:
     default:
-      return fail("sftp.host_key_error", where + ": cannot check host key " + *fingerprint +
+      return fail("sftp.host_key_error", where + ": cannot check host key " + fingerprint +
                                              " against " + file + ": " +
                                              server_error_text(session.ssh));
   }

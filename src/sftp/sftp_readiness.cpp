@@ -43,13 +43,11 @@ std::vector<RemoteEntry> ReadinessTracker::observe(const std::vector<RemoteEntry
 Result<std::vector<RemoteEntry>> find_ready_files(SftpClient& client, const std::string& remote_dir,
                                                   ReadinessTracker& tracker,
                                                   std::chrono::milliseconds poll_settle) {
-  auto first = client.list(remote_dir);
-  if (!first) return fail(std::move(first).error());
-  tracker.observe(first->entries, std::chrono::system_clock::now());
+  KBIX_ASSIGN_OR_RETURN(auto first, client.list(remote_dir));
+  tracker.observe(first.entries, std::chrono::system_clock::now());
   std::this_thread::sleep_for(poll_settle);
-  auto second = client.list(remote_dir);
-  if (!second) return fail(std::move(second).error());
-  return tracker.observe(second->entries, std::chrono::system_clock::now());
+  KBIX_ASSIGN_OR_RETURN(auto second, client.list(remote_dir));
+  return tracker.observe(second.entries, std::chrono::system_clock::now());
 }
 
 }  // namespace kbix

@@ -129,7 +129,7 @@ TEST(Operations, ALockedRunDatabaseFailsCleanlyAndNothingIsLost) {
   ASSERT_EQ(::read(ready[0], &byte, 1), 1);
   const auto locked = world.kbix("run once --start");
   EXPECT_EQ(locked.exit_code, 1) << locked.output;
-  EXPECT_NE(locked.output.find("runs.locked"), std::string::npos) << locked.output;
+  EXPECT_NE(locked.output.find("run.db_locked"), std::string::npos) << locked.output;
   EXPECT_TRUE(fs::exists(world.inbox_dir() / "kbi-extract.csv")) << "the extract is not lost";
   ::kill(holder, SIGKILL);
   ::waitpid(holder, nullptr, 0);

@@ -271,7 +271,8 @@ TEST_P(HostileCorpus, EndsExactlyAsTheManifestSays) {
   } else if (c.kind == "untrusted_text") {  // issue 13 item 5: what reaches a message
     ASSERT_TRUE(c.shown);
     const std::string shown = sanitize_untrusted_text(expand_template(c.input));
-    if (shown != expand_template(*c.shown)) outcome.error = Error{"text.not_sanitised", shown};
+    if (shown != expand_template(*c.shown))
+      outcome.error = Error::from_text("text.not_sanitised", shown);
   } else {
     FAIL() << "unknown kind " << c.kind;
   }

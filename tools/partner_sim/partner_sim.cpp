@@ -223,7 +223,9 @@ Result<SimulatorReport> process_pending(const SimulatorOptions& options) {
     }();
     clean();
     if (!result) {
-      return fail(result.error().code, entry.name + ": " + result.error().message);
+      Error named = std::move(result).error();
+      named.message = entry.name + ": " + named.message;
+      return fail(std::move(named));
     }
   }
   return report;

@@ -53,7 +53,7 @@ class TableReader {
   [[nodiscard]] std::string position_of(std::string_view key) const;
 
   // Records a problem with the value at `key` (for checks only the caller can make).
-  void reject(std::string_view key, const std::string& message, std::string code = "config.value");
+  void reject(std::string_view key, const std::string& message, ErrorCode code = "config.value");
 
   // Reports keys nobody read, then returns the first problem, if any.
   Status finish();
@@ -63,7 +63,7 @@ class TableReader {
   std::optional<std::filesystem::path> resolve(std::string_view key, const std::string& value,
                                                const std::filesystem::path& base_dir);
   std::string position(const toml::source_region& region) const;
-  void record(std::string code, std::string message);
+  void record(ErrorCode code, std::string message);
 
   const toml::table& table_;
   std::filesystem::path file_;

@@ -92,9 +92,8 @@ class Walker {
     std::vector<std::uint8_t> bytes;
     bytes.reserve(count);
     for (std::size_t i = 0; i < count; ++i) {
-      auto byte = next_byte();
-      if (!byte) return fail(std::move(byte).error());
-      bytes.push_back(*byte);
+      KBIX_ASSIGN_OR_RETURN(auto byte, next_byte());
+      bytes.push_back(byte);
     }
     return bytes;
   }
@@ -102,37 +101,33 @@ class Walker {
   Result<Header> header() {
     Header h;
     h.start = offset_;
-    auto first = next_byte();
-    if (!first) return fail(std::move(first).error());
-    h.tag_class = static_cast<std::uint8_t>(*first >> 6);
-    h.constructed = (*first & 0x20) != 0;
-    h.number = *first & 0x1fU;
+    KBIX_ASSIGN_OR_RETURN(auto first, next_byte());
+    h.tag_class = static_cast<std::uint8_t>(first >> 6);
+    h.constructed = (first & 0x20) != 0;
+    h.number = first & 0x1fU;
     if (h.number == 0x1f) {  // high tag number: at most 4 more bytes
       h.number = 0;
       for (int i = 0;; ++i) {
         if (i == 4) return malformed("tag number too long");
-        auto byte = next_byte();
-        if (!byte) return fail(std::move(byte).error());
-        h.number = (h.number << 7) | (*byte & 0x7fU);
-        if ((*byte & 0x80) == 0) break;
+        KBIX_ASSIGN_OR_RETURN(auto byte, next_byte());
+        h.number = (h.number << 7) | (byte & 0x7fU);
+        if ((byte & 0x80) == 0) break;
       }
     }
     h.tag_bytes = static_cast<std::size_t>(offset_ - h.start);
-    auto length_byte = next_byte();
-    if (!length_byte) return fail(std::move(length_byte).error());
-    if (*length_byte == 0x80) {
+    KBIX_ASSIGN_OR_RETURN(auto length_byte, next_byte());
+    if (length_byte == 0x80) {
       if (!h.constructed) return malformed("indefinite length on a primitive value");
       h.indefinite = true;
-    } else if ((*length_byte & 0x80) != 0) {
-      const int count = *length_byte & 0x7f;
+    } else if ((length_byte & 0x80) != 0) {
+      const int count = length_byte & 0x7f;
       if (count > 8) return malformed("length field too long");
       for (int i = 0; i < count; ++i) {
-        auto byte = next_byte();
-        if (!byte) return fail(std::move(byte).error());
-        h.length = (h.length << 8) | *byte;
+        KBIX_ASSIGN_OR_RETURN(auto byte, next_byte());
+        h.length = (h.length << 8) | byte;
       }
     } else {
-      h.length = *length_byte;
+      h.length = length_byte;
     }
     h.content_start = offset_;
     if (!h.indefinite && h.length > limits_.max_total_bytes) return malformed("length too large");
@@ -148,16 +143,15 @@ class Walker {
       if (offset_ == frame.end) return std::optional<Header>{};
       if (offset_ > frame.end) return malformed("a value runs past its parent");
     }
-    auto h = header();
-    if (!h) return fail(std::move(h).error());
-    if (h->end_of_contents()) {
+    KBIX_ASSIGN_OR_RETURN(auto h, header());
+    if (h.end_of_contents()) {
       if (frame.indefinite) return std::optional<Header>{};
       return malformed("end-of-contents inside a definite-length value");
     }
-    if (!frame.indefinite && !h->indefinite && h->content_start + h->length > frame.end) {
+    if (!frame.indefinite && !h.indefinite && h.content_start + h.length > frame.end) {
       return malformed("a value is longer than its parent");
     }
-    return std::optional<Header>(*h);
+    return std::optional<Header>(h);
   }
 
   // Skips a value; returns the sum of its primitive content lengths (the payload).
@@ -170,12 +164,10 @@ class Walker {
     const Frame frame = frame_of(h);
     std::uint64_t payload = 0;
     for (;;) {
-      auto child = next_child(frame);
-      if (!child) return fail(std::move(child).error());
-      if (!*child) break;
-      auto inner = skip(**child, depth + 1);
-      if (!inner) return fail(std::move(inner).error());
-      payload += *inner;
+      KBIX_ASSIGN_OR_RETURN(auto child, next_child(frame));
+      if (!child) break;
+      KBIX_ASSIGN_OR_RETURN(auto inner, skip(*child, depth + 1));
+      payload += inner;
     }
     return payload;
   }
@@ -204,33 +196,29 @@ class Walker {
     const Frame frame = frame_of(h);
     std::uint64_t total = 0;
     for (;;) {
-      auto child = next_child(frame);
-      if (!child) return fail(std::move(child).error());
-      if (!*child) break;
-      if (!(*child)->is(kClassUniversal, kTagOctetString)) {
+      KBIX_ASSIGN_OR_RETURN(auto child, next_child(frame));
+      if (!child) break;
+      if (!(child)->is(kClassUniversal, kTagOctetString)) {
         return malformed("a piece of an octet string is not an OCTET STRING");
       }
-      auto piece = stream_octets(**child, depth + 1, sink);
-      if (!piece) return fail(std::move(piece).error());
-      total += *piece;
+      KBIX_ASSIGN_OR_RETURN(auto piece, stream_octets(*child, depth + 1, sink));
+      total += piece;
     }
     return total;
   }
 
   // Ends a frame: nothing but its end may follow.
   Status expect_end(const Frame& frame) {
-    auto child = next_child(frame);
-    if (!child) return fail(std::move(child).error());
-    if (*child) return malformed("unexpected extra value");
+    KBIX_ASSIGN_OR_RETURN(auto child, next_child(frame));
+    if (child) return malformed("unexpected extra value");
     return ok();
   }
 
  private:
   Status refill() {
-    auto got = source_.read(buffer_);
-    if (!got) return fail(std::move(got).error());
+    KBIX_ASSIGN_OR_RETURN(auto got, source_.read(buffer_));
     begin_ = 0;
-    end_ = *got;
+    end_ = got;
     if (offset_ + end_ > limits_.max_total_bytes + 1) return malformed("file too large");
     return ok();
   }

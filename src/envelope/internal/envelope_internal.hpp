@@ -89,19 +89,18 @@ inline std::vector<std::filesystem::path> listed_or_single(
 }
 
 // Whether `certificate` is valid at `at` (default: now); `at_text` says when, for the message.
+// `not_yet_valid` and `expired` are the codes for the role ("envelope.signer_expired", ...).
 inline Status check_validity(const Certificate& certificate, const char* role,
-                             const char* code_prefix, std::time_t at = std::time(nullptr),
-                             const std::string& at_text = "") {
+                             ErrorCode not_yet_valid, ErrorCode expired,
+                             std::time_t at = std::time(nullptr), const std::string& at_text = "") {
   const std::string when = at_text.empty() ? "" : " at " + at_text;
   if (time_after(X509_get0_notBefore(certificate.native()), at)) {
-    return fail(std::string(code_prefix) + "_not_yet_valid", std::string(role) + " certificate \"" +
-                                                                 certificate.subject() +
-                                                                 "\" is not valid yet" + when);
+    return fail(not_yet_valid, std::string(role) + " certificate \"" + certificate.subject() +
+                                   "\" is not valid yet" + when);
   }
   if (!time_after(X509_get0_notAfter(certificate.native()), at)) {
-    return fail(
-        std::string(code_prefix) + "_expired",
-        std::string(role) + " certificate \"" + certificate.subject() + "\" has expired" + when);
+    return fail(expired, std::string(role) + " certificate \"" + certificate.subject() +
+                             "\" has expired" + when);
   }
   return ok();
 }

@@ -93,10 +93,10 @@ TEST(SftpTransfer, BeforeRenameSeesTheCompleteTemporaryFileAndCanCancelTheUpload
       local / "out.p7m", "naar-vdab", kOutName, {}, [&](const std::string& temporary) -> Status {
         seen = temporary;
         seen_size = std::filesystem::file_size(server.remote_file("naar-vdab", temporary));
-        return fail("test.refused", "the caller could not record it");
+        return fail("audit.unavailable", "the caller could not record it");
       });
   ASSERT_FALSE(cancelled);
-  EXPECT_EQ(cancelled.error().code, "test.refused");
+  EXPECT_EQ(cancelled.error().code, "audit.unavailable");
   EXPECT_TRUE(is_temporary_upload_name(seen)) << seen;
   EXPECT_EQ(seen_size, 5000u) << "called only once the temporary file is complete";
   EXPECT_TRUE(std::filesystem::is_empty(server.sftp_root() / "naar-vdab"))

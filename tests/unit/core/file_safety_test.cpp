@@ -107,21 +107,21 @@ TEST_F(FileSafety, PrivateKeyReadableByOthersIsRefused) {
 TEST_F(FileSafety, SmallFilesAreReadWholeAndBigOrUnreadableOnesAreErrorValues) {
   const auto file = dir_ / "passphrase";
   std::ofstream(file) << std::string(100, 'p');
-  auto whole = kbix::read_small_file(file, 100, "test.code");
+  auto whole = kbix::read_small_file(file, 100, "keys.unreadable");
   ASSERT_TRUE(whole) << whole.error().describe();
   EXPECT_EQ(*whole, std::string(100, 'p')) << "exactly the limit is fine";
-  auto big = kbix::read_small_file(file, 99, "test.code");
+  auto big = kbix::read_small_file(file, 99, "keys.unreadable");
   ASSERT_FALSE(big);
-  EXPECT_EQ(big.error().code, "test.code");
+  EXPECT_EQ(big.error().code, "keys.unreadable");
   EXPECT_NE(big.error().message.find(file.string() + ": larger than 99 bytes"), std::string::npos);
-  auto missing = kbix::read_small_file(dir_ / "absent", 10, "test.code");
-  EXPECT_EQ(missing.error().code, "test.code");
-  auto directory = kbix::read_small_file(dir_, 10, "test.code");
+  auto missing = kbix::read_small_file(dir_ / "absent", 10, "keys.unreadable");
+  EXPECT_EQ(missing.error().code, "keys.unreadable");
+  auto directory = kbix::read_small_file(dir_, 10, "keys.unreadable");
   ASSERT_FALSE(directory) << "reading a directory fails (EISDIR) as a value, not an exception";
   EXPECT_NE(directory.error().message.find("read failed"), std::string::npos)
       << directory.error().message;
   std::ofstream(dir_ / "empty");
-  EXPECT_EQ(*kbix::read_small_file(dir_ / "empty", 10, "test.code"), "");
+  EXPECT_EQ(*kbix::read_small_file(dir_ / "empty", 10, "keys.unreadable"), "");
 }
 
 }  // namespace

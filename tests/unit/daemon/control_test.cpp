@@ -162,7 +162,7 @@ TEST(ControlProtocol, AReasonHoldingAnInszIsRefusedBeforeAnythingChanges) {
     auto parsed = parse_control_request(
         R"({"command":"run_cancel","run_id":"20261122T135500Z-3f9a","reason":")" + reason + "\"}");
     ASSERT_FALSE(parsed) << reason;
-    EXPECT_EQ(parsed.error().code, "control.personal_data");
+    EXPECT_EQ(parsed.error().code, "run.reason_personal_data");
     EXPECT_EQ(parsed.error().message.find("85"), std::string::npos) << parsed.error().message;
   }
   EXPECT_TRUE(parse_control_request(

@@ -5,9 +5,14 @@
 #include <gtest/gtest.h>
 
 #include <sstream>
+#include <string>
 
 namespace kbix {
 namespace {
+
+// A code no kbix part produces (deliberately unregistered, hence Error::from_text), so the test
+// sees that the scan hands on the observer's own error.
+const std::string kObserverCode = "test.observer";
 
 struct Recorder final : OutputObserver {
   std::vector<std::vector<std::string>> records;
@@ -16,7 +21,8 @@ struct Recorder final : OutputObserver {
   Status record(const std::vector<std::string>& fields, const CsvReader& reader) override {
     records.push_back(fields);
     lines.push_back(reader.record_line());
-    if (records.size() == fail_at) return fail("test.observer", reader.where(1) + "refused");
+    if (records.size() == fail_at)
+      return fail(Error::from_text(kObserverCode, reader.where(1) + "refused"));
     return ok();
   }
 };
@@ -39,7 +45,7 @@ TEST(OutputScanObserver, AnErrorOfTheObserverStopsTheScan) {
   recorder.fail_at = 2;
   auto scanned = scan_output(output, "out.csv", recorder);
   ASSERT_FALSE(scanned);
-  EXPECT_EQ(scanned.error().code, "test.observer");
+  EXPECT_EQ(scanned.error().code, kObserverCode);
   EXPECT_EQ(scanned.error().message.rfind("out.csv:2:1:", 0), 0u) << scanned.error().message;
   EXPECT_EQ(recorder.records.size(), 2u) << "nothing read after the error";
 }

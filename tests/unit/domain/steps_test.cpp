@@ -237,7 +237,7 @@ TEST(Pseudonym, HmacModeAddsPseudoIdFirst) {
   EXPECT_EQ(output.rfind("pseudo_id;leeftijdscategorie;", 0), 0u);
   EXPECT_NE(output.find(key->pseudo_id(*Insz::parse(valid(4)))), std::string::npos);
   EXPECT_EQ(merge(protocol, small_exchange(protocol), output, nullptr).error().code,
-            "merge.pseudonym_key_missing");
+            "pseudonym.key_missing");
   fs::remove(file);
 }
 

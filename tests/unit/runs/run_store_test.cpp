@@ -37,11 +37,11 @@ TEST_F(StoreTest, TransitionsAreCompareAndSetAndMergeFacts) {
   auto store = RunStore::open(file);
   ASSERT_TRUE(store) << store.error().describe();
   ASSERT_TRUE(store->create(new_run("20261122T135500Z-0001")));
-  EXPECT_EQ(store->create(new_run("20261122T135500Z-0001")).error().code, "runs.exists");
+  EXPECT_EQ(store->create(new_run("20261122T135500Z-0001")).error().code, "run.exists");
   ASSERT_TRUE(store->advance("20261122T135500Z-0001", RunState::planned, RunState::extract_sealed,
                              {{"snapshot_sha256", "ab"}}));
   auto stale = store->advance("20261122T135500Z-0001", RunState::planned, RunState::extract_sealed);
-  EXPECT_EQ(stale.error().code, "runs.state_changed");
+  EXPECT_EQ(stale.error().code, "run.state_changed");
   auto run = store->find("20261122T135500Z-0001");
   ASSERT_TRUE(run && *run);
   EXPECT_EQ((*run)->state, RunState::extract_sealed);
@@ -63,7 +63,7 @@ TEST_F(StoreTest, FailureRemembersWhereAndRetryResumesThere) {
   ASSERT_TRUE(store->retry(id));
   EXPECT_EQ((*store->find(id))->state, RunState::extract_sealed);
   ASSERT_TRUE(store->fail(id, "envelope.bad_signature", "forged", false));
-  EXPECT_EQ(store->retry(id).error().code, "runs.not_retryable");
+  EXPECT_EQ(store->retry(id).error().code, "run.not_retryable");
 }
 
 TEST_F(StoreTest, CancelEndsAnUnfinishedRunAndAStepCannotMoveItOn) {
@@ -73,9 +73,9 @@ TEST_F(StoreTest, CancelEndsAnUnfinishedRunAndAStepCannotMoveItOn) {
   ASSERT_TRUE(store->create(new_run(id)));
   ASSERT_TRUE(store->cancel(id, "wrong extract"));
   EXPECT_EQ(store->advance(id, RunState::planned, RunState::extract_sealed).error().code,
-            "runs.state_changed");
+            "run.state_changed");
   EXPECT_EQ((*store->find(id))->cancel_reason, "wrong extract");
-  EXPECT_EQ(store->cancel(id, "again").error().code, "runs.finished");
+  EXPECT_EQ(store->cancel(id, "again").error().code, "run.already_finished");
   EXPECT_TRUE(store->unfinished()->empty());
 }
 
@@ -114,7 +114,7 @@ TEST_F(StoreTest, RetentionPurgesOnlyFinishedRunsBeforeTheCutoff) {
   ASSERT_TRUE(purged);
   EXPECT_EQ(*purged, std::vector<std::string>{"20261122T135500Z-0006"});
   EXPECT_TRUE(*store->find("20261122T135500Z-0007"));
-  EXPECT_EQ(store->purge_finished_before("x'; DROP TABLE runs; --").error().code, "runs.db_error");
+  EXPECT_EQ(store->purge_finished_before("x'; DROP TABLE runs; --").error().code, "run.db_error");
 }
 
 // Invariant 13: a return accepted by one run is a replay for any other, for as long as that run
@@ -171,9 +171,9 @@ TEST_F(StoreTest, ADatabaseLockedByAnotherProcessIsReportedAsLocked) {
   if (store) {
     auto created = store->create(new_run("20261122T135500Z-0009"));
     ASSERT_FALSE(created);
-    EXPECT_EQ(created.error().code, "runs.locked");
+    EXPECT_EQ(created.error().code, "run.db_locked");
   } else {
-    EXPECT_EQ(store.error().code, "runs.locked");
+    EXPECT_EQ(store.error().code, "run.db_locked");
   }
   ::kill(child, SIGKILL);
   ::waitpid(child, nullptr, 0);

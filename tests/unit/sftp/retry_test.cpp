@@ -27,7 +27,7 @@ TEST(Retry, TransientCodesOnly) {
   EXPECT_FALSE(is_transient({"sftp.host_key_mismatch", ""}));
   EXPECT_FALSE(is_transient({"sftp.host_key_unknown", ""}));
   EXPECT_FALSE(is_transient({"sftp.exists", ""}));
-  EXPECT_FALSE(is_transient({"sftp.something_new", ""}));
+  EXPECT_FALSE(is_transient(Error::from_text("sftp.something_new", "")));  // unregistered
 }
 
 TEST(Retry, BackoffGrowsAndIsCapped) {
@@ -78,7 +78,8 @@ TEST(Retry, GivesUpAfterMaxAttempts) {
 }
 
 TEST(Retry, NeverRetriesAuthenticationOrHostKeyFailures) {
-  for (const char* code : {"sftp.auth_failed", "sftp.host_key_mismatch", "sftp.host_key_unknown"}) {
+  for (const ErrorCode code : {ErrorCode("sftp.auth_failed"), ErrorCode("sftp.host_key_mismatch"),
+                               ErrorCode("sftp.host_key_unknown")}) {
     int calls = 0;
     int sleeps = 0;
     Status result = with_retry(
@@ -89,9 +90,9 @@ TEST(Retry, NeverRetriesAuthenticationOrHostKeyFailures) {
         },
         [&](milliseconds) { ++sleeps; });
     ASSERT_FALSE(result);
-    EXPECT_EQ(result.error().code, code);
-    EXPECT_EQ(calls, 1) << code;
-    EXPECT_EQ(sleeps, 0) << code;
+    EXPECT_EQ(result.error().code, code.text());
+    EXPECT_EQ(calls, 1) << code.text();
+    EXPECT_EQ(sleeps, 0) << code.text();
   }
 }
 

@@ -12,6 +12,8 @@
 
 #include <string_view>
 
+#include "kbix/core/result.hpp"
+
 namespace kbix {
 
 inline constexpr int kExitOk = 0;
@@ -27,6 +29,12 @@ inline constexpr int kMonitoringUnknown = 3;
 // Whether an error code means "fix the configuration or a key file" (exit kExitConfig).
 inline bool is_configuration_error(std::string_view code) {
   return code.starts_with("config.") || code.starts_with("security.") || code.starts_with("keys.");
+}
+
+// The one rule for the exit code of a process (the daemon's start, `kbix run once`) that ends on
+// `error`: kExitConfig when the way out is fixing the configuration or a key, kExitFailure else.
+inline int exit_code_for(const Error& error) {
+  return is_configuration_error(error.code) ? kExitConfig : kExitFailure;
 }
 
 }  // namespace kbix

@@ -58,7 +58,7 @@ Status sync_directory(const std::filesystem::path& dir);
 // error; read errors are values, never exceptions; the buffer is cleansed when it is refused.
 // Errors carry `error_code` and name the file.
 Result<std::string> read_small_file(const std::filesystem::path& file, std::size_t limit,
-                                    std::string_view error_code);
+                                    ErrorCode error_code);
 
 // Refuses a file holding secret key material when group or others may read or write it.
 // Error code "security.key_file_mode"; the message names the file and its octal mode.

@@ -28,7 +28,7 @@ class InputFile {
  public:
   // Errors: `code` (not a regular file: a symbolic link, FIFO, directory, device, socket),
   // "io.read" (cannot be opened, e.g. missing or not readable).
-  static Result<InputFile> open(const std::filesystem::path& path, std::string_view code);
+  static Result<InputFile> open(const std::filesystem::path& path, ErrorCode code);
 
   InputFile(InputFile&&) noexcept;
   InputFile& operator=(InputFile&&) noexcept;

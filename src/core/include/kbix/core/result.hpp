@@ -2,8 +2,11 @@
 //
 // Expected failures (bad input, a refused connection, a tampered file) are values, not exceptions.
 // An Error carries a stable machine-readable `code` ("csv.unterminated_quote") that tests and
-// the hostile-input corpus match on, and a `message` for a person. Messages name files, lines and
-// columns but NEVER hold personal data (no INSZ, no field values): see DESIGN.md invariant 5.
+// the hostile-input corpus match on, and a `message` for a person. The code is one of the
+// registry (kbix/core/error_codes.hpp): an Error is built from an ErrorCode, so a misspelt code
+// does not compile; the registry also says whether a retry can help (Error::retry()). Messages name
+// files, lines and columns but NEVER hold personal data (no INSZ, no field values): see DESIGN.md
+// invariant 5.
 //
 // Written by hand because std::expected is C++23 and the project targets C++20 with Debian 12's
 // GCC 12; this is the small subset the project needs.
@@ -14,11 +17,30 @@
 #include <utility>
 #include <variant>
 
+#include "kbix/core/error_codes.hpp"
+
 namespace kbix {
 
 struct Error {
-  std::string code;     // stable, dotted: "<module>.<kind>"
+  std::string code;     // stable, dotted: "<module>.<kind>", registered in kErrorCodes
   std::string message;  // for a person; no personal data
+
+  Error() = default;
+  Error(ErrorCode error_code, std::string text)
+      : code(error_code.text()), message(std::move(text)) {}
+  // An error whose code arrived as text (the daemon's answer on the control socket), looked up
+  // in the registry at run time. The text is kept as it came; an unregistered code (another
+  // kbix version) says so in the message and never retries.
+  static Error from_text(std::string code, std::string message) {
+    Error error;
+    if (!ErrorCode::from_text(code)) message += " (an error code this kbix does not know)";
+    error.code = std::move(code);
+    error.message = std::move(message);
+    return error;
+  }
+
+  // What a retry can do about this error (the registry's row for its code).
+  [[nodiscard]] Retry retry() const { return retry_of(code); }
 
   // "message [code]": what the CLI prints.
   [[nodiscard]] std::string describe() const { return message + " [" + code + "]"; }
@@ -31,8 +53,8 @@ struct Unexpected {
 };
 
 // fail("csv.bare_quote", "kbi.csv:12:3: quote inside an unquoted field")
-inline Unexpected<Error> fail(std::string code, std::string message) {
-  return {Error{std::move(code), std::move(message)}};
+inline Unexpected<Error> fail(ErrorCode code, std::string message) {
+  return {Error{code, std::move(message)}};
 }
 inline Unexpected<Error> fail(Error error) {
   return {std::move(error)};
@@ -113,3 +135,15 @@ inline Status ok() {
     if (auto kbix_try_result_ = (expr); !kbix_try_result_)      \
       return ::kbix::fail(std::move(kbix_try_result_).error()); \
   } while (false)
+
+// Assigns or propagates: KBIX_ASSIGN_OR_RETURN(auto text, read_file(path)) declares `text` as the
+// value of the Result, or returns its error from the enclosing function. `expr` is evaluated
+// once; the declaration may be `auto`, `auto&&` or a type, or an existing variable to assign.
+#define KBIX_ASSIGN_OR_RETURN(declaration, expr) \
+  KBIX_ASSIGN_OR_RETURN_IMPL_(KBIX_CONCAT_(kbix_assign_result_, __LINE__), declaration, expr)
+#define KBIX_CONCAT_INNER_(a, b) a##b
+#define KBIX_CONCAT_(a, b) KBIX_CONCAT_INNER_(a, b)
+#define KBIX_ASSIGN_OR_RETURN_IMPL_(result, declaration, expr) \
+  auto result = (expr);                                        \
+  if (!result) return ::kbix::fail(std::move(result).error()); \
+  declaration = std::move(result).value()

@@ -8,7 +8,7 @@
 // {"command":"run_retry","run_id":"..."}. Parsing is strict (unknown fields, wrong types, a bad
 // run id, a reason over 500 characters or with control characters: control.bad_request), since
 // the socket's peers are only as trusted as the group that may open it. A reason holding an
-// INSZ-like number is refused (control.personal_data) before anything changes: it would be
+// INSZ-like number is refused (run.reason_personal_data) before anything changes: it would be
 // audited and shown in `kbix status`.
 // Answers: {"ok":true,...} or {"ok":false,"error":CODE,"message":TEXT}.
 #pragma once

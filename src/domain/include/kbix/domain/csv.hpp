@@ -60,7 +60,7 @@ class CsvReader {
  private:
   int get();  // next byte or -1 at end
   int peek();
-  Unexpected<Error> error(std::string code, std::uint64_t line, std::size_t field,
+  Unexpected<Error> error(ErrorCode code, std::uint64_t line, std::size_t field,
                           const std::string& what);
   bool refill();
   std::optional<Result<bool>> start_record();

@@ -92,11 +92,11 @@ class Exchange {
   // never leaves a change unaudited (reconcile_actions at start-up).
   // cancel_run returns true when the run is cancelled now, false when a step is under way: the
   // cancel is then recorded and audited, and takes effect right after that step has committed
-  // and audited its side effect (run.cancel_applied). Errors: runs.unknown, runs.finished,
+  // and audited its side effect (run.cancel_applied). Errors: run.unknown, run.already_finished,
   // audit.unavailable. The run's work/ is wiped once it is cancelled.
   Result<bool> cancel_run(const std::string& run_id, const std::string& reason,
                           const AuditActor& actor);
-  // Errors: runs.unknown, runs.not_retryable, audit.unavailable.
+  // Errors: run.unknown, run.not_retryable, audit.unavailable.
   Status retry_run(const std::string& run_id, const AuditActor& actor);
   // Start-up: an audited cancel still waiting is applied; any other action that never took
   // effect is audited as operator.action_abandoned and dropped.

@@ -7,8 +7,8 @@
 // SHA-256s, counts) accumulate in a JSON object per run. Each RunStore is one connection: use one
 // per thread. The schema is versioned (PRAGMA user_version).
 // Operator actions wait in their own table between audit entry and effect (see OperatorAction).
-// Errors: runs.locked (another process holds the database beyond the busy timeout),
-// runs.db_error, runs.exists, runs.unknown, runs.state_changed, runs.not_retryable.
+// Errors: run.db_locked (another process holds the database beyond the busy timeout),
+// run.db_error, run.exists, run.unknown, run.state_changed, run.not_retryable.
 // Does NOT guarantee: protection against someone editing the database by hand (the audit log is
 // the tamper-evident record).
 #pragma once

@@ -1,9 +1,9 @@
 // Retry policy for transfers: capped exponential backoff with jitter.
 //
-// Only failures whose code is on an allowlist of transient conditions (a timeout, a lost or
-// refused connection) are retried. Authentication, host-key, "already exists", bad-name and
-// local I/O failures are returned at once: retrying them cannot help and, for authentication,
-// would look like an attack to the partner.
+// Only failures whose code the registry marks Retry::call (a timeout, a lost or refused
+// connection: kbix/core/error_codes.hpp) are retried. Authentication, host-key, "already exists",
+// bad-name and local I/O failures are returned at once: retrying them cannot help and, for
+// authentication, would look like an attack to the partner.
 //
 // Does NOT guarantee: idempotence of the operation retried (the caller's operation must be safe
 // to repeat, as SftpClient::upload is: it never overwrites a final name), nor any bound on the
@@ -29,13 +29,14 @@ struct RetryPolicy {
   double jitter = 0.25;  // each delay is scaled by a random factor in [1 - jitter, 1 + jitter]
 };
 
-// True for error codes worth another attempt: "sftp.timeout", "sftp.connection_lost",
-// "sftp.connect_failed". Everything else is permanent.
+// True for error codes worth another attempt at once (Retry::call in the registry:
+// "sftp.timeout", "sftp.connection_lost", "sftp.connect_failed"). Everything else is permanent.
 bool is_transient(const Error& error);
 
-// True for failures a run step may be retried after: transient transport failures and passing
-// local I/O failures (a full disk: io.write, io.sync, io.create, io.rename, io.commit). The one
-// rule the engine uses to mark a failed run retryable.
+// True for failures a run step may be retried after (Retry::call or Retry::step in the
+// registry): transient transport failures and passing local I/O failures (a full disk:
+// io.write, io.sync, io.create, io.rename, io.commit). The one rule the engine uses to mark a
+// failed run retryable.
 bool is_retryable_failure(const Error& error);
 
 // The delay before attempt `attempt + 1` (attempt counts from 1). `unit_random` is in [0, 1):
