@@ -175,7 +175,7 @@ Result<RunRecord> Exchange::start_run(const StartRequest& request, Clock::time_p
   const auto last_day = *last ? day_of(**last) : std::nullopt;
   const RunPermission permission = check_run_allowed(config_.protocol, last_day, today);
   if (permission.code == "schedule.protocol_ended")
-    return refuse({permission.code, permission.explanation});
+    return refuse(Error::from_text(permission.code, permission.explanation));
   if (!permission.allowed && !request.force) {
     return refuse(Error::from_text(
         permission.code,

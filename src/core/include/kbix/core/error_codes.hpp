@@ -386,11 +386,13 @@ inline constexpr ErrorPrefixInfo kErrorPrefixes[] = {
     {"disclosure", "reports", "the disclosure-risk check on the output"},
     {"envelope", "envelope", "CMS sign+encrypt and decrypt+verify, partner certificates"},
     {"evidence", "reports", "the evidence report for auditors"},
+    {"export", "domain", "the one-way export of an extract"},
     {"instance", "exchange", "one kbix process per state directory"},
     {"insz", "domain", "national register numbers"},
     {"io", "core", "local files"},
     {"keys", "envelope", "certificates, private keys and passphrases"},
     {"merge", "domain", "merging the partner's return with the sealed extract"},
+    {"metrics", "metrics", "the Prometheus textfile metrics"},
     {"notify", "notify", "e-mail and webhook notices"},
     {"office", "office", "protected Excel and ZIP files for municipalities"},
     {"pseudonym", "domain, exchange", "the keyed pseudonym"},
@@ -400,6 +402,7 @@ inline constexpr ErrorPrefixInfo kErrorPrefixes[] = {
     {"schema", "domain", "the columns of a CSV file against the protocol"},
     {"security", "core", "rights of key and trust files"},
     {"sftp", "sftp", "the SFTP transport"},
+    {"sim", "tools", "the partner simulator used by tests and demos"},
 };
 
 // The registry row of `code`, or nothing when the text is not a registered code.
