@@ -153,7 +153,7 @@ TEST(Exchanges, ThreeRunAtOnceEachWithItsOwnRunsAuditAndStatus) {
     partners.push_back(std::make_unique<SimulatorThread>(setup.partner(spec)));
     const auto started = world.kbix("run start " + spec.name);
     ASSERT_EQ(started.exit_code, 0) << started.output;
-    EXPECT_NE(started.output.find("(exchange " + spec.name + ")"), std::string::npos);
+    EXPECT_NE(started.output.find("kbix status " + spec.name), std::string::npos);
   }
   const auto without_name = world.kbix("run start");
   EXPECT_EQ(without_name.exit_code, 1);

@@ -21,6 +21,7 @@ const kbix::Opener& opener() {
     kbix::OpenerConfig config{keys / "agii-enc-rsa.crt",
                               keys / "agii-enc-rsa.key",
                               std::nullopt,
+                              {},
                               {keys / "vdab-sign-rsa.crt"}};
     auto made = kbix::Opener::create(config);
     if (!made) std::abort();  // the build's example keys are missing
