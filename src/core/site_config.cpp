@@ -205,6 +205,16 @@ Result<SiteConfig> load_site_config(const fs::path& file) {
   // The single-exchange form: kbix.toml has the exchange's sections itself.
   const bool single = std::any_of(std::begin(kExchangeSections), std::end(kExchangeSections),
                                   [&](const char* name) { return parsed->contains(name); });
+  auto files = exchange_files(base.daemon.exchanges_dir);
+  if (!files) return fail(std::move(files).error());
+  if (single && !files->empty()) {  // before the sections: the more useful message
+    return fail("config.mixed_forms",
+                base.file.string() +
+                    " holds an exchange itself ([protocol], [schedule], [partner], [sftp]) and " +
+                    base.daemon.exchanges_dir.string() +
+                    " holds exchange files: keep one form (`kbix config migrate` moves the "
+                    "exchange of kbix.toml into exchanges.d)");
+  }
   std::string protocol_at;
   Config only = base;
   if (single) {
@@ -221,18 +231,7 @@ Result<SiteConfig> load_site_config(const fs::path& file) {
   }
   KBIX_TRY(root.finish());
 
-  auto files = exchange_files(base.daemon.exchanges_dir);
-  if (!files) return fail(std::move(files).error());
   if (single) {
-    if (!files->empty()) {
-      return fail("config.mixed_forms",
-                  base.file.string() +
-                      " holds an exchange itself ([protocol], [schedule], "
-                      "[partner], [sftp]) and " +
-                      base.daemon.exchanges_dir.string() +
-                      " holds exchange files: keep one form (`kbix config migrate` moves the "
-                      "exchange of kbix.toml into exchanges.d)");
-    }
     KBIX_TRY(finish_exchange(only, protocol_at));
     only.exchange.name = name_from_partner(only.partner.name);
     only.exchange.file = base.file;
