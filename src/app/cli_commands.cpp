@@ -297,8 +297,8 @@ int run_start(const GlobalOptions& options, const RunOptions& run) {
   auto answer = ask_daemon(options, request, exit_code);
   if (answer) {
     const std::string exchange = (*answer)["run"].value("exchange", "");
-    std::cout << "started " << (*answer)["run"].value("id", "") << " (exchange " << exchange
-              << "); follow it with: kbix status " << exchange << "\n";
+    std::cout << "started " << (*answer)["run"].value("id", "")
+              << "; follow it with: kbix status " << exchange << "\n";
   }
   return exit_code;
 }
@@ -371,7 +371,7 @@ int run_once(const GlobalOptions& options, const RunOptions& run) {
         std::cerr << "kbix: " << name << ": " << started.error().describe() << "\n";
         exit_code = std::max(exit_code, exit_code_for(started.error()));
       } else {
-        std::cout << "started " << started->id << " (exchange " << name << ")\n";
+        std::cout << "started " << started->id << "; exchange " << name << "\n";
       }
     }
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(run.wait_seconds);

@@ -205,15 +205,12 @@ Result<SiteConfig> load_site_config(const fs::path& file) {
   // The single-exchange form: kbix.toml has the exchange's sections itself.
   const bool single = std::any_of(std::begin(kExchangeSections), std::end(kExchangeSections),
                                   [&](const char* name) { return parsed->contains(name); });
-  // Both forms at once is refused before the exchange's own sections are read (their errors
-  // would hide the real problem).
   auto files = exchange_files(base.daemon.exchanges_dir);
   if (!files) return fail(std::move(files).error());
-  if (single && !files->empty()) {
+  if (single && !files->empty()) {  // before the sections: the more useful message
     return fail("config.mixed_forms",
                 base.file.string() +
-                    " holds an exchange itself ([protocol], [schedule], "
-                    "[partner], [sftp]) and " +
+                    " holds an exchange itself ([protocol], [schedule], [partner], [sftp]) and " +
                     base.daemon.exchanges_dir.string() +
                     " holds exchange files: keep one form (`kbix config migrate` moves the "
                     "exchange of kbix.toml into exchanges.d)");

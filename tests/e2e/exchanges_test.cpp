@@ -52,9 +52,9 @@ class Exchanges {
     const fs::path folder = world_.inbox_dir() / ("kbi-" + spec.name);
     fs::create_directories(folder);
     const fs::path extract = folder / "kbi-extract.csv";
-    const auto made = run_shell(std::string(KBIX_GEN_EXE) + " --people " + std::to_string(people) +
-                                " --seed " + std::to_string(seed) + " --extract " +
-                                extract.string());
+    const auto made =
+        run_shell(std::string(KBIX_GEN_EXE) + " --people " + std::to_string(people) + " --seed " +
+                  std::to_string(seed) + " --extract " + extract.string());
     ASSERT_EQ(made.exit_code, 0) << made.output;
     world_.add_personal_numbers_of(extract);
   }
@@ -85,6 +85,9 @@ class Exchanges {
     }
     std::ofstream(world_.config_file()) << daemon_wide;
     for (const auto& spec : specs_) {
+      for (const auto& remote : {spec.outbound_dir, spec.return_dir}) {
+        fs::create_directories(spec.sshd->sftp_root() / remote);
+      }
       std::ofstream(protocol_file(spec))
           << std::regex_replace(shipped, std::regex("id = \"vdab-derde-pijler-2023\""),
                                 "id = \"" + spec.protocol_id + "\"");
@@ -153,15 +156,13 @@ TEST(Exchanges, ThreeRunAtOnceEachWithItsOwnRunsAuditAndStatus) {
     partners.push_back(std::make_unique<SimulatorThread>(setup.partner(spec)));
     const auto started = world.kbix("run start " + spec.name);
     ASSERT_EQ(started.exit_code, 0) << started.output;
-    EXPECT_NE(started.output.find("(exchange " + spec.name + ")"), std::string::npos);
+    EXPECT_NE(started.output.find("kbix status " + spec.name), std::string::npos);
   }
   const auto without_name = world.kbix("run start");
   EXPECT_EQ(without_name.exit_code, 1);
   EXPECT_NE(without_name.output.find("config.exchange_required"), std::string::npos);
   ASSERT_TRUE(eventually(
-      [&] {
-        return is_done(world, "vdab") && is_done(world, "tweede") && is_done(world, "derde");
-      },
+      [&] { return is_done(world, "vdab") && is_done(world, "tweede") && is_done(world, "derde"); },
       std::chrono::seconds(120)))
       << read_file(daemon.log_file());
   for (std::size_t i = 0; i < partners.size(); ++i) {
@@ -178,10 +179,13 @@ TEST(Exchanges, ThreeRunAtOnceEachWithItsOwnRunsAuditAndStatus) {
     std::set<std::string> events;
     for (const auto& entry : audit_entries_of(world, spec.name)) {
       const std::string run_id = entry.value("run_id", "");
-      if (!run_id.empty()) EXPECT_EQ(run_id, run.id) << entry.dump();
+      if (!run_id.empty()) {
+        EXPECT_EQ(run_id, run.id) << entry.dump();
+      }
       events.insert(entry.value("event", ""));
     }
-    for (const char* event : {"run.start", "run.upload", "run.published", "inbox.extract_removed"}) {
+    for (const char* event :
+         {"run.start", "run.upload", "run.published", "inbox.extract_removed"}) {
       EXPECT_TRUE(events.contains(event)) << spec.name << " lacks " << event;
     }
     EXPECT_TRUE(fs::is_empty(world.inbox_dir() / ("kbi-" + spec.name)));

@@ -145,6 +145,7 @@ Outcome run_envelope(const std::string& recipe, const TempDir& dir) {
     OpenerConfig config{key_file("agii-enc-rsa.crt"),
                         key_file("agii-enc-rsa.key"),
                         std::nullopt,
+                        {},
                         {dir / "expired.crt"}};
     auto opened = Opener::create(config)->open(sealed, dir / "out.csv");
     return {opened ? std::nullopt : std::optional<Error>(opened.error()), {}, {}};
@@ -166,6 +167,7 @@ Outcome run_envelope(const std::string& recipe, const TempDir& dir) {
   OpenerConfig config{key_file("agii-enc-rsa.crt"),
                       key_file("agii-enc-rsa.key"),
                       std::nullopt,
+                      {},
                       {key_file("vdab-sign-rsa.crt")}};
   auto opener = Opener::create(config);
   EXPECT_TRUE(opener);

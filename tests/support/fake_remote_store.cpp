@@ -38,7 +38,7 @@ Status FakeRemote::take_fault(RemoteOp op) {
   const int call = ++calls_[op];
   for (auto it = faults_.begin(); it != faults_.end(); ++it) {
     if (it->op == op && it->on_call == call) {
-      const std::string code = it->code;
+      const ErrorCode code = it->code;
       faults_.erase(it);
       return fail(
           code, "injected fault: " + std::string(to_string(op)) + " call " + std::to_string(call));

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "kbix/core/error_codes.hpp"
 #include "kbix/exchange/remote_store.hpp"
 
 namespace kbix::test {
@@ -26,7 +27,7 @@ std::string_view to_string(RemoteOp op);
 struct RemoteFault {
   RemoteOp op;
   int on_call = 1;   // the Nth call of `op` (counted over every connection) fails
-  std::string code;  // e.g. "sftp.connection_lost", "sftp.timeout"
+  ErrorCode code;  // e.g. "sftp.connection_lost", "sftp.timeout"
 };
 
 class FakeRemote {

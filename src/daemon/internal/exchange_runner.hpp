@@ -7,15 +7,19 @@
 // runner's control Exchange on the event loop's thread, under the daemon's control mutex.
 #pragma once
 
-#include <atomic>
+// First: boost/asio/awaitable.hpp (Boost 1.74) uses std::exchange without including it.
+#include <utility>
+// clang-format off
 #include <boost/asio.hpp>
+// clang-format on
+
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <utility>  // boost/asio/awaitable.hpp uses std::exchange
 
 #include "kbix/core/config.hpp"
 #include "kbix/daemon/operations.hpp"

@@ -33,14 +33,11 @@ class SiteConfigTest : public ::testing::Test {
     const std::string shipped =
         read(KBIX_SOURCE_DIR "/config/protocols/vdab-derde-pijler-2023.toml");
     std::ofstream(dir_ / "protocols" / "vdab.toml") << shipped;
-    std::ofstream(dir_ / "protocols" / "ander.toml")
-        << std::regex_replace(shipped, std::regex("id = \"vdab-derde-pijler-2023\""),
-                              "id = \"ander-2026\"");
-    std::ofstream(dir_ / "protocols" / "ended.toml")
-        << std::regex_replace(
-               std::regex_replace(shipped, std::regex("valid_from = [0-9-]+"),
-                                  "valid_from = 2020-01-01"),
-               std::regex("valid_until = [0-9-]+"), "valid_until = 2021-01-01");
+    std::ofstream(dir_ / "protocols" / "ander.toml") << std::regex_replace(
+        shipped, std::regex("id = \"vdab-derde-pijler-2023\""), "id = \"ander-2026\"");
+    std::ofstream(dir_ / "protocols" / "ended.toml") << std::regex_replace(
+        std::regex_replace(shipped, std::regex("valid_from = [0-9-]+"), "valid_from = 2020-01-01"),
+        std::regex("valid_until = [0-9-]+"), "valid_until = 2021-01-01");
     std::ofstream(dir_ / "kbix.toml")
         << "[daemon]\nstate_dir = \"state\"\noutput_dir = \"output\"\ninbox_dir = \"inbox\"\n"
         << "control_socket = \"control.sock\"\n\n"
@@ -158,8 +155,7 @@ TEST_F(SiteConfigTest, OverlappingSourcesOrReturnDirectoriesAreRefused) {
       << site.refused[0].error.message;
   EXPECT_NE(site.refused[0].error.message.find("source of its own"), std::string::npos);
   EXPECT_EQ(site.refused[1].error.code, "config.overlapping_exchange");
-  EXPECT_NE(site.refused[1].error.message.find("return directory of its own"),
-            std::string::npos)
+  EXPECT_NE(site.refused[1].error.message.find("return directory of its own"), std::string::npos)
       << site.refused[1].error.message;
 }
 
@@ -173,7 +169,8 @@ TEST_F(SiteConfigTest, ExchangesOfOneSourceKnowEachOther) {
 
 TEST_F(SiteConfigTest, BothFormsAtOnceAreRefused) {
   exchange("vdab.toml", "kbi-vdab", "vdab.toml", "van-vdab");
-  std::ofstream(dir_ / "kbix.toml", std::ios::app) << "\n[protocol]\nfile = \"protocols/vdab.toml\"\n";
+  std::ofstream(dir_ / "kbix.toml", std::ios::app)
+      << "\n[protocol]\nfile = \"protocols/vdab.toml\"\n";
   auto site = kbix::load_site_config(dir_ / "kbix.toml");
   ASSERT_FALSE(site);
   EXPECT_EQ(site.error().code, "config.mixed_forms");
@@ -192,8 +189,7 @@ TEST_F(SiteConfigTest, TheSingleExchangeFormIsOneExchangeNamedAfterItsPartner) {
 TEST(ProtocolValidity, AnOpenEndNeedsAReviewDateAndExcludesAnEndDate) {
   const fs::path dir = fs::temp_directory_path() / ("kbix-validity-" + std::to_string(::getpid()));
   fs::create_directories(dir);
-  const std::string shipped =
-      read(KBIX_SOURCE_DIR "/config/protocols/vdab-derde-pijler-2023.toml");
+  const std::string shipped = read(KBIX_SOURCE_DIR "/config/protocols/vdab-derde-pijler-2023.toml");
   const auto variant = [&](const std::string& replacement) {
     const fs::path file = dir / "p.toml";
     std::ofstream(file) << std::regex_replace(shipped, std::regex("valid_until = [0-9-]+"),
