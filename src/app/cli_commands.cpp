@@ -297,8 +297,8 @@ int run_start(const GlobalOptions& options, const RunOptions& run) {
   auto answer = ask_daemon(options, request, exit_code);
   if (answer) {
     const std::string exchange = (*answer)["run"].value("exchange", "");
-    std::cout << "started " << (*answer)["run"].value("id", "")
-              << "; follow it with: kbix status " << exchange << "\n";
+    std::cout << "started " << (*answer)["run"].value("id", "") << "; follow it with: kbix status "
+              << exchange << "\n";
   }
   return exit_code;
 }

@@ -26,8 +26,8 @@ std::string_view to_string(RemoteOp op);
 
 struct RemoteFault {
   RemoteOp op;
-  int on_call = 1;   // the Nth call of `op` (counted over every connection) fails
-  ErrorCode code;  // e.g. "sftp.connection_lost", "sftp.timeout"
+  int on_call = 1;  // the Nth call of `op` (counted over every connection) fails
+  ErrorCode code;   // e.g. "sftp.connection_lost", "sftp.timeout"
 };
 
 class FakeRemote {
