@@ -65,7 +65,7 @@ class NotifierTest : public ::testing::Test {
 
   static Notice notice(const std::string& condition = "run.failed:R1") {
     return {"run.failed", condition, "R1", "[kbix test] run R1 failed",
-            "Run R1 failed with sftp.host_key.\nSee: kbix run show R1"};
+            "Run R1 failed with sftp.host_key_mismatch.\nSee: kbix run show R1"};
   }
 
   fs::path dir_;
@@ -84,12 +84,13 @@ TEST_F(NotifierTest, AnEmailReachesARealSmtpRelayAndIsAuditedWithoutItsText) {
   EXPECT_NE(messages[0].find("Subject: [kbix test] run R1 failed"), std::string::npos);
   EXPECT_NE(messages[0].find("From: kbix@agii.example"), std::string::npos);
   EXPECT_NE(messages[0].find("To: ops@agii.example, dpo@agii.example"), std::string::npos);
-  EXPECT_NE(messages[0].find("Run R1 failed with sftp.host_key."), std::string::npos);
+  EXPECT_NE(messages[0].find("Run R1 failed with sftp.host_key_mismatch."), std::string::npos);
   const auto sent = audited("notify.sent");
   ASSERT_EQ(sent.size(), 1u);
   EXPECT_EQ(sent[0]["details"]["channel"], "email");
   EXPECT_EQ(sent[0]["details"]["event"], "run.failed");
-  EXPECT_EQ(sent[0].dump().find("sftp.host_key"), std::string::npos) << "the text is not audited";
+  EXPECT_EQ(sent[0].dump().find("sftp.host_key_mismatch"), std::string::npos)
+      << "the text is not audited";
 }
 
 TEST_F(NotifierTest, AWebhookGetsASlackAndTeamsStyleJsonDocument) {
@@ -102,9 +103,9 @@ TEST_F(NotifierTest, AWebhookGetsASlackAndTeamsStyleJsonDocument) {
   const auto posts = receiver.posts();
   ASSERT_EQ(posts.size(), 1u);
   const auto document = nlohmann::json::parse(posts[0]);
-  EXPECT_EQ(
-      document["text"],
-      "[kbix test] run R1 failed\n\nRun R1 failed with sftp.host_key.\nSee: kbix run show R1");
+  EXPECT_EQ(document["text"],
+            "[kbix test] run R1 failed\n\nRun R1 failed with sftp.host_key_mismatch.\nSee: kbix "
+            "run show R1");
   EXPECT_EQ(document["kbix"]["event"], "run.failed");
   EXPECT_EQ(document["kbix"]["run_id"], "R1");
   EXPECT_EQ(receiver.content_types().at(0), "application/json");
