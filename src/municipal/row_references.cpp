@@ -3,7 +3,7 @@
 #include <openssl/crypto.h>
 #include <sys/stat.h>
 
-#include <array>
+#include <algorithm>
 #include <cerrno>
 #include <deque>
 #include <span>
@@ -12,7 +12,6 @@
 
 #include "kbix/domain/insz.hpp"
 #include "kbix/envelope/sealed_bytes.hpp"
-#include "kbix/office/password.hpp"
 
 namespace kbix::municipal {
 namespace {
@@ -21,7 +20,6 @@ constexpr std::string_view kMagic = "kbix-row-references";
 constexpr std::string_view kVersion = "1";
 constexpr std::size_t kInszDigits = 11;
 constexpr std::size_t kMaxExchangeBytes = 128;
-constexpr std::string_view kAlphabet = office::FilePassword::kAlphabet;
 
 bool valid_exchange(std::string_view exchange) {
   if (exchange.empty() || exchange.size() > kMaxExchangeBytes) return false;
@@ -78,15 +76,8 @@ Result<RowReferences> RowReferences::empty(std::string_view exchange) {
 }
 
 bool RowReferences::is_reference(std::string_view text) {
-  if (text.size() != kLength || !text.starts_with(kPrefix)) return false;
-  const std::string_view groups = text.substr(kPrefix.size());
-  for (std::size_t at = 0; at < groups.size(); ++at) {
-    const bool dash_here = at % (kGroupLength + 1) == kGroupLength;
-    if (dash_here ? groups[at] != '-' : kAlphabet.find(groups[at]) == std::string_view::npos) {
-      return false;
-    }
-  }
-  return true;
+  return text.starts_with(kPrefix) &&
+         office::has_grouped_shape(text.substr(kPrefix.size()), kShape);
 }
 
 Result<RowReferences> RowReferences::parse(std::string_view content, std::string_view exchange) {
@@ -186,14 +177,11 @@ Result<std::string> RowReferences::reference_for(std::string_view insz) {
                                                  std::to_string(kMaxEntries) + " people)");
   }
   // A collision (about 2^-98 per pair) is drawn again rather than trusted to never happen.
+  std::string reference(kLength, '\0');
+  std::copy(kPrefix.begin(), kPrefix.end(), reference.begin());
   for (;;) {
-    std::array<std::uint8_t, kRandomCharacters> indices{};
-    KBIX_TRY(office::uniform_indices(kAlphabet.size(), indices, office::openssl_random_bytes));
-    std::string reference(kPrefix);
-    for (std::size_t i = 0; i < kRandomCharacters; ++i) {
-      if (i > 0 && i % kGroupLength == 0) reference.push_back('-');
-      reference.push_back(kAlphabet[indices[i]]);
-    }
+    KBIX_TRY(office::fill_random_grouped(
+        kShape, std::span(reference.data() + kPrefix.size(), kShape.length())));
     if (state_->add(std::string(insz), reference)) return reference;
   }
 }

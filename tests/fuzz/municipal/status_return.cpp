@@ -25,10 +25,10 @@ constexpr std::string_view kMap =
     "kbix-row-references;1;fuzz\n"
     "R-22222-33333-44444-55555;90010100123\n"
     "R-AAAAA-BBBBB-CCCCC-DDDDD;90010100222\n"
-    "R-K7QXA-2MBCD-EFGHJ-KMNPR;90010100321\n";
+    "R-K7WXA-2MBCD-EFGHJ-KMNPR;90010100321\n";
 constexpr std::string_view kValues[] = {"R-22222-33333-44444-55555",
                                         "R-AAAAA-BBBBB-CCCCC-DDDDD",
-                                        "R-K7QXA-2MBCD-EFGHJ-KMNPR",
+                                        "R-K7WXA-2MBCD-EFGHJ-KMNPR",
                                         "90010100123",
                                         "90010100222",
                                         "90010100321"};

@@ -7,7 +7,7 @@
 // exchanges on purpose: a person who moves to another municipality gets a new reference there,
 // so two municipalities comparing their lists cannot link the person through the reference.
 //
-// Shape: "R-" and four groups of five characters joined by '-' ("R-K7QXA-2MBCD-…-…"), 25
+// Shape: "R-" and four groups of five characters joined by '-' ("R-K7WXA-2MBCD-…-…"), 25
 // characters, from office::FilePassword::kAlphabet (30 characters without look-alikes, upper
 // case only), so an employee can type it without doubt. 20 × log2(30) = 98.1 bits drawn from
 // RAND_bytes by rejection sampling (office::uniform_indices): never derived from the INSZ (a
@@ -39,17 +39,17 @@
 
 #include "kbix/core/result.hpp"
 #include "kbix/envelope/envelope.hpp"
+#include "kbix/office/password.hpp"
 
 namespace kbix::municipal {
 
 class RowReferences {
  public:
   static constexpr std::string_view kPrefix = "R-";
-  static constexpr std::size_t kGroups = 4;
-  static constexpr std::size_t kGroupLength = 5;
-  static constexpr std::size_t kRandomCharacters = kGroups * kGroupLength;                  // 20
-  static constexpr std::size_t kLength = kPrefix.size() + kRandomCharacters + kGroups - 1;  // 25
-  static constexpr double kEntropyBits = 98.0;  // 20 × log2(30) = 98.1, floored
+  // After the prefix: 4 groups of 5 from the password alphabet, 20 × log2(30) = 98.1 bits.
+  static constexpr office::GroupedText kShape{office::FilePassword::kAlphabet, 4, 5};
+  static constexpr std::size_t kLength = kPrefix.size() + kShape.length();  // 25
+  static constexpr double kEntropyBits = 98.0;
   // One municipality's list never comes near this (Excel's sheet holds 1,048,576 rows).
   static constexpr std::size_t kMaxEntries = 2'000'000;
   // The sealed content at kMaxEntries lines ("R-…;…\n" = 37 bytes) plus the header line.
