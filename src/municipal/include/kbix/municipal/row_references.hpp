@@ -26,6 +26,8 @@
 // municipal.references_full (kMaxEntries), municipal.insz (reference_for got an invalid INSZ),
 // municipal.bad_exchange; office.random; envelope.* and io.* from the sealed file. Messages never
 // hold an INSZ or a reference.
+// Not thread-safe: one exchange's run holds its map. Where the sealed file lives is the
+// caller's (one per exchange, in its private state directory).
 // Does NOT guarantee: that the INSZ strings held in memory are locked (they are wiped when the
 // object is destroyed).
 #pragma once
@@ -42,6 +44,10 @@
 #include "kbix/office/password.hpp"
 
 namespace kbix::municipal {
+
+// The list's column that carries the row reference (the export writes it, the status reader
+// looks for it).
+inline constexpr std::string_view kReferenceColumn = "referentie";
 
 class RowReferences {
  public:

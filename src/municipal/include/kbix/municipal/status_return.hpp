@@ -37,7 +37,8 @@
 // one row per imported status in file order, the date the return was received (YYYY-MM-DD).
 // The file appears atomically (temporary name, fsync, rename), mode 0640, and an existing file
 // is never replaced (io.exists).
-// Does NOT guarantee: that the municipality's status is true; that the file was sent by the
+// Does NOT guarantee: that the INSZ in a StatusImport is wiped from memory; that the
+// municipality's status is true; that the file was sent by the
 // municipality (a CSV carries no signature: the operator takes it from the SharePoint).
 #pragma once
 
@@ -66,7 +67,7 @@ inline constexpr std::string_view kDefaultActivityStatuses[] = {
 };
 
 struct StatusReturnOptions {
-  std::string reference_column = "referentie";
+  std::string reference_column = std::string(kReferenceColumn);
   std::string status_column = "status";
   // The closed list; empty means kDefaultActivityStatuses.
   std::vector<std::string> allowed_statuses;
