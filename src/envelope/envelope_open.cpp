@@ -19,13 +19,16 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <optional>
 #include <utility>
 #include <vector>
 
 #include "internal/envelope_internal.hpp"
+#include "internal/open_target.hpp"
 #include "kbix/core/file_safety.hpp"
 #include "kbix/core/utc_time.hpp"
 #include "kbix/envelope/cms_reader.hpp"
@@ -273,6 +276,33 @@ Result<OurKey> load_our_key(const std::filesystem::path& certificate_file,
   return OurKey{std::move(*certificate), std::move(*key)};
 }
 
+// Opener::open's target: the scratch file next to the output, the output an AtomicFile.
+class FileTarget final : public OpenTarget {
+ public:
+  explicit FileTarget(std::filesystem::path output) : path_(std::move(output)) {}
+  Result<int> scratch() override {
+    auto created = ScratchFile::create(path_);
+    if (!created) return fail(std::move(created).error());
+    scratch_.emplace(std::move(*created));
+    return scratch_->fd();
+  }
+  Result<int> output() override {
+    auto created = AtomicFile::create(path_, 0600);
+    if (!created) return fail(std::move(created).error());
+    file_.emplace(std::move(*created));
+    return file_->fd();
+  }
+  std::string output_label() const override {
+    return file_ ? file_->temp_path().string() : path_.string();
+  }
+  Status commit() override { return file_->commit(); }
+
+ private:
+  std::filesystem::path path_;
+  std::optional<ScratchFile> scratch_;
+  std::optional<AtomicFile> file_;
+};
+
 }  // namespace
 
 struct Opener::State {
@@ -309,13 +339,21 @@ Result<Opener> Opener::create(const OpenerConfig& config) {
 
 Result<OpenReport> Opener::open(const std::filesystem::path& input,
                                 const std::filesystem::path& output) const {
+  FileTarget target(output);
+  return open_to(input, target, state_->max_input_bytes);
+}
+
+Result<OpenReport> Opener::open_to(const std::filesystem::path& input,
+                                   envelope_detail::OpenTarget& target,
+                                   std::uint64_t max_input_bytes) const {
   const std::string name = input.filename().string();
   const auto size = size_of_file(input);
   if (!size) return fail("io.open", input.string() + ": cannot open for reading");
-  if (*size > state_->max_input_bytes) {
+  const std::uint64_t limit = std::min(max_input_bytes, state_->max_input_bytes);
+  if (*size > limit) {
     return fail("envelope.too_large", name + ": " + std::to_string(*size) +
                                           " bytes is more than the limit of " +
-                                          std::to_string(state_->max_input_bytes));
+                                          std::to_string(limit));
   }
 
   // 1. The envelope: our own bounded walk first (truncation, damage, tag length), then OpenSSL
@@ -367,11 +405,11 @@ Result<OpenReport> Opener::open(const std::filesystem::path& input,
   }
   report.decryption_fingerprint_sha256 = opened_with->certificate.fingerprint_sha256();
 
-  // 2. Decrypt into an unnamed scratch file next to the output (gone with its descriptor).
-  auto scratch = ScratchFile::create(output);
+  // 2. Decrypt into an unnamed scratch file (gone with its descriptor).
+  auto scratch = target.scratch();
   if (!scratch) return fail(std::move(scratch).error());
   {
-    BufferedWriter inner(scratch->fd(), "scratch file for " + name);
+    BufferedWriter inner(*scratch, "scratch file for " + name);
     KBIX_TRY(
         prefixed(decrypt_content(enveloped->get(), source, *outline, inner, report.profile), name));
     KBIX_TRY(inner.flush());
@@ -381,7 +419,7 @@ Result<OpenReport> Opener::open(const std::filesystem::path& input,
   // 3. The SignedData: walk it, cut out its content, and verify the pinned signer over the
   //    content streamed into the output's temporary file.
   KBIX_ASSIGN_OR_RETURN(auto inner_source,
-                        FileSource::adopt(::dup(scratch->fd()), "scratch file for " + name));
+                        FileSource::adopt(::dup(*scratch), "scratch file for " + name));
   auto inner_outline = outline_cms(inner_source);
   if (!inner_outline || inner_outline->kind != CmsContentKind::signed_data ||
       !inner_outline->content) {
@@ -427,10 +465,10 @@ Result<OpenReport> Opener::open(const std::filesystem::path& input,
                       name));
     if (matched == nullptr) matched = found;
   }
-  auto plaintext = AtomicFile::create(output, 0600);
+  auto plaintext = target.output();
   if (!plaintext) return fail(std::move(plaintext).error());
   {
-    BufferedWriter out(plaintext->fd(), plaintext->temp_path().string());
+    BufferedWriter out(*plaintext, target.output_label());
     KBIX_TRY(inner_source.seek(inner_outline->content->start));
     KBIX_TRY(prefixed(
         stream_content(inner_source, *inner_outline,
@@ -438,7 +476,9 @@ Result<OpenReport> Opener::open(const std::filesystem::path& input,
         name));
     KBIX_TRY(out.flush());
   }
-  BioPtr content(BIO_new_file(plaintext->temp_path().c_str(), "rb"));
+  // CMS_verify reads the content back through the same (read-write) descriptor.
+  BioPtr content(::lseek(*plaintext, 0, SEEK_SET) == 0 ? BIO_new_fd(*plaintext, BIO_NOCLOSE)
+                                                       : nullptr);
   const int flags = CMS_BINARY | CMS_NOINTERN | CMS_NO_SIGNER_CERT_VERIFY;
   if (!content ||
       CMS_verify(signed_data->get(), pins.get(), nullptr, content.get(), nullptr, flags) != 1) {
@@ -451,7 +491,7 @@ Result<OpenReport> Opener::open(const std::filesystem::path& input,
   report.signing_time = *signing_time;
   signed_data->reset();
   ERR_clear_error();  // lookups on the way (certificate comparisons) may leave entries behind
-  KBIX_TRY(plaintext->commit());
+  KBIX_TRY(target.commit());
   report.signer_fingerprint_sha256 = matched->fingerprint_sha256();
   report.plaintext_bytes = inner_outline->content_bytes;
   spdlog::debug("envelope: opened {} ({} plaintext bytes, profile {})", name,

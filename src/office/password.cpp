@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <utility>
+#include <vector>
 
 namespace kbix::office {
 
@@ -40,27 +41,38 @@ Status uniform_indices(std::size_t alphabet_size, std::span<std::uint8_t> out,
   return ok();
 }
 
-Result<FilePassword> FilePassword::generate() {
-  std::array<std::uint8_t, kRandomCharacters> indices{};
-  if (auto drawn = uniform_indices(kAlphabet.size(), indices, openssl_random_bytes); !drawn)
-    return fail(std::move(drawn).error());
-  FilePassword password;
+bool has_grouped_shape(std::string_view text, const GroupedText& shape) {
+  if (text.size() != shape.length()) return false;
+  for (std::size_t at = 0; at < text.size(); ++at) {
+    const bool dash_here = at % (shape.group_length + 1) == shape.group_length;
+    if (dash_here ? text[at] != '-' : shape.alphabet.find(text[at]) == std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
+Status fill_random_grouped(const GroupedText& shape, std::span<char> out) {
+  if (out.size() != shape.length()) return fail("office.alphabet", "wrong size for grouped text");
+  std::vector<std::uint8_t> indices(shape.groups * shape.group_length);
+  auto drawn = uniform_indices(shape.alphabet.size(), indices, openssl_random_bytes);
   std::size_t at = 0;
-  for (std::size_t i = 0; i < kRandomCharacters; ++i) {
-    if (i > 0 && i % kGroupLength == 0) password.text_[at++] = '-';
-    password.text_[at++] = kAlphabet[indices[i]];
+  for (std::size_t i = 0; drawn && i < indices.size(); ++i) {
+    if (i > 0 && i % shape.group_length == 0) out[at++] = '-';
+    out[at++] = shape.alphabet[indices[i]];
   }
   OPENSSL_cleanse(indices.data(), indices.size());
+  return drawn;
+}
+
+Result<FilePassword> FilePassword::generate() {
+  FilePassword password;
+  KBIX_TRY(fill_random_grouped(kShape, std::span(password.text_.data(), kLength)));
   return password;
 }
 
 Result<FilePassword> FilePassword::from_text(std::string_view text) {
-  bool shaped = text.size() == kLength;
-  for (std::size_t at = 0; shaped && at < kLength; ++at) {
-    const bool dash_here = at % (kGroupLength + 1) == kGroupLength;
-    shaped = dash_here ? text[at] == '-' : kAlphabet.find(text[at]) != std::string_view::npos;
-  }
-  if (!shaped)
+  if (!has_grouped_shape(text, kShape))
     return fail("office.password_shape",
                 "a file password has 3 groups of 7 characters from the password alphabet");
   FilePassword password;

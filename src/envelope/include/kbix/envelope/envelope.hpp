@@ -48,7 +48,11 @@ struct bio_st;  // OpenSSL's BIO (openssl/types.h)
 
 namespace kbix {
 
-struct Config;  // kbix/config.hpp
+struct Config;      // kbix/config.hpp
+class SecretBytes;  // kbix/envelope/sealed_bytes.hpp
+namespace envelope_detail {
+class OpenTarget;  // internal/open_target.hpp
+}
 
 enum class EnvelopeProfile { gcm, cbc };
 
@@ -140,6 +144,12 @@ class Opener {
                           const std::filesystem::path& output) const;
 
  private:
+  // open() and open_bytes() share every check; only where the plaintext goes differs.
+  friend Result<SecretBytes> open_bytes(const Opener& opener, const std::filesystem::path& input,
+                                        std::size_t max_bytes);
+  Result<OpenReport> open_to(const std::filesystem::path& input,
+                             envelope_detail::OpenTarget& target,
+                             std::uint64_t max_input_bytes) const;
   struct State;
   explicit Opener(std::shared_ptr<const State> state) : state_(std::move(state)) {}
   std::shared_ptr<const State> state_;

@@ -28,6 +28,21 @@
 
 namespace kbix::office {
 
+// The shape a file password and a row reference share: `groups` groups of `group_length`
+// characters from `alphabet`, joined by '-'.
+struct GroupedText {
+  std::string_view alphabet;
+  std::size_t groups = 0;
+  std::size_t group_length = 0;
+  [[nodiscard]] constexpr std::size_t length() const { return groups * group_length + groups - 1; }
+};
+
+// True when `text` has exactly that shape.
+bool has_grouped_shape(std::string_view text, const GroupedText& shape);
+// Fills `out` (exactly shape.length() characters) with random text of that shape: each character
+// drawn by uniform_indices over RAND_bytes. Error "office.random".
+Status fill_random_grouped(const GroupedText& shape, std::span<char> out);
+
 class FilePassword {
  public:
   static constexpr std::string_view kAlphabet = "23456789ABCDEFGHJKMNPRSTUVWXYZ";
@@ -36,6 +51,8 @@ class FilePassword {
   static constexpr std::size_t kRandomCharacters = kGroups * kGroupLength;  // 21
   static constexpr std::size_t kLength = kRandomCharacters + kGroups - 1;   // 23 with dashes
   static constexpr double kEntropyBits = 103.0;  // 21 × log2(30) = 103.04, floored
+  static constexpr GroupedText kShape{kAlphabet, kGroups, kGroupLength};
+  static_assert(kShape.length() == kLength);
 
   // A fresh password from RAND_bytes. Error "office.random" when the generator fails.
   static Result<FilePassword> generate();
