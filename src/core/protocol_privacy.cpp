@@ -101,3 +101,23 @@ Status read_privacy_sections(TableReader& top, const std::filesystem::path& file
 }
 
 }  // namespace kbix::detail
+
+namespace kbix {
+
+bool codes_allow(const ColumnDomain& domain, std::string_view value) {
+  const auto in_list = [&](std::string_view code) {
+    return std::find(domain.codes.begin(), domain.codes.end(), code) != domain.codes.end();
+  };
+  if (domain.separator.empty()) return in_list(value);
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t end = value.find(domain.separator, start);
+    if (!in_list(value.substr(start, end == std::string_view::npos ? end : end - start))) {
+      return false;
+    }
+    if (end == std::string_view::npos) return true;
+    start = end + domain.separator.size();
+  }
+}
+
+}  // namespace kbix

@@ -36,6 +36,10 @@ Status finish_exchange(Config& config, const std::string& protocol_at) {
   auto protocol = load_protocol(config.protocol_file);
   if (!protocol) return fail(std::move(protocol).error());
   config.protocol = std::move(protocol).value();
+  if (config.protocol.kind == ProtocolKind::export_)
+    return fail("config.unsupported_kind",
+                protocol_at + ": protocol " + config.protocol.id +
+                    " is an export; this version of kbix does not run export exchanges yet");
   if (config.protocol.pseudonym == PseudonymMode::hmac_sha256 && !config.keys.pseudonym_key_file) {
     return fail("config.missing_key", protocol_at + ": protocol " + config.protocol.id +
                                           " asks for keyed pseudonyms; set [keys] "

@@ -12,26 +12,6 @@ namespace kbix {
 
 namespace {
 
-// Strict ISO date YYYY-MM-DD that exists in the calendar.
-std::optional<std::chrono::sys_days> parse_iso_date(std::string_view text) {
-  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
-  int parts[3] = {0, 0, 0};
-  const std::size_t starts[3] = {0, 5, 8};
-  const std::size_t lengths[3] = {4, 2, 2};
-  for (int i = 0; i < 3; ++i) {
-    for (std::size_t j = 0; j < lengths[i]; ++j) {
-      const char c = text[starts[i] + j];
-      if (c < '0' || c > '9') return std::nullopt;
-      parts[i] = parts[i] * 10 + (c - '0');
-    }
-  }
-  const std::chrono::year_month_day day{std::chrono::year{parts[0]},
-                                        std::chrono::month{static_cast<unsigned>(parts[1])},
-                                        std::chrono::day{static_cast<unsigned>(parts[2])}};
-  if (!day.ok()) return std::nullopt;
-  return std::chrono::sys_days{day};
-}
-
 std::string describe(const ColumnDomain& domain) {
   if (domain.kind == ColumnDomain::Kind::date) {
     return "date " + format_date(domain.earliest) + " .. " +
@@ -62,7 +42,7 @@ class ColumnCheck {
     }
     if (domain_ == nullptr) return;
     if (domain_->kind == ColumnDomain::Kind::date) {
-      const auto day = parse_iso_date(value);
+      const auto day = parse_date(value);
       if (!day) {
         ++quality.unparseable_date;
       } else if (*day < domain_->earliest) {
@@ -72,26 +52,10 @@ class ColumnCheck {
       }
       return;
     }
-    if (!all_in_list(value)) ++quality.not_in_list;
+    if (!codes_allow(*domain_, value)) ++quality.not_in_list;
   }
 
  private:
-  bool in_list(std::string_view code) const {
-    return std::find(domain_->codes.begin(), domain_->codes.end(), code) != domain_->codes.end();
-  }
-  bool all_in_list(std::string_view value) const {
-    if (domain_->separator.empty()) return in_list(value);
-    std::size_t start = 0;
-    for (;;) {
-      const std::size_t end = value.find(domain_->separator, start);
-      if (!in_list(value.substr(start, end == std::string_view::npos ? end : end - start))) {
-        return false;
-      }
-      if (end == std::string_view::npos) return true;
-      start = end + domain_->separator.size();
-    }
-  }
-
   const ColumnDomain* domain_;
   std::chrono::sys_days latest_{};
 };

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "gemeenten.hpp"
 #include "kbix/core/config.hpp"
 #include "kbix/core/protocol.hpp"
 #include "kbix/domain/csv.hpp"
@@ -18,6 +19,8 @@ struct Options {
   std::uint64_t seed = 1;
   std::string extract_file;
   std::string return_file;
+  std::string gemeenten_file;
+  std::string as_of;  // gemeenten: the day certificate dates are spread before
   std::string protocol_file = KBIX_DEFAULT_PROTOCOL;
   double invalid_rate = 0.0;
   double duplicate_rate = 0.0;
@@ -25,13 +28,55 @@ struct Options {
   double unknown_rate = 0.05;
   double bis_rate = 0.03;
   std::uint64_t vdab_seed = 11;
+  double bad_value_rate = 0.005;
 };
 
 double unit(std::uint64_t hash) {
   return static_cast<double>(hash >> 11) * 0x1.0p-53;
 }
 
+// --gemeenten: a kbi-gemeenten extract, with the extract columns of the protocol.
+int generate_gemeenten(const Options& options) {
+  auto protocol = kbix::load_protocol(options.protocol_file);
+  if (!protocol) {
+    std::cerr << "kbix-gen: " << protocol.error().describe() << "\n";
+    return 2;
+  }
+  kbix::synthetic::GemeentenOptions gemeenten;
+  gemeenten.people = options.people;
+  gemeenten.seed = options.seed;
+  gemeenten.invalid_rate = options.invalid_rate;
+  gemeenten.duplicate_rate = options.duplicate_rate;
+  gemeenten.bad_value_rate = options.bad_value_rate;
+  if (!options.as_of.empty()) {
+    const auto day = kbix::parse_date(options.as_of);
+    if (!day) {
+      std::cerr << "kbix-gen: --as-of must be a date like 2026-12-01\n";
+      return 2;
+    }
+    gemeenten.as_of = *day;
+  }
+  std::ofstream out(options.gemeenten_file, std::ios::binary | std::ios::trunc);
+  if (!out) {
+    std::cerr << "kbix-gen: cannot write " << options.gemeenten_file << "\n";
+    return 1;
+  }
+  auto counts = kbix::synthetic::write_gemeenten_extract(out, protocol->extract_columns, gemeenten);
+  if (!counts) {
+    std::cerr << "kbix-gen: " << counts.error().describe() << "\n";
+    return 2;
+  }
+  if (!out.flush()) {
+    std::cerr << "kbix-gen: write failed (disk full?)\n";
+    return 1;
+  }
+  std::cerr << "kbix-gen: " << counts->rows << " rows (" << counts->invalid << " invalid INSZ, "
+            << counts->duplicates << " duplicates) -> " << options.gemeenten_file << "\n";
+  return 0;
+}
+
 int generate(const Options& options) {
+  if (!options.gemeenten_file.empty()) return generate_gemeenten(options);
   auto protocol = kbix::load_protocol(options.protocol_file);
   if (!protocol) {
     std::cerr << "kbix-gen: " << protocol.error().describe() << "\n";
@@ -112,12 +157,26 @@ int main(int argc, char** argv) {
   Options options;
   app.add_option("--people", options.people, "rows to write")->capture_default_str();
   app.add_option("--seed", options.seed, "seed of everything random")->capture_default_str();
-  app.add_option("--extract", options.extract_file, "KBI extract to write (CSV)")->required();
+  auto* extract = app.add_option("--extract", options.extract_file, "KBI extract to write (CSV)");
+  auto* gemeenten = app.add_option(
+      "--gemeenten", options.gemeenten_file,
+      "instead: a kbi-gemeenten extract to write (CSV; people in Genk, Wetteren, "
+      "Sint-Pieters-Leeuw, Gent and Leuven; columns of --protocol, by default the Genk protocol)");
+  extract->excludes(gemeenten);
+  app.add_option("--as-of", options.as_of,
+                 "gemeenten: certificate dates fall in the 30 months before this day "
+                 "(YYYY-MM-DD; default 2026-12-01, so the file does not depend on today)");
+  app.add_option("--bad-value-rate", options.bad_value_rate,
+                 "gemeenten: share of rows with an interest outside the closed list or a "
+                 "malformed certificate date")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   app.add_option(
       "--return", options.return_file,
       "also write the VDAB return for the valid, unique people (as the simulator would)");
   app.add_option("--protocol", options.protocol_file, "protocol file with the column lists")
       ->capture_default_str();
+  auto* protocol_option = app.get_option("--protocol");
   auto rate = CLI::Range(0.0, 1.0);
   app.add_option("--invalid-rate", options.invalid_rate, "share of rows with a wrong INSZ")
       ->check(rate)
@@ -137,5 +196,12 @@ int main(int argc, char** argv) {
   app.add_option("--vdab-seed", options.vdab_seed, "seed of VDAB's answers (as the simulator)")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  if (options.extract_file.empty() && options.gemeenten_file.empty()) {
+    std::cerr << "kbix-gen: give --extract FILE (KBI extract for VDAB) or --gemeenten FILE\n";
+    return 2;
+  }
+  if (!options.gemeenten_file.empty() && protocol_option->count() == 0) {
+    options.protocol_file = KBIX_GEMEENTEN_PROTOCOL;
+  }
   return generate(options);
 }

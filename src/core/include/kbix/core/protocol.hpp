@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kbix/core/result.hpp"
@@ -43,6 +44,45 @@ struct DisclosurePolicy {
 // export is one-way: selected columns, encrypted, delivered (municipal exports).
 enum class ProtocolKind { roundtrip, export_ };
 
+// What an export protocol allows (protocol [export], docs/municipal-protocols.md): which columns
+// leave, for whom, how often and in which file. The loader refuses a file that breaks its own
+// article 3 (a field outside the extract, a field beyond the legal cap the protocol cites, a
+// filter or retention column that does not exist); the list selection (kbix/municipal) applies
+// the scope, the closed lists and the per-person retention; the engine the trigger, the request
+// reference, the profiles and the status return.
+enum class ExportTrigger { on_request, schedule };
+struct ExportScope {
+  enum class Kind { residence, participation, consent };
+  Kind kind = Kind::residence;
+  std::string column;  // the extract column the filter reads (never exported unless it is a field)
+  // participation / consent: the list is for one municipality, so it is also limited to the
+  // people whose residence (this column, a NIS code) is the requesting municipality's; empty =
+  // not limited. Unused (empty) for kind residence, where `column` is the residence.
+  std::string residence_column;
+};
+struct PersonRetention {    // leave out a person whose date in `date_column` is more than
+  std::string date_column;  // `months` months before the day of the list (empty date = keep)
+  int months = 6;
+};
+struct ExportRules {
+  std::vector<std::string> fields;     // art. 3: exactly the list's columns, in this order
+  std::vector<std::string> legal_cap;  // the legal article's maximum; empty = none cited
+  std::string legal_basis;  // e.g. "decreet 7 juni 2013, art. 20 §1 7°" (for docs/status)
+  ExportScope scope;
+  std::optional<PersonRetention> person_retention;
+  ExportTrigger trigger = ExportTrigger::schedule;
+  bool request_reference_required =
+      false;  // Genk: a run needs the municipality's request reference
+  std::vector<std::string>
+      profiles;                // allowed office file profiles: "xlsx-agile", "zip-aes256", "cms"
+  bool status_return = false;  // template: the municipality sends back the activity status
+  std::vector<std::string> status_codes;  // closed list of that status
+  std::string reference_column;  // column added to each row when status_return ("referentie")
+  // Fields whose [domains] codes are the only values that may leave ("en enkel deze"): a row
+  // holding another value there is left out of the list and counted, never echoed.
+  std::vector<std::string> closed_lists;
+};
+
 struct Protocol {
   std::string id;     // "vdab-derde-pijler-2023"
   std::string title;  // for people
@@ -55,8 +95,8 @@ struct Protocol {
   // needs a review date by which the parties look at the protocol again.
   std::optional<std::chrono::sys_days> valid_until;
   std::optional<std::chrono::sys_days> review_date;
-  int cadence_months = 6;             // minimum months between two runs
-  int retention_years = 5;            // outputs and run data older than this are purged
+  int cadence_months = 6;   // minimum months between two runs
+  int retention_years = 5;  // outputs and run data older than this are purged
 
   PseudonymMode pseudonym = PseudonymMode::none;
 
@@ -69,6 +109,7 @@ struct Protocol {
 
   std::map<std::string, ColumnDomain> domains;  // column -> domain, extract or return columns
   DisclosurePolicy disclosure;
+  std::optional<ExportRules> export_rules;  // set iff kind == export_
 
   [[nodiscard]] std::vector<std::string> output_columns() const;
 };
@@ -84,7 +125,15 @@ const char* to_string(PseudonymMode mode);
 const char* to_string(ProtocolKind kind);
 const char* to_string(DisclosureAction action);
 
+const char* to_string(ExportTrigger trigger);
+const char* to_string(ExportScope::Kind kind);
+
 // "2023-03-03"
 std::string format_date(std::chrono::sys_days day);
+// The reverse, strict: YYYY-MM-DD of a day that exists; nullopt otherwise.
+std::optional<std::chrono::sys_days> parse_date(std::string_view text);
+// Whether a non-empty `value` is allowed by a codes domain: every part (split on the separator,
+// when the domain has one) is one of the codes.
+bool codes_allow(const ColumnDomain& domain, std::string_view value);
 
 }  // namespace kbix
