@@ -108,10 +108,6 @@ Result<Protocol> load_protocol(const std::filesystem::path& file) {
   const auto kind = top.text("kind", false).value_or("roundtrip");
   if (kind == "export") {
     protocol.kind = ProtocolKind::export_;
-    top.reject("kind",
-               "\"export\" protocols (one-way municipal exports) are not supported by this "
-               "version of kbix; only \"roundtrip\" is",
-               "config.unsupported_kind");
   } else if (kind != "roundtrip") {
     top.reject("kind", "must be \"roundtrip\" (send, return, merge) or \"export\" (one-way)");
   }

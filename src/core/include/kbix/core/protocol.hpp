@@ -43,6 +43,30 @@ struct DisclosurePolicy {
 // export is one-way: selected columns, encrypted, delivered (municipal exports).
 enum class ProtocolKind { roundtrip, export_ };
 
+enum class ExportTrigger { on_request, schedule };
+struct ExportScope {
+  enum class Kind { residence, participation, consent };
+  Kind kind = Kind::residence;
+  std::string column;  // the extract column the filter reads (never exported unless it is a field)
+};
+struct PersonRetention {    // leave out a person whose date in `date_column` is more than
+  std::string date_column;  // `months` months before the day of the list (empty date = keep)
+  int months = 6;
+};
+struct ExportRules {
+  std::vector<std::string> fields;     // art. 3: exactly the list's columns, in this order
+  std::vector<std::string> legal_cap;  // the legal article's maximum; empty = none cited
+  std::string legal_basis;             // e.g. "decreet 7 juni 2013, art. 20 §1 7°"
+  ExportScope scope;
+  std::optional<PersonRetention> person_retention;
+  ExportTrigger trigger = ExportTrigger::schedule;
+  bool request_reference_required = false;  // Genk: a run needs the municipality's reference
+  std::vector<std::string> profiles;  // allowed office file profiles: "xlsx-agile", "zip-aes256", "cms"
+  bool status_return = false;  // template: the municipality sends back the activity status
+  std::vector<std::string> status_codes;  // closed list of that status
+  std::string reference_column;           // column added to each row when status_return
+};
+
 struct Protocol {
   std::string id;     // "vdab-derde-pijler-2023"
   std::string title;  // for people
@@ -69,6 +93,7 @@ struct Protocol {
 
   std::map<std::string, ColumnDomain> domains;  // column -> domain, extract or return columns
   DisclosurePolicy disclosure;
+  std::optional<ExportRules> export_rules;  // set iff kind == export_
 
   [[nodiscard]] std::vector<std::string> output_columns() const;
 };
