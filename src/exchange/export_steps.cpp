@@ -69,7 +69,10 @@ Status prepare_outbox(const Config& config) {
   std::error_code error;
   fs::create_directories(dir, error);
   if (error) return fail("io.create", "cannot create the outbox " + dir.string());
-  fs::permissions(dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec,
+  // 2750: setgid, so each list made inside keeps the directory's (the operators') group.
+  fs::permissions(dir,
+                  fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                      fs::perms::set_gid,
                   error);
   if (!config.daemon.control_group.empty()) {
     std::vector<char> buffer(16384);
