@@ -89,6 +89,9 @@ void read_export(TableReader& t, const fs::path& dir, Config& config) {
   }
   out.recipient_certificate = t.path("recipient_certificate", out.profile == "cms", dir).value_or("");
   out.status_dir = t.path("status_dir", rules.status_return, dir).value_or("");
+  // How often the daemon looks at this exchange (status returns, the protocol's end, work left).
+  config.sftp.poll_interval =
+      std::chrono::seconds(t.integer("poll_interval_seconds", false, 1, 86400).value_or(300));
   // A signed instance of a template protocol: its own dates, inside the template's window.
   if (const auto from = t.date("signed_from", false)) {
     if (*from < config.protocol.valid_from) {

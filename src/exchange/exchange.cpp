@@ -560,6 +560,9 @@ Status Exchange::clean_cancelled() {
 Status Exchange::tick(Clock::time_point now) {
   KBIX_TRY(write_pending_audits());
   KBIX_TRY(clean_ended_export(now));
+  if (auto statuses = import_status_returns(now); !statuses) {
+    spdlog::warn("status returns: {}", statuses.error().describe());
+  }
   {
     std::unique_lock<std::mutex> gate;
     if (step_gate_ != nullptr) gate = std::unique_lock(*step_gate_);

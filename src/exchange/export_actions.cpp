@@ -93,7 +93,7 @@ Result<office::FilePassword> Exchange::release_password(const std::string& run_i
   if (!opener) return fail(std::move(opener).error());
   auto bytes = open_bytes(*opener, sealed, office::FilePassword::kLength);
   if (!bytes) return fail(std::move(bytes).error());
-  auto password = office::FilePassword::from_text(bytes->view());
+  auto password = office::FilePassword::from_text(bytes->text());
   if (!password) return fail(std::move(password).error());
   // Audited before the value leaves: who, when (the entry's time), by which channel; never it.
   auto action = audit_intent(run_id, "export.password_released",
@@ -161,10 +161,8 @@ Status Exchange::clean_ended_export(Clock::time_point now) {
                                          ? format_date(*config_.protocol.valid_until)
                                          : std::string{}}}));
   }
-  const fs::path references =
-      config_.daemon.state_dir / "references" / (config_.exchange.name + ".p7m");
   std::error_code error;
-  if (fs::remove(references, error)) {
+  if (fs::remove(references_file(), error)) {
     KBIX_TRY(record("", "export.protocol_ended", {{"references_removed", true}}));
   }
   return ok();

@@ -3,7 +3,6 @@
 // certificate, placed in the exchange's outbox for an operator, and its outbox copy removed once
 // the operator has recorded the delivery. exchange.cpp commits, audits and handles failure.
 #include <grp.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +13,7 @@
 #include "kbix/core/input_file.hpp"
 #include "kbix/core/untrusted_text.hpp"
 #include "kbix/envelope/envelope.hpp"
+#include "kbix/envelope/sealed_bytes.hpp"
 #include "kbix/exchange/exchange.hpp"
 #include "kbix/municipal/municipal_list.hpp"
 #include "kbix/municipal/row_references.hpp"
@@ -26,6 +26,11 @@ namespace kbix {
 namespace fs = std::filesystem;
 
 namespace {
+
+using municipal::ListCounts;
+using municipal::ListRequest;
+using municipal::MunicipalList;
+using municipal::RowReferences;
 
 nlohmann::json count_facts(const ListCounts& counts) {
   return {{"rows", counts.rows},
@@ -41,24 +46,19 @@ std::chrono::sys_days today() {
 }
 
 Result<MunicipalList> list_of(const Config& config, InputFile& extract, std::string_view name) {
-  return make_municipal_list(config.protocol,
+  return municipal::make_municipal_list(config.protocol,
                              ListRequest{config.export_settings.residence_nis, today()},
                              extract.fd(), name);
 }
 
-// The password is sealed from memory (a memfd): it never exists as a plaintext file.
+// The password is sealed from memory: it never exists as a plaintext file.
 Status seal_password(const Config& config, const office::FilePassword& password,
                      const fs::path& sealed) {
   auto sealer = Sealer::create(snapshot_sealer_config(config));
   if (!sealer) return fail(std::move(sealer).error());
-  const int fd = ::memfd_create("kbix-password", MFD_CLOEXEC);
-  if (fd < 0) return fail("io.create", "cannot make a memory file for the password");
   const std::string_view text = password.reveal();
-  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  Result<SealReport> report =
-      written ? sealer->seal(fd, "password", sealed)
-              : Result<SealReport>(fail("io.write", "cannot write the password to memory"));
-  ::close(fd);  // the memory is freed with the last descriptor
+  auto report = seal_bytes(*sealer, std::as_bytes(std::span(text.data(), text.size())),
+                           "the list's password", sealed);
   if (!report) return fail(std::move(report).error());
   return ok();
 }
@@ -165,17 +165,21 @@ Result<Exchange::StepOutcome> Exchange::make_list(const RunRecord& run) {
                           {"profile", config_.export_settings.profile}};
   if (rules.status_return) {
     // A random reference per person, kept with the INSZ only in our sealed state.
-    const fs::path references_file =
-        config_.daemon.state_dir / "references" / (config_.exchange.name + ".p7m");
     std::error_code error;
-    fs::create_directories(references_file.parent_path(), error);
-    auto references = RowReferences::load(references_file, own_file_opener_config(config_));
+    fs::create_directories(references_file().parent_path(), error);
+    auto opener = Opener::create(own_file_opener_config(config_));
+    if (!opener) return fail(std::move(opener).error());
+    auto references = RowReferences::load(*opener, references_file(), config_.exchange.name);
     if (!references) return fail(std::move(references).error());
     list->table.header.push_back(rules.reference_column);
     for (std::size_t i = 0; i < list->table.rows.size(); ++i) {
-      list->table.rows[i].push_back(references->reference_for(list->insz[i]));
+      auto reference = references->reference_for(list->insz[i]);
+      if (!reference) return fail(std::move(reference).error());
+      list->table.rows[i].push_back(std::move(reference).value());
     }
-    KBIX_TRY(references->save(references_file, snapshot_sealer_config(config_)));
+    auto sealer = Sealer::create(snapshot_sealer_config(config_));
+    if (!sealer) return fail(std::move(sealer).error());
+    KBIX_TRY(references->save(*sealer, references_file()));
     facts["references"] = references->size();
   }
   auto profile = office::parse_file_profile(config_.export_settings.profile);

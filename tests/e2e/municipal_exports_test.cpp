@@ -25,6 +25,7 @@ namespace fs = std::filesystem;
 const fs::path kProtocols = KBIX_SOURCE_DIR "/config/protocols";
 const std::string kOracle = KBIX_SOURCE_DIR "/tests/unit/office/office_oracle.py";
 const std::string kExpected = KBIX_SOURCE_DIR "/tests/e2e/municipal_expected.py";
+const std::string kStatus = KBIX_SOURCE_DIR "/tests/e2e/municipal_status.py";
 
 struct Municipality {
   std::string exchange;  // exchange name
@@ -82,6 +83,10 @@ class MunicipalWorld {
   fs::path protocols() const { return world_.dir() / "protocols"; }
   fs::path protocol(const std::string& stem) const { return protocols() / (stem + ".toml"); }
   fs::path outbox() const { return world_.dir() / "outbox"; }
+  fs::path status_dir(const Municipality& m) const { return world_.dir() / "status" / m.exchange; }
+  fs::path status_inbox(const Municipality& m) const {
+    return world_.inbox_dir() / ("status-" + m.exchange);
+  }
   fs::path extract() const { return world_.inbox_dir() / "kbi-gemeenten" / "kbi-gemeenten.csv"; }
 
   void generate(std::uint64_t people, std::uint64_t seed) {
@@ -101,7 +106,7 @@ class MunicipalWorld {
          << protocol(m.protocol).string() << "\"\n\n[export]\nmunicipality = \"" << m.name
          << "\"\nresidence_nis = \"" << m.nis << "\"\n";
     if (loaded->export_rules && loaded->export_rules->status_return) {
-      file << "status_dir = \"" << (world_.dir() / "status" / m.exchange).string() << "\"\n";
+      file << "status_dir = \"" << status_dir(m).string() << "\"\npoll_interval_seconds = 1\n";
     }
     if (loaded->export_rules && loaded->export_rules->trigger == ExportTrigger::schedule) {
       file << "\n[schedule]\nrun_dates = [\"01-15\"]\n";
@@ -179,6 +184,64 @@ struct PasswordFile {
   }
   fs::path path;
 };
+
+// The template's status return: a good file is published with each person's INSZ (matched here
+// through the expected rows, independently of kbix); an unknown reference, a value outside the
+// closed list, a duplicated reference or an oversized file is refused whole, nothing published.
+void check_status_return(MunicipalWorld& setup, const Municipality& m, const fs::path& list,
+                         const fs::path& password, const fs::path& expected,
+                         const fs::path& scratch) {
+  ExchangeWorld& world = setup.world();
+  auto protocol = load_protocol(setup.protocol(m.protocol));
+  ASSERT_TRUE(protocol && protocol->export_rules);
+  std::vector<std::string> codes = protocol->export_rules->status_codes;
+  if (codes.empty()) codes = {"toegeleid", "gestart", "afgerond"};
+  const fs::path good = scratch / (m.exchange + "-status.csv");
+  const auto made = run_shell(kStatus + " " + list.string() + " " + password.string() + " " +
+                              good.string() + " good " + join(codes, ','));
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  const auto imported_before = count_audit_events(world, "export.status_imported");
+  fs::copy_file(good, setup.status_inbox(m) / "terug.csv");
+  ASSERT_TRUE(eventually(
+      [&] { return count_audit_events(world, "export.status_imported") > imported_before; },
+      std::chrono::seconds(30)));
+  EXPECT_FALSE(fs::exists(setup.status_inbox(m) / "terug.csv"));
+  const auto published = files_under(setup.status_dir(m));
+  ASSERT_EQ(published.size(), 1u);
+  // Row i of the list is the person on line i of expected.insz; status i % codes as sent.
+  const auto insz = read_lines(expected.string() + ".insz");
+  const auto lines = read_lines(published.front());
+  ASSERT_EQ(lines.size(), insz.size() + 1);
+  EXPECT_EQ(lines.front().substr(0, 12), "insz;status;");
+  for (std::size_t i = 0; i < insz.size(); ++i) {
+    EXPECT_EQ(lines[i + 1].substr(0, lines[i + 1].rfind(';')),
+              insz[i] + ";" + codes[i % codes.size()])
+        << "row " << i;
+  }
+  fs::remove(published.front());  // the statuses file is the test's to take away (it holds INSZ)
+
+  const auto refused_before = count_audit_events(world, "export.status_refused");
+  int kinds = 0;
+  for (const char* kind : {"unknown_reference", "bad_value", "duplicate_reference", "oversized"}) {
+    const fs::path bad = setup.status_inbox(m) / (std::string(kind) + ".csv");
+    const auto wrote = run_shell(kStatus + " " + list.string() + " " + password.string() + " " +
+                                 (scratch / "bad.csv").string() + " " + kind + " " +
+                                 join(codes, ','));
+    ASSERT_EQ(wrote.exit_code, 0) << wrote.output;
+    fs::rename(scratch / "bad.csv", bad);
+    ++kinds;
+  }
+  ASSERT_TRUE(eventually(
+      [&] {
+        return count_audit_events(world, "export.status_refused") >= refused_before + kinds;
+      },
+      std::chrono::seconds(30)));
+  EXPECT_TRUE(files_under(setup.status_dir(m)).empty()) << "a refused file publishes nothing";
+  for (const auto& file : files_under(setup.status_inbox(m))) {
+    EXPECT_EQ(file.extension(), ".refused") << file;
+    fs::remove(file);  // the refused files hold references only, but they are the test's
+  }
+}
 
 TEST(MunicipalExports, ThreeListsEachExactlyItsPeopleAndFieldsEndedOnesRefused) {
   MunicipalWorld setup;
@@ -274,6 +337,10 @@ TEST(MunicipalExports, ThreeListsEachExactlyItsPeopleAndFieldsEndedOnesRefused) 
     // The oracle compared the header with the protocol's fields (no filter column leaves) and
     // every row; a list this short would show nothing.
     EXPECT_GT(read_json(expected).size(), 10u);
+
+    if (m.protocol == MunicipalWorld::kTemplate) {
+      check_status_return(setup, m, list, secret.path, expected, scratch.dir);
+    }
 
     const auto delivered = world.kbix("export delivered " + run.id +
                                       " --channel sharepoint --reference \"site " + m.exchange +

@@ -130,6 +130,12 @@ class Exchange {
   // An export whose protocol has ended: removes its outbox copies, lists, sealed passwords and
   // row references, cancels its unfinished runs, audits export.protocol_ended. Runs on each tick.
   Status clean_ended_export(Clock::time_point now = Clock::now());
+  // A status return (the template): each *.csv an operator dropped in status_inbox() is read,
+  // published to [export] status_dir and removed, or refused whole and renamed *.refused;
+  // audited export.status_imported / export.status_refused. Runs on each tick.
+  Status import_status_returns(Clock::time_point now = Clock::now());
+  std::filesystem::path status_inbox() const;     // <inbox_dir>/status-<exchange>
+  std::filesystem::path references_file() const;  // <state_dir>/references/<exchange>.p7m
   // The name of a run's list as the municipality sees it ("<protocol>_<run>.xlsx").
   std::string list_file_name(const std::string& run_id) const;
 
