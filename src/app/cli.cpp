@@ -116,6 +116,12 @@ int run_cli(int argc, char** argv) {
   start->add_option("EXCHANGE", options.exchange,
                     "the exchange to run (needed when several are configured)");
   add_force(start);
+  auto add_request_reference = [&](CLI::App* command) {
+    command->add_option("--request-ref", run_options.request_reference,
+                        "the municipality's request reference (needed by an export on request, "
+                        "such as Genk's art. 20 list; audited, no personal data)");
+  };
+  add_request_reference(start);
   start->add_flag("--dry-run", run_options.dry_run,
                   "only validate the extract in the inbox and print its counts (rows, valid, "
                   "invalid, duplicate); changes nothing");
@@ -141,10 +147,41 @@ int run_cli(int argc, char** argv) {
   once->add_option("EXCHANGE", options.exchange, "only this exchange (default: every exchange)");
   once->add_flag("--start", run_options.start, "also start a new run (the rules of `run start`)");
   add_force(once);
+  add_request_reference(once);
   once->add_option("--wait", run_options.wait_seconds,
                    "keep polling for the return up to SECONDS (default: poll once)")
       ->check(CLI::Range(0, 86400 * 60));
   once->callback([&] { exit_code = cli::run_once(options, run_options); });
+
+  cli::ExportOptions export_options;
+  auto* export_command = app.add_subcommand(
+      "export", "municipal lists: release a list's password, record its delivery");
+  export_command->require_subcommand(1);
+  auto* password = export_command->add_subcommand(
+      "password",
+      "print the password of a list once, to send it to the municipality by another channel "
+      "than the file (audited: who, when, which channel; never the value)");
+  password->add_option("RUN_ID", export_options.run_id, "the export run")->required();
+  password->add_option("--channel", export_options.channel, "how you send it")
+      ->required()
+      ->check(CLI::IsMember({"sms", "phone", "letter", "in-person"}));
+  auto* again = password->add_flag("--again", export_options.again,
+                                   "release it a second time (needs --reason)");
+  password->add_option("--reason", export_options.reason, "why it is released again (audited)")
+      ->needs(again);
+  password->callback([&] { exit_code = cli::export_password(options, export_options); });
+  auto* delivered = export_command->add_subcommand(
+      "delivered",
+      "record that you delivered a list (uploaded it to the municipality's SharePoint, mailed "
+      "or dropped it); kbix then removes its outbox copy");
+  delivered->add_option("RUN_ID", export_options.run_id, "the export run")->required();
+  delivered->add_option("--channel", export_options.channel, "how it was delivered")
+      ->required()
+      ->check(CLI::IsMember({"sharepoint", "email", "sftp"}));
+  delivered->add_option("--reference", export_options.reference,
+                        "where to find it again, e.g. the SharePoint folder or a ticket "
+                        "(audited, no personal data)");
+  delivered->callback([&] { exit_code = cli::export_delivered(options, export_options); });
 
   cli::AuditOptionsCli audit_options;
   auto* audit = app.add_subcommand("audit", "check and read the tamper-evident audit log");

@@ -46,6 +46,16 @@ std::optional<Config> load_daemon_wide(const GlobalOptions& options) {
   return std::move(site->base);
 }
 
+void print(const GlobalOptions& options, const nlohmann::json& json, const std::string& text) {
+  if (options.json) {
+    std::cout << dump_json(json, 2) << "\n";
+  } else {
+    std::cout << text;
+  }
+}
+
+}  // namespace
+
 // Sends one request to the daemon; prints a refusal. Returns the answer when ok.
 std::optional<nlohmann::json> ask_daemon(const GlobalOptions& options,
                                          const ControlRequest& request, int& exit_code) {
@@ -82,15 +92,6 @@ ControlRequest request_of(ControlCommand command) {
   return request;
 }
 
-void print(const GlobalOptions& options, const nlohmann::json& json, const std::string& text) {
-  if (options.json) {
-    std::cout << dump_json(json, 2) << "\n";
-  } else {
-    std::cout << text;
-  }
-}
-
-}  // namespace
 
 int check_config(const GlobalOptions& options) {
   auto site = load_site_config(options.config_file);
@@ -294,6 +295,7 @@ int run_start(const GlobalOptions& options, const RunOptions& run) {
   request.exchange = options.exchange;
   request.force = run.force;
   request.reason = run.reason;
+  request.request_reference = run.request_reference;
   auto answer = ask_daemon(options, request, exit_code);
   if (answer) {
     const std::string exchange = (*answer)["run"].value("exchange", "");
@@ -366,7 +368,8 @@ int run_once(const GlobalOptions& options, const RunOptions& run) {
     const std::string& name = config.exchange.name;
     if (run.start) {
       auto started =
-          exchange.start_run(StartRequest{self.actor(), "operator", run.force, run.reason});
+          exchange.start_run(StartRequest{self.actor(), "operator", run.force, run.reason,
+                                          run.request_reference});
       if (!started) {
         std::cerr << "kbix: " << name << ": " << started.error().describe() << "\n";
         exit_code = std::max(exit_code, exit_code_for(started.error()));

@@ -33,13 +33,11 @@ std::string name_from_partner(std::string_view partner) {
 
 // Loads the protocol an exchange names and checks what depends on the daemon-wide part.
 Status finish_exchange(Config& config, const std::string& protocol_at) {
-  auto protocol = load_protocol(config.protocol_file);
-  if (!protocol) return fail(std::move(protocol).error());
-  config.protocol = std::move(protocol).value();
-  if (config.protocol.kind == ProtocolKind::export_)
-    return fail("config.unsupported_kind",
-                protocol_at + ": protocol " + config.protocol.id +
-                    " is an export; this version of kbix does not run export exchanges yet");
+  if (config.protocol.id.empty()) {
+    auto protocol = load_protocol(config.protocol_file);
+    if (!protocol) return fail(std::move(protocol).error());
+    config.protocol = std::move(protocol).value();
+  }
   if (config.protocol.pseudonym == PseudonymMode::hmac_sha256 && !config.keys.pseudonym_key_file) {
     return fail("config.missing_key", protocol_at + ": protocol " + config.protocol.id +
                                           " asks for keyed pseudonyms; set [keys] "
@@ -67,6 +65,83 @@ struct ExchangePositions {
   std::string protocol, name, source, return_dir;
 };
 
+// [export] of an export exchange: the municipality, the file profile the protocol allows, and
+// the dates of the instance the municipality signed (they narrow the protocol's own window).
+void read_export(TableReader& t, const fs::path& dir, Config& config) {
+  ExportSettings& out = config.export_settings;
+  const ExportRules& rules = *config.protocol.export_rules;
+  out.municipality = t.text("municipality", true).value_or("");
+  const bool residence = rules.scope.kind == ExportScope::Kind::residence;
+  out.residence_nis = t.text("residence_nis", residence).value_or("");
+  if (!out.residence_nis.empty() &&
+      (out.residence_nis.size() != 5 ||
+       !std::all_of(out.residence_nis.begin(), out.residence_nis.end(),
+                    [](char c) { return c >= '0' && c <= '9'; }))) {
+    t.reject("residence_nis", "must be the municipality's five-digit NIS code (Genk: 71016)");
+  }
+  out.profile = t.text("profile", false).value_or(rules.profiles.empty() ? "xlsx-agile"
+                                                                         : rules.profiles.front());
+  if (!rules.profiles.empty() &&
+      std::find(rules.profiles.begin(), rules.profiles.end(), out.profile) == rules.profiles.end()) {
+    std::string allowed;
+    for (const auto& name : rules.profiles) allowed += (allowed.empty() ? "" : ", ") + name;
+    t.reject("profile", "protocol " + config.protocol.id + " allows the profiles " + allowed);
+  }
+  out.recipient_certificate = t.path("recipient_certificate", out.profile == "cms", dir).value_or("");
+  out.status_dir = t.path("status_dir", rules.status_return, dir).value_or("");
+  // How often the daemon looks at this exchange (status returns, the protocol's end, work left).
+  config.sftp.poll_interval =
+      std::chrono::seconds(t.integer("poll_interval_seconds", false, 1, 86400).value_or(300));
+  // A signed instance of a template protocol: its own dates, inside the template's window.
+  if (const auto from = t.date("signed_from", false)) {
+    if (*from < config.protocol.valid_from) {
+      t.reject("signed_from", "lies before the protocol's valid_from " +
+                                  format_date(config.protocol.valid_from));
+    }
+    config.protocol.valid_from = *from;
+  }
+  if (const auto until = t.date("signed_until", false)) {
+    if (config.protocol.valid_until && *until > *config.protocol.valid_until) {
+      t.reject("signed_until", "lies after the protocol's valid_until " +
+                                   format_date(*config.protocol.valid_until));
+    }
+    if (*until <= config.protocol.valid_from) {
+      t.reject("signed_until", "must lie after signed_from (or the protocol's valid_from)");
+    }
+    config.protocol.valid_until = *until;
+  }
+}
+
+// The sections of an export exchange file after [exchange]: [export], and [schedule] when the
+// protocol runs on a schedule (a list on request has none). It has no partner server.
+void read_export_sections(TableReader& root, const fs::path& file, Config& config) {
+  const fs::path dir = config.file.parent_path();
+  const bool scheduled = config.protocol.export_rules->trigger == ExportTrigger::schedule;
+  for (const char* section : {"partner", "sftp"}) {
+    if (root.table(section, false) != nullptr) {
+      root.reject(section, std::string("an export exchange has no [") + section +
+                               "]: its list waits in [daemon] outbox_dir for an operator");
+    }
+  }
+  if (!scheduled && root.table("schedule", false) != nullptr) {
+    root.reject("schedule", "protocol " + config.protocol.id +
+                                " gives lists on request only (`kbix run start " +
+                                config.exchange.name + " --request-ref TEXT`); remove [schedule]");
+  }
+  root.absorb(detail::section(root, file, "export",
+                              [&](TableReader& t) { read_export(t, dir, config); }));
+  if (scheduled) {
+    root.absorb(detail::section(root, file, "schedule",
+                                [&](TableReader& t) { detail::read_schedule(t, config.schedule); }));
+  }
+  if (config.daemon.outbox_dir.empty()) {
+    root.reject("exchange",
+                "an export exchange needs [daemon] outbox_dir in " + config.file.string() +
+                    " (where its lists wait for an operator)",
+                "config.missing_key");
+  }
+}
+
 // One exchange file of exchanges.d. `base` holds the daemon-wide settings.
 Result<Config> load_exchange_file(const fs::path& file, const Config& base, ExchangePositions& at) {
   auto parsed = detail::parse_toml_file(file);
@@ -93,6 +168,19 @@ Result<Config> load_exchange_file(const fs::path& file, const Config& base, Exch
     at.source = t.position_of("source");
     read_protocol_path(t, "protocol", dir, config.protocol_file);
   }));
+  // The protocol's kind decides which sections the file has.
+  auto protocol = load_protocol(config.protocol_file);
+  if (!protocol) return fail(std::move(protocol).error());
+  config.protocol = std::move(protocol).value();
+  if (config.is_export()) {
+    if (!config.protocol.export_rules) {
+      return fail("config.value", at.protocol + ": protocol " + config.protocol.id +
+                                      " is of kind export but has no [export] rules");
+    }
+    read_export_sections(root, file, config);
+    KBIX_TRY(root.finish());
+    return config;
+  }
   KBIX_TRY(detail::section(root, file, "schedule",
                            [&](TableReader& t) { detail::read_schedule(t, config.schedule); }));
   KBIX_TRY(detail::section(root, file, "partner",
@@ -151,6 +239,7 @@ std::optional<Error> conflict(const Config& candidate, const std::vector<Config>
     }
     const auto& a = other.sftp;
     const auto& b = candidate.sftp;
+    if (candidate.is_export() || other.is_export()) continue;  // no partner server
     if (a.host == b.host && a.port == b.port && a.user == b.user && a.return_dir == b.return_dir) {
       return Error{"config.overlapping_exchange",
                    at.return_dir + ": exchange " + other.exchange.name + " (" + other_file +
@@ -161,10 +250,16 @@ std::optional<Error> conflict(const Config& candidate, const std::vector<Config>
   return std::nullopt;
 }
 
+// An exchange whose protocol has ended never runs again, so it never seals an extract: it is not
+// a reader the others wait for.
 void set_source_readers(std::vector<Config>& exchanges) {
+  const auto today = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
   std::map<std::string, std::vector<std::string>> readers;
-  for (const auto& config : exchanges)
-    readers[config.exchange.source].push_back(config.exchange.name);
+  for (const auto& config : exchanges) {
+    if (!protocol_ended(config.protocol, today)) {
+      readers[config.exchange.source].push_back(config.exchange.name);
+    }
+  }
   for (auto& config : exchanges) {
     auto names = readers[config.exchange.source];
     std::sort(names.begin(), names.end());
@@ -237,6 +332,12 @@ Result<SiteConfig> load_site_config(const fs::path& file) {
 
   if (single) {
     KBIX_TRY(finish_exchange(only, protocol_at));
+    if (only.is_export()) {
+      return fail("config.mixed_forms", protocol_at +
+                                            ": an export exchange is a file of its own in " +
+                                            base.daemon.exchanges_dir.string() +
+                                            " (run `kbix config migrate` first)");
+    }
     only.exchange.name = name_from_partner(only.partner.name);
     only.exchange.file = base.file;
     site.single_exchange_form = true;

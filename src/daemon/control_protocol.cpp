@@ -12,8 +12,9 @@ namespace kbix {
 
 namespace {
 
-constexpr std::string_view kCommands[] = {"status", "run_start", "run_show", "run_cancel",
-                                          "run_retry"};
+constexpr std::string_view kCommands[] = {"status",    "run_start",       "run_show",
+                                          "run_cancel", "run_retry",      "export_password",
+                                          "export_delivered"};
 
 Unexpected<Error> bad(const std::string& why) {
   return fail("control.bad_request", "bad control request: " + why);
@@ -26,13 +27,34 @@ bool has_control_characters(std::string_view text) {
   return false;
 }
 
+// An optional one-line text field of at most `limit` characters without personal data.
+Status read_text_field(const nlohmann::json& json, const char* key, std::size_t limit,
+                       std::string& out) {
+  if (!json.contains(key)) return ok();
+  if (!json[key].is_string()) return bad(std::string(key) + " must be a string");
+  out = json[key];
+  if (out.size() > limit) {
+    return bad(std::string(key) + " longer than " + std::to_string(limit) + " characters");
+  }
+  if (has_control_characters(out)) return bad(std::string(key) + " holds control characters");
+  if (contains_insz_like_number(out)) {  // operator text is audited and shown
+    return fail("control.personal_data",
+                std::string(key) +
+                    " looks like it holds a national register number (INSZ); leave personal "
+                    "data out (a ticket number is fine)");
+  }
+  return ok();
+}
+
 }  // namespace
 
 Result<ControlRequest> parse_control_request(std::string_view line) {
   if (line.size() > kMaxControlMessageBytes) return bad("larger than 64 KiB");
   const auto json = nlohmann::json::parse(line, nullptr, false);
   if (json.is_discarded() || !json.is_object()) return bad("not a JSON object");
-  static const std::set<std::string> kFields = {"command", "run_id", "force", "reason", "exchange"};
+  static const std::set<std::string> kFields = {
+      "command", "run_id",  "force",     "reason",           "exchange",
+      "channel", "again",   "reference", "request_reference"};
   for (const auto& [key, value] : json.items()) {
     if (!kFields.contains(key)) return bad("unknown field '" + key.substr(0, 40) + "'");
   }
@@ -72,9 +94,28 @@ Result<ControlRequest> parse_control_request(std::string_view line) {
                   "the reason without personal data (a ticket number is fine)");
     }
   }
+  KBIX_TRY(read_text_field(json, "request_reference", 100, request.request_reference));
+  KBIX_TRY(read_text_field(json, "channel", 20, request.channel));
+  KBIX_TRY(read_text_field(json, "reference", 200, request.reference));
+  if (json.contains("again")) {
+    if (!json["again"].is_boolean()) return bad("again must be true or false");
+    request.again = json["again"];
+  }
+  const bool is_export_command = request.command == ControlCommand::export_password ||
+                                 request.command == ControlCommand::export_delivered;
+  if (is_export_command && request.channel.empty()) return bad(command + " needs a channel");
+  if (!is_export_command && (!request.channel.empty() || request.again)) {
+    return bad(command + " takes no channel");
+  }
+  if (request.command != ControlCommand::export_delivered && !request.reference.empty()) {
+    return bad(command + " takes no reference");
+  }
+  if (request.command != ControlCommand::run_start && !request.request_reference.empty()) {
+    return bad(command + " takes no request_reference");
+  }
   const bool needs_id = request.command == ControlCommand::run_show ||
                         request.command == ControlCommand::run_cancel ||
-                        request.command == ControlCommand::run_retry;
+                        request.command == ControlCommand::run_retry || is_export_command;
   if (needs_id && request.run_id.empty()) return bad(command + " needs run_id");
   if (!needs_id && !request.run_id.empty()) return bad(command + " takes no run_id");
   if (request.command == ControlCommand::run_cancel && request.reason.empty()) {
@@ -95,6 +136,10 @@ std::string serialize_control_request(const ControlRequest& request) {
   if (!request.exchange.empty()) json["exchange"] = request.exchange;
   if (request.force) json["force"] = true;
   if (!request.reason.empty()) json["reason"] = request.reason;
+  if (!request.request_reference.empty()) json["request_reference"] = request.request_reference;
+  if (!request.channel.empty()) json["channel"] = request.channel;
+  if (request.again) json["again"] = true;
+  if (!request.reference.empty()) json["reference"] = request.reference;
   return dump_json(json);
 }
 

@@ -241,8 +241,8 @@ class DaemonState {
       case ControlCommand::run_start: {
         auto runner = runner_for(request.exchange);
         if (!runner) return refusal(runner.error());
-        auto started = (*runner)->control().start_run(
-            StartRequest{actor, "operator", request.force, request.reason});
+        auto started = (*runner)->control().start_run(StartRequest{
+            actor, "operator", request.force, request.reason, request.request_reference});
         if (!started) return refusal(started.error());
         (*runner)->request_tick();
         return {{"ok", true}, {"run", run_to_json(*started)}};
@@ -276,6 +276,24 @@ class DaemonState {
         auto retried = (*runner)->control().retry_run(request.run_id, actor);
         if (!retried) return refusal(retried.error());
         (*runner)->request_tick();
+        return {{"ok", true}};
+      }
+      case ControlCommand::export_password: {
+        auto runner = runner_of_run(request.run_id);
+        if (!runner) return refusal(runner.error());
+        auto password = (*runner)->control().release_password(
+            request.run_id, PasswordRelease{request.channel, request.again, request.reason},
+            actor);
+        if (!password) return refusal(password.error());
+        return {{"ok", true}, {"password", std::string(password->reveal())}};
+      }
+      case ControlCommand::export_delivered: {
+        auto runner = runner_of_run(request.run_id);
+        if (!runner) return refusal(runner.error());
+        auto delivered = (*runner)->control().record_delivery(
+            request.run_id, DeliveryRecord{request.channel, request.reference}, actor);
+        if (!delivered) return refusal(delivered.error());
+        (*runner)->request_tick();  // the worker removes the outbox copy
         return {{"ok", true}};
       }
     }

@@ -118,7 +118,7 @@ void ExchangeRunner::start_scheduled_run() {
     return;
   }
   std::lock_guard lock(context_.control_mutex);
-  auto started = control_.start_run(StartRequest{scheduler_actor(), "schedule", false, ""});
+  auto started = control_.start_run(StartRequest{scheduler_actor(), "schedule", false, "", ""});
   if (started) {
     attempted_day_ = due_day;
     scheduled_due_.reset();

@@ -184,6 +184,22 @@ Result<RunRecord> Exchange::start_run(const StartRequest& request, Clock::time_p
   if (request.force && request.reason.empty()) {
     return refuse({"run.reason_required", "a forced run needs --reason TEXT (it is audited)"});
   }
+  const bool needs_reference =
+      config_.protocol.export_rules && config_.protocol.export_rules->request_reference_required;
+  if (needs_reference && request.request_reference.empty()) {
+    return refuse({"run.request_reference_required",
+                   "protocol " + config_.protocol.id +
+                       " gives a list only on the municipality's request: give its reference "
+                       "with --request-ref TEXT"});
+  }
+  if (!request.request_reference.empty()) {
+    if (request.request_reference.size() > 100 || !is_safe_text(request.request_reference) ||
+        contains_insz_like_number(request.request_reference)) {
+      return refuse({"run.bad_request_reference",
+                     "--request-ref must be one line of plain text (at most 100 characters) "
+                     "without personal data"});
+    }
+  }
   auto extract = find_extract(config_.inbox());
   if (!extract) return refuse(extract.error());
   if (auto used = sealed_before(*extract); !used) {
@@ -201,6 +217,9 @@ Result<RunRecord> Exchange::start_run(const StartRequest& request, Clock::time_p
   run.facts = {{"extract_file", extract->string()},
                {"protocol_id", config_.protocol.id},
                {"rule", permission.allowed ? "within the protocol's rules" : permission.code}};
+  if (!request.request_reference.empty()) {
+    run.facts["request_reference"] = request.request_reference;
+  }
   std::error_code error;
   fs::create_directories(run_directory(run.id) / "work", error);
   if (error) return fail("io.create", "cannot create " + run_directory(run.id).string());
@@ -211,6 +230,7 @@ Result<RunRecord> Exchange::start_run(const StartRequest& request, Clock::time_p
                               {"forced", request.force},
                               {"reason", request.reason},
                               {"rule", run.facts["rule"]},
+                              {"request_reference", request.request_reference},
                               {"extract_file", extract->filename().string()}},
                              request.actor);
   if (!action) return fail(std::move(action).error());
@@ -291,6 +311,21 @@ void Exchange::progress(const std::string& run_id, std::string step, std::uint64
 }
 
 Result<Exchange::StepOutcome> Exchange::run_step(const RunRecord& run) {
+  if (config_.is_export()) {
+    switch (run.state) {
+      case RunState::planned:
+        return seal_export_extract(run);
+      case RunState::extract_sealed:
+        return make_list(run);
+      case RunState::list_sealed:
+        return place_list(run);
+      case RunState::delivered:
+        return finish_export(run);
+      default:
+        return fail("run.not_steppable",
+                    "run " + run.id + " is " + std::string(to_string(run.state)));
+    }
+  }
   switch (run.state) {
     case RunState::planned:
       return seal_extract(run);
@@ -334,7 +369,7 @@ Result<RunState> Exchange::step_locked(const std::string& run_id) {
   if (!found) return fail(std::move(found).error());
   if (!*found) return fail("run.unknown", "no run " + run_id);
   const RunRecord run = **found;
-  if (is_terminal(run.state) || run.state == RunState::awaiting_return) return run.state;
+  if (is_terminal(run.state) || is_waiting(run.state)) return run.state;
   // Every line logged during this step (sftp, envelope, ...) names the run and the step.
   const ScopedLogFields step_fields({run.id, "run." + std::string(to_string(run.state)), ""});
   // Plaintext never outlives its step (inv. 10): work/ is emptied before and after, except the
@@ -371,8 +406,8 @@ Result<RunState> Exchange::step_locked(const std::string& run_id) {
     return fail(error);
   }
   // The step must do what the run table says (programmer error otherwise: nothing committed).
-  const RunTransition* row = transition_from(run.state);
-  if (row == nullptr || row->by_poll || outcome->next != row->to ||
+  const RunTransition* row = transition_from(run.state, config_.protocol.kind);
+  if (row == nullptr || row->by_poll || row->by_operator || outcome->next != row->to ||
       (outcome->audit_event != row->audit_event &&
        outcome->audit_event != row->alternative_event)) {
     spdlog::critical("run {}: step from {} disagrees with the run table", run.id,
@@ -396,7 +431,7 @@ Result<RunState> Exchange::drive(const std::string& run_id) {
   for (;;) {
     auto reached = step(run_id);
     if (!reached) return reached;
-    if (is_terminal(*reached) || *reached == RunState::awaiting_return) return reached;
+    if (is_terminal(*reached) || is_waiting(*reached)) return reached;
     if (stop_ != nullptr && stop_->load()) return reached;
   }
 }
@@ -525,6 +560,10 @@ Status Exchange::clean_cancelled() {
 
 Status Exchange::tick(Clock::time_point now) {
   KBIX_TRY(write_pending_audits());
+  KBIX_TRY(clean_ended_export(now));
+  if (auto statuses = import_status_returns(now); !statuses) {
+    spdlog::warn("status returns: {}", statuses.error().describe());
+  }
   {
     std::unique_lock<std::mutex> gate;
     if (step_gate_ != nullptr) gate = std::unique_lock(*step_gate_);

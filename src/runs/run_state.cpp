@@ -6,7 +6,7 @@
 namespace kbix {
 
 namespace {
-constexpr std::array<std::pair<RunState, std::string_view>, 13> kNames = {{
+constexpr std::array<std::pair<RunState, std::string_view>, 16> kNames = {{
     {RunState::planned, "planned"},
     {RunState::extract_sealed, "extract_sealed"},
     {RunState::outbound_sealed, "outbound_sealed"},
@@ -17,6 +17,9 @@ constexpr std::array<std::pair<RunState, std::string_view>, 13> kNames = {{
     {RunState::merged, "merged"},
     {RunState::published, "published"},
     {RunState::cleaned, "cleaned"},
+    {RunState::list_sealed, "list_sealed"},
+    {RunState::placed, "placed"},
+    {RunState::delivered, "delivered"},
     {RunState::done, "done"},
     {RunState::failed, "failed"},
     {RunState::cancelled, "cancelled"},
@@ -39,17 +42,33 @@ constexpr std::array<RunTransition, 10> kTransitions = {{
     {RunState::published, "clean_up", RunState::cleaned, "run.cleaned", "", false},
     {RunState::cleaned, "finish", RunState::done, "run.done", "", false},
 }};
+
+// A municipal export: one-way; the list waits in the outbox until an operator records its
+// delivery (`kbix export delivered`), then the outbox copy is removed.
+constexpr std::array<RunTransition, 5> kExportTransitions = {{
+    {RunState::planned, "seal_extract", RunState::extract_sealed, "run.extract_sealed", "", false},
+    {RunState::extract_sealed, "make_list", RunState::list_sealed, "export.list_sealed", "",
+     false},
+    {RunState::list_sealed, "place_list", RunState::placed, "export.placed", "", false},
+    {RunState::placed, "deliver", RunState::delivered, "export.delivered", "", false, true},
+    {RunState::delivered, "finish", RunState::done, "run.done", "", false},
+}};
 }  // namespace
 
-std::span<const RunTransition> run_transitions() {
+std::span<const RunTransition> run_transitions(ProtocolKind kind) {
+  if (kind == ProtocolKind::export_) return kExportTransitions;
   return kTransitions;
 }
 
-const RunTransition* transition_from(RunState state) {
-  for (const auto& row : kTransitions) {
+const RunTransition* transition_from(RunState state, ProtocolKind kind) {
+  for (const auto& row : run_transitions(kind)) {
     if (row.from == state) return &row;
   }
   return nullptr;
+}
+
+bool is_waiting(RunState state) {
+  return state == RunState::awaiting_return || state == RunState::placed;
 }
 
 std::string_view to_string(RunState state) {
@@ -67,8 +86,8 @@ bool is_terminal(RunState state) {
   return state == RunState::done || state == RunState::failed || state == RunState::cancelled;
 }
 
-std::optional<RunState> next_state(RunState state) {
-  const RunTransition* row = transition_from(state);
+std::optional<RunState> next_state(RunState state, ProtocolKind kind) {
+  const RunTransition* row = transition_from(state, kind);
   if (row == nullptr) return std::nullopt;
   return row->to;
 }

@@ -129,7 +129,22 @@ std::string format_run(const nlohmann::json& run) {
   add_count(counts, facts, "merge", "returned", "returned");
   add_count(counts, facts, "merge", "matched", "matched");
   add_count(counts, facts, "merge", "output_rows", "published_rows");
+  add_count(counts, facts, "list", "rows", "extract_rows");
+  add_count(counts, facts, "list", "invalid", "invalid");
+  add_count(counts, facts, "list", "duplicates", "duplicates");
+  add_count(counts, facts, "list", "in_scope", "in_scope");
+  add_count(counts, facts, "list", "out_of_scope", "out_of_scope");
+  add_count(counts, facts, "list", "left_out_for_retention", "left_out_for_retention");
   if (!counts.str().empty()) out << "    counts:" << counts.str() << "\n";
+  const std::string id = run.value("id", "");
+  if (run.value("state", "") == "placed" && facts.contains("outbox_file")) {
+    // What the operator on duty does next, in order.
+    out << "    waiting for delivery: " << facts["outbox_file"].get<std::string>() << "\n";
+    if (facts.value("password_sealed", false) && facts.value("password_releases", 0) == 0) {
+      out << "    next: kbix export password " << id << " --channel sms  (send it apart)\n";
+    }
+    out << "    then: kbix export delivered " << id << " --channel sharepoint|email|sftp\n";
+  }
   if (facts.contains("published_output")) {
     out << "    output: " << facts["published_output"].get<std::string>() << "\n";
   }

@@ -81,7 +81,7 @@ TEST(Notify, FailureOverdueAndExpiryMessagesReachTheRelayOnceAndHoldNoInsz) {
     auto ops = Operations::start(**instance, false);
     Exchange exchange((*instance)->exchanges().front(), (*instance)->store(), (*instance)->audit());
     exchange.set_observer(ops->observer((*instance)->exchanges().front().exchange.name));
-    auto run = exchange.start_run(StartRequest{current_user_actor(), "operator", false, ""});
+    auto run = exchange.start_run(StartRequest{current_user_actor(), "operator", false, "", ""});
     ASSERT_TRUE(run) << run.error().describe();
     overdue_run = run->id;
     ASSERT_EQ(*exchange.drive(run->id), RunState::awaiting_return);

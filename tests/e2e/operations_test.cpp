@@ -34,7 +34,7 @@ TEST(Operations, ARunWithoutReturnIsFlaggedOverdueAndKeepsWaiting) {
   auto instance = Instance::open(world.config_file(), "run-once", current_user_actor());
   ASSERT_TRUE(instance) << instance.error().describe();
   Exchange exchange((*instance)->exchanges().front(), (*instance)->store(), (*instance)->audit());
-  auto run = exchange.start_run(StartRequest{current_user_actor(), "operator", false, ""});
+  auto run = exchange.start_run(StartRequest{current_user_actor(), "operator", false, "", ""});
   ASSERT_TRUE(run) << run.error().describe();
   auto reached = exchange.drive(run->id);
   ASSERT_TRUE(reached && *reached == RunState::awaiting_return);

@@ -1,9 +1,12 @@
 // The subcommands of `kbix` (internal to the app module; src/cli.cpp wires them to CLI11).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "kbix/daemon/control_protocol.hpp"
 
 namespace kbix::cli {
 
@@ -22,6 +25,16 @@ struct RunOptions {
   std::string reason;
   bool start = false;    // run once: also start a new run
   int wait_seconds = 0;  // run once: keep polling for the return this long
+  std::string request_reference;  // run start/once of an export on request (--request-ref)
+};
+
+// `kbix export password|delivered RUN` (cli_export.cpp).
+struct ExportOptions {
+  std::string run_id;
+  std::string channel;
+  bool again = false;
+  std::string reason;
+  std::string reference;
 };
 
 struct AuditOptionsCli {
@@ -47,6 +60,13 @@ int run_show(const GlobalOptions& options, const RunOptions& run);
 int run_cancel(const GlobalOptions& options, const RunOptions& run);
 int run_retry(const GlobalOptions& options, const RunOptions& run);
 int run_once(const GlobalOptions& options, const RunOptions& run);
+// Sends one request to the daemon; prints a refusal (and sets exit_code). The answer when ok.
+std::optional<nlohmann::json> ask_daemon(const GlobalOptions& options,
+                                         const ControlRequest& request, int& exit_code);
+ControlRequest request_of(ControlCommand command);
+
+int export_password(const GlobalOptions& options, const ExportOptions& request);
+int export_delivered(const GlobalOptions& options, const ExportOptions& request);
 int audit_verify(const GlobalOptions& options, const AuditOptionsCli& audit);
 int audit_show(const GlobalOptions& options, const AuditOptionsCli& audit);
 

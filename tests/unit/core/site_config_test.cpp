@@ -230,3 +230,88 @@ TEST(ProtocolValidity, AnOpenEndNeedsAReviewDateAndExcludesAnEndDate) {
 }
 
 }  // namespace
+
+// Export exchanges (issue 15): [export] instead of [partner] and [sftp]; the protocol decides.
+class ExportExchangeTest : public SiteConfigTest {
+ protected:
+  void SetUp() override {
+    SiteConfigTest::SetUp();
+    for (const char* name : {"genk-art20-2021", "template-participatie-netwerktraject",
+                             "wetteren-amif507-2023"}) {
+      fs::copy_file(fs::path(KBIX_SOURCE_DIR "/config/protocols") / (std::string(name) + ".toml"),
+                    dir_ / "protocols" / (std::string(name) + ".toml"));
+    }
+    std::string config = read(dir_ / "kbix.toml");
+    config.replace(config.find("[daemon]\n"), 9, "[daemon]\noutbox_dir = \"outbox\"\n");
+    std::ofstream(dir_ / "kbix.toml") << config;
+  }
+  void export_exchange(const std::string& name, const std::string& protocol,
+                       const std::string& body) {
+    std::ofstream(dir_ / "exchanges.d" / (name + ".toml"))
+        << "[exchange]\nsource = \"kbi-gemeenten\"\nprotocol = \"protocols/" << protocol
+        << ".toml\"\n\n"
+        << body;
+  }
+  std::string refusal_of(const kbix::SiteConfig& site) {
+    return site.refused.empty() ? "" : site.refused.front().error.code + " " +
+                                           site.refused.front().error.message;
+  }
+};
+
+TEST_F(ExportExchangeTest, AGenkExchangeHasItsMunicipalityAndNoServer) {
+  export_exchange("genk", "genk-art20-2021",
+                  "[export]\nmunicipality = \"Stad Genk\"\nresidence_nis = \"71016\"\n");
+  const auto site = load();
+  ASSERT_EQ(site.exchanges.size(), 1u) << refusal_of(site);
+  const kbix::Config& genk = site.exchanges.front();
+  EXPECT_TRUE(genk.is_export());
+  EXPECT_EQ(genk.export_settings.residence_nis, "71016");
+  EXPECT_EQ(genk.outbox(), dir_ / "outbox" / "genk");
+  EXPECT_EQ(genk.export_settings.profile, "xlsx-agile");
+}
+
+TEST_F(ExportExchangeTest, AnExportFileWithAServerOrABadNisOrScheduleOnRequestIsRefused) {
+  export_exchange("genk", "genk-art20-2021",
+                  "[export]\nmunicipality = \"Stad Genk\"\nresidence_nis = \"71016\"\n\n"
+                  "[sftp]\nhost = \"127.0.0.1\"\n");
+  export_exchange("genk2", "genk-art20-2021",
+                  "[export]\nmunicipality = \"Stad Genk\"\nresidence_nis = \"7101\"\n");
+  export_exchange("genk3", "genk-art20-2021",
+                  "[export]\nmunicipality = \"Stad Genk\"\nresidence_nis = \"71016\"\n\n"
+                  "[schedule]\nrun_dates = [\"03-15\"]\n");
+  const auto site = load();
+  EXPECT_TRUE(site.exchanges.empty());
+  ASSERT_EQ(site.refused.size(), 3u);
+  EXPECT_NE(site.refused[0].error.message.find("has no [sftp]"), std::string::npos)
+      << site.refused[0].error.message;
+  EXPECT_NE(site.refused[0].error.message.find("genk.toml:"), std::string::npos);
+  EXPECT_NE(site.refused[1].error.message.find("five-digit NIS code"), std::string::npos)
+      << site.refused[1].error.message;
+  EXPECT_NE(site.refused[2].error.message.find("on request only"), std::string::npos)
+      << site.refused[2].error.message;
+}
+
+TEST_F(ExportExchangeTest, ExportsNeedAnOutboxAndSignedDatesStayInsideTheTemplate) {
+  std::string config = read(dir_ / "kbix.toml");
+  config.replace(config.find("outbox_dir = \"outbox\"\n"), 22, "");
+  std::ofstream(dir_ / "kbix.toml") << config;
+  export_exchange("genk", "genk-art20-2021",
+                  "[export]\nmunicipality = \"Stad Genk\"\nresidence_nis = \"71016\"\n");
+  auto site = load();
+  ASSERT_EQ(site.refused.size(), 1u);
+  EXPECT_EQ(site.refused.front().error.code, "config.missing_key");
+  EXPECT_NE(site.refused.front().error.message.find("outbox_dir"), std::string::npos);
+
+  config = read(dir_ / "kbix.toml");
+  config.replace(config.find("[daemon]\n"), 9, "[daemon]\noutbox_dir = \"outbox\"\n");
+  std::ofstream(dir_ / "kbix.toml") << config;
+  fs::remove(dir_ / "exchanges.d" / "genk.toml");
+  export_exchange("gent", "template-participatie-netwerktraject",
+                  "[export]\nmunicipality = \"Stad Gent\"\nresidence_nis = \"44021\"\n"
+                  "status_dir = \"status\"\nsigned_from = 2022-01-01\nsigned_until = 2030-01-01\n"
+                  "\n[schedule]\nrun_dates = [\"01-15\"]\n");
+  site = load();
+  ASSERT_EQ(site.refused.size(), 1u);
+  EXPECT_NE(site.refused.front().error.message.find("signed_until"), std::string::npos)
+      << site.refused.front().error.message;
+}

@@ -61,6 +61,52 @@ TEST(ControlProtocol, RefusesEveryMalformedRequest) {
   }
 }
 
+// Issue 15: the export commands carry a run, a channel and operator text; each field only where
+// it belongs, and no personal data in any of them.
+TEST(ControlProtocol, ExportCommandsParseStrictlyAndRoundTrip) {
+  auto password = parse_control_request(
+      R"({"command":"export_password","run_id":"20261122T135500Z-3f9a","channel":"sms",)"
+      R"("again":true,"reason":"not received"})");
+  ASSERT_TRUE(password) << password.error().describe();
+  EXPECT_EQ(password->command, ControlCommand::export_password);
+  EXPECT_TRUE(password->again);
+  auto again = parse_control_request(serialize_control_request(*password));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->channel, "sms");
+  EXPECT_TRUE(again->again);
+  auto delivered = parse_control_request(
+      R"({"command":"export_delivered","run_id":"20261122T135500Z-3f9a","channel":"sharepoint",)"
+      R"("reference":"site genk"})");
+  ASSERT_TRUE(delivered);
+  EXPECT_EQ(parse_control_request(serialize_control_request(*delivered))->reference, "site genk");
+  auto start = parse_control_request(
+      R"({"command":"run_start","exchange":"genk","request_reference":"GENK-2026-041"})");
+  ASSERT_TRUE(start);
+  EXPECT_EQ(parse_control_request(serialize_control_request(*start))->request_reference,
+            "GENK-2026-041");
+  for (const std::string line : {
+           R"({"command":"export_password","run_id":"20261122T135500Z-3f9a"})",
+           R"({"command":"export_password","channel":"sms"})",
+           R"({"command":"export_delivered","run_id":"20261122T135500Z-3f9a","channel":7})",
+           R"({"command":"run_start","channel":"sms"})",
+           R"({"command":"run_show","run_id":"20261122T135500Z-3f9a","again":true})",
+           R"({"command":"export_password","run_id":"20261122T135500Z-3f9a","channel":"sms",)"
+           R"("reference":"x"})",
+           R"({"command":"status","request_reference":"R-1"})",
+           R"({"command":"export_delivered","run_id":"20261122T135500Z-3f9a",)"
+           R"("channel":"email","reference":"a
+b"})"}) {
+    auto parsed = parse_control_request(line);
+    ASSERT_FALSE(parsed) << line;
+    EXPECT_EQ(parsed.error().code, "control.bad_request") << line;
+  }
+  auto personal = parse_control_request(
+      R"({"command":"export_delivered","run_id":"20261122T135500Z-3f9a","channel":"email",)"
+      R"("reference":"for 85073003328"})");
+  ASSERT_FALSE(personal);
+  EXPECT_EQ(personal.error().code, "control.personal_data");
+}
+
 struct ServerThread {
   boost::asio::io_context io;
   std::unique_ptr<ControlServer> server;

@@ -40,7 +40,7 @@ TEST(OperatorActions, AreRefusedWhenTheirAuditEntryCannotBeWritten) {
   auto instance = open_instance(world);
   ASSERT_TRUE(instance);
   Exchange exchange(instance->exchanges().front(), instance->store(), instance->audit());
-  auto started = exchange.start_run(StartRequest{kOperator, "operator", false, ""});
+  auto started = exchange.start_run(StartRequest{kOperator, "operator", false, "", ""});
   ASSERT_TRUE(started) << started.error().describe();
   const std::string id = started->id;
   ASSERT_TRUE(instance->audit().close());  // from here no audit entry can be written
@@ -56,7 +56,7 @@ TEST(OperatorActions, AreRefusedWhenTheirAuditEntryCannotBeWritten) {
   EXPECT_EQ(retried.error().code, "audit.unavailable");
   EXPECT_EQ((*instance->store().find(id))->state, RunState::failed) << "not resumed";
 
-  auto forced = exchange.start_run(StartRequest{kOperator, "operator", true, "ticket 4712"});
+  auto forced = exchange.start_run(StartRequest{kOperator, "operator", true, "ticket 4712", ""});
   ASSERT_FALSE(forced);
   EXPECT_EQ(forced.error().code, "audit.unavailable");
   EXPECT_EQ(instance->store().list()->size(), 1u) << "no run was created";
@@ -71,7 +71,7 @@ TEST(OperatorActions, AnActionACrashCutOffIsReconciledAtStartUp) {
     auto instance = open_instance(world);
     ASSERT_TRUE(instance);
     Exchange exchange(instance->exchanges().front(), instance->store(), instance->audit());
-    auto started = exchange.start_run(StartRequest{kOperator, "operator", false, ""});
+    auto started = exchange.start_run(StartRequest{kOperator, "operator", false, "", ""});
     ASSERT_TRUE(started);
     id = started->id;
     // As a crash leaves them: a retry recorded but never audited, a cancel audited and waiting.
@@ -98,7 +98,7 @@ TEST(Plaintext, StartUpAndCancelWipeWorkAndNothingPlainSitsOutsideIt) {
     auto instance = open_instance(world);
     ASSERT_TRUE(instance);
     Exchange exchange(instance->exchanges().front(), instance->store(), instance->audit());
-    auto started = exchange.start_run(StartRequest{kOperator, "operator", false, ""});
+    auto started = exchange.start_run(StartRequest{kOperator, "operator", false, "", ""});
     ASSERT_TRUE(started);
     id = started->id;
     run_dir = exchange.run_directory(id);

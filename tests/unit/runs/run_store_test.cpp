@@ -208,5 +208,35 @@ TEST(RunState, NamesRoundTripAndTheHappyPathEndsInDone) {
   EXPECT_FALSE(parse_run_state("finished"));
 }
 
+// An export's happy path is its own table: it never passes a round trip's states, and waits
+// (is_waiting) only where an operator must deliver; a round trip never reaches list_sealed.
+TEST(RunState, AnExportWaitsForItsDeliveryAndNeverPassesARoundTripState) {
+  std::vector<RunState> path;
+  for (auto state = std::optional<RunState>(RunState::planned); state;
+       state = next_state(*state, ProtocolKind::export_)) {
+    EXPECT_EQ(parse_run_state(to_string(*state)), *state);
+    path.push_back(*state);
+  }
+  EXPECT_EQ(path, (std::vector<RunState>{RunState::planned, RunState::extract_sealed,
+                                         RunState::list_sealed, RunState::placed,
+                                         RunState::delivered, RunState::done}));
+  int operator_rows = 0;
+  for (const auto& row : run_transitions(ProtocolKind::export_)) {
+    if (row.by_operator) {
+      ++operator_rows;
+      EXPECT_EQ(row.from, RunState::placed);
+      EXPECT_TRUE(is_waiting(row.from));
+    }
+    EXPECT_EQ(transition_from(row.from, ProtocolKind::roundtrip) == nullptr,
+              row.from == RunState::list_sealed || row.from == RunState::placed ||
+                  row.from == RunState::delivered);
+  }
+  EXPECT_EQ(operator_rows, 1);
+  EXPECT_EQ(next_state(RunState::extract_sealed), RunState::outbound_sealed);
+  EXPECT_EQ(next_state(RunState::extract_sealed, ProtocolKind::export_), RunState::list_sealed);
+  EXPECT_TRUE(is_waiting(RunState::awaiting_return));
+  EXPECT_FALSE(is_waiting(RunState::list_sealed));
+}
+
 }  // namespace
 }  // namespace kbix

@@ -36,6 +36,9 @@ struct DaemonConfig {
   std::string log_level = "info";
   std::filesystem::path exchanges_dir;  // default: <configuration directory>/exchanges.d
   int max_parallel_exchanges = 4;       // exchanges whose steps may run at the same time
+  // Municipal lists wait here (<outbox_dir>/<exchange>/, group control_group, no other access)
+  // until an operator delivers them; needed when an export exchange is configured.
+  std::filesystem::path outbox_dir;
 };
 
 // Which exchange a Config is: its name (in run records, audit entries, metrics and status), the
@@ -47,6 +50,16 @@ struct ExchangeSettings {
   // Every running exchange that reads the same source, this one included (sorted): an extract
   // leaves the inbox only when each of them has sealed its own snapshot of it.
   std::vector<std::string> source_readers;
+};
+
+// An export exchange's own part ([export] in its exchange file): the municipality it serves, how
+// its list is protected, and the dates of the instance it signed (the template protocol).
+struct ExportSettings {
+  std::string municipality;            // for people: "Stad Genk"
+  std::string residence_nis;           // residence scope: the municipality's NIS code ("71016")
+  std::string profile = "xlsx-agile";  // one of the protocol's profiles
+  std::filesystem::path recipient_certificate;  // profile "cms": the municipality's certificate
+  std::filesystem::path status_dir;  // status return: published for AgII's counsellors
 };
 
 struct ScheduleConfig {
@@ -136,6 +149,13 @@ struct Config {
   AuditConfig audit;
   NotifyConfig notify;    // optional [notify]
   MetricsConfig metrics;  // optional [metrics]
+  ExportSettings export_settings;  // [export]: export exchanges only
+
+  [[nodiscard]] bool is_export() const { return protocol.kind == ProtocolKind::export_; }
+  // Where this export exchange's lists wait for an operator to deliver them.
+  [[nodiscard]] std::filesystem::path outbox() const {
+    return daemon.outbox_dir / exchange.name;
+  }
 
   // Where this exchange's operators place the extract it reads.
   [[nodiscard]] std::filesystem::path inbox() const {

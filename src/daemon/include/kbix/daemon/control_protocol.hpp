@@ -5,7 +5,11 @@
 // {"command":"run_start","exchange":"...","force":bool,"reason":"..."} (exchange optional when
 // only one is configured) |
 // {"command":"run_show","run_id":"..."} | {"command":"run_cancel","run_id":"...","reason":"..."} |
-// {"command":"run_retry","run_id":"..."}. Parsing is strict (unknown fields, wrong types, a bad
+// {"command":"run_retry","run_id":"..."} |
+// {"command":"export_password","run_id":"...","channel":"sms","again":bool,"reason":"..."} |
+// {"command":"export_delivered","run_id":"...","channel":"sharepoint","reference":"..."};
+// run_start of an export on request also carries "request_reference". The answer to
+// export_password holds the password: the only message that carries a secret, never logged. Parsing is strict (unknown fields, wrong types, a bad
 // run id, a reason over 500 characters or with control characters: control.bad_request), since
 // the socket's peers are only as trusted as the group that may open it. A reason holding an
 // INSZ-like number is refused (run.reason_personal_data) before anything changes: it would be
@@ -21,7 +25,15 @@
 
 namespace kbix {
 
-enum class ControlCommand { status, run_start, run_show, run_cancel, run_retry };
+enum class ControlCommand {
+  status,
+  run_start,
+  run_show,
+  run_cancel,
+  run_retry,
+  export_password,
+  export_delivered
+};
 
 struct ControlRequest {
   ControlCommand command = ControlCommand::status;
@@ -29,6 +41,10 @@ struct ControlRequest {
   std::string exchange;  // status, run_start: which exchange ("" = all / the only one)
   bool force = false;
   std::string reason;
+  std::string request_reference;  // run_start of an export on request
+  std::string channel;            // export_password, export_delivered
+  bool again = false;             // export_password: a second release
+  std::string reference;          // export_delivered
 };
 
 inline constexpr std::size_t kMaxControlMessageBytes = 64 * 1024;

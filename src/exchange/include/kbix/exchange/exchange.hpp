@@ -34,6 +34,7 @@
 #include "kbix/core/result.hpp"
 #include "kbix/exchange/exchange_observer.hpp"
 #include "kbix/exchange/remote_store.hpp"
+#include "kbix/office/password.hpp"
 #include "kbix/runs/run_store.hpp"
 #include "kbix/sftp/sftp_readiness.hpp"
 
@@ -44,7 +45,24 @@ struct StartRequest {
   std::string trigger = "operator";  // "operator" or "schedule"
   bool force = false;                // run outside the window or sooner than the cadence
   std::string reason;                // required with force; audited
+  // An export on request (Genk): the municipality's request reference, audited with the run.
+  std::string request_reference;
 };
+
+// `kbix export password RUN`: the channel the operator sends the password by (never the file's).
+struct PasswordRelease {
+  std::string channel;  // one of password_channels()
+  bool again = false;   // a second release, which needs a reason
+  std::string reason;
+};
+const std::vector<std::string>& password_channels();  // sms, phone, letter, in-person
+
+// `kbix export delivered RUN`: how the list reached the municipality.
+struct DeliveryRecord {
+  std::string channel;    // one of delivery_channels()
+  std::string reference;  // optional: a SharePoint link name, a mail's ticket, ...
+};
+const std::vector<std::string>& delivery_channels();  // sharepoint, email, sftp
 
 class Exchange {
  public:
@@ -98,6 +116,29 @@ class Exchange {
                           const AuditActor& actor);
   // Errors: run.unknown, run.not_retryable, audit.unavailable.
   Status retry_run(const std::string& run_id, const AuditActor& actor);
+  // Municipal exports (export_actions.cpp). The password of a list, released once to an operator
+  // (audited before the value is returned: who, when, which channel, never the value; a second
+  // release needs `again` and a reason). Errors: run.unknown, export.not_an_export,
+  // export.no_password, export.password_released, export.bad_channel, run.reason_required.
+  Result<office::FilePassword> release_password(const std::string& run_id,
+                                                const PasswordRelease& request,
+                                                const AuditActor& actor);
+  // The operator delivered a placed list: placed -> delivered (audited first); the next step
+  // removes the outbox copy. Errors: run.unknown, export.bad_channel, run.not_steppable.
+  Status record_delivery(const std::string& run_id, const DeliveryRecord& request,
+                         const AuditActor& actor);
+  // An export whose protocol has ended: removes its outbox copies, lists, sealed passwords and
+  // row references, cancels its unfinished runs, audits export.protocol_ended. Runs on each tick.
+  Status clean_ended_export(Clock::time_point now = Clock::now());
+  // A status return (the template): each *.csv an operator dropped in status_inbox() is read,
+  // published to [export] status_dir and removed, or refused whole and renamed *.refused;
+  // audited export.status_imported / export.status_refused. Runs on each tick.
+  Status import_status_returns(Clock::time_point now = Clock::now());
+  std::filesystem::path status_inbox() const;     // <inbox_dir>/status-<exchange>
+  std::filesystem::path references_file() const;  // <state_dir>/references/<exchange>.p7m
+  // The name of a run's list as the municipality sees it ("<protocol>_<run>.xlsx").
+  std::string list_file_name(const std::string& run_id) const;
+
   // Start-up: an audited cancel still waiting is applied; any other action that never took
   // effect is audited as operator.action_abandoned and dropped.
   Status reconcile_actions();
@@ -134,6 +175,12 @@ class Exchange {
   bool is_mine(const OperatorAction& action) const;
   Result<StepOutcome> run_step(const RunRecord& run);
   Result<StepOutcome> seal_extract(const RunRecord& run);
+  // The steps of an export (export_steps.cpp).
+  Result<StepOutcome> seal_export_extract(const RunRecord& run);
+  Result<StepOutcome> make_list(const RunRecord& run);
+  Result<StepOutcome> place_list(const RunRecord& run);
+  Result<StepOutcome> finish_export(const RunRecord& run);
+  Result<RunRecord> export_run(const std::string& run_id) const;
   Result<StepOutcome> seal_outbound(const RunRecord& run);
   // The inbox of a source several exchanges read (shared_inbox.cpp).
   Status remove_sealed_extract(const RunRecord& run);

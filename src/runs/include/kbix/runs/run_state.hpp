@@ -4,6 +4,8 @@
 
 #include <optional>
 #include <span>
+
+#include "kbix/core/protocol.hpp"
 #include <string_view>
 
 namespace kbix {
@@ -19,6 +21,11 @@ enum class RunState {
   merged,
   published,
   cleaned,
+  // An export (municipal list, DESIGN.md §2): extract_sealed -> list_sealed -> placed ->
+  // delivered -> done.
+  list_sealed,  // the protected file made, its password sealed to AgII's own certificate
+  placed,       // the file is in the exchange's outbox; an operator delivers it
+  delivered,    // an operator recorded the delivery; the outbox copy is removed next
   done,
   failed,
   cancelled
@@ -27,7 +34,9 @@ enum class RunState {
 std::string_view to_string(RunState state);
 std::optional<RunState> parse_run_state(std::string_view text);
 bool is_terminal(RunState state);                    // done, failed, cancelled
-std::optional<RunState> next_state(RunState state);  // the happy path's successor
+// The happy path's successor (of a round trip, or of an export).
+std::optional<RunState> next_state(RunState state,
+                                   ProtocolKind kind = ProtocolKind::roundtrip);
 
 // The happy path of a run as one table: the state a run is in, the step that moves it on, the
 // state that step commits and the audit event it writes. The engine (kbix/exchange) checks every
@@ -41,10 +50,15 @@ struct RunTransition {
   std::string_view audit_event;
   std::string_view alternative_event;  // empty when there is none
   bool by_poll;                        // performed by the return poll, not by a step
+  bool by_operator = false;            // performed by an operator's command (export delivered)
 };
 
-std::span<const RunTransition> run_transitions();
-// The row that leaves `state`, or nullptr for done, failed and cancelled.
-const RunTransition* transition_from(RunState state);
+// One table per protocol kind: the round trip's, and the export's.
+std::span<const RunTransition> run_transitions(ProtocolKind kind = ProtocolKind::roundtrip);
+// The row that leaves `state`, or nullptr for done, failed and cancelled (and for a state the
+// kind never passes through).
+const RunTransition* transition_from(RunState state, ProtocolKind kind = ProtocolKind::roundtrip);
+// A run waits for something outside kbix here: a partner's return, an operator's delivery.
+bool is_waiting(RunState state);
 
 }  // namespace kbix
