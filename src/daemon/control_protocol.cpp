@@ -38,7 +38,7 @@ Status read_text_field(const nlohmann::json& json, const char* key, std::size_t 
   }
   if (has_control_characters(out)) return bad(std::string(key) + " holds control characters");
   if (contains_insz_like_number(out)) {  // operator text is audited and shown
-    return fail("control.personal_data",
+    return fail("run.reason_personal_data",
                 std::string(key) +
                     " looks like it holds a national register number (INSZ); leave personal "
                     "data out (a ticket number is fine)");

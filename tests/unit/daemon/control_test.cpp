@@ -104,7 +104,7 @@ b"})"}) {
       R"({"command":"export_delivered","run_id":"20261122T135500Z-3f9a","channel":"email",)"
       R"("reference":"for 85073003328"})");
   ASSERT_FALSE(personal);
-  EXPECT_EQ(personal.error().code, "control.personal_data");
+  EXPECT_EQ(personal.error().code, "run.reason_personal_data");
 }
 
 struct ServerThread {
