@@ -14,6 +14,8 @@
 // memory): only the structure around the content (at most 1 MiB) is parsed in memory, and the
 // decrypted SignedData passes through an unnamed scratch file next to the output (unlinked at
 // creation, so it vanishes even if the process is killed); about twice the file size must be free.
+// A small secret is sealed from and opened into memory instead (kbix/envelope/sealed_bytes.hpp):
+// the same checks, with both descriptors in anonymous memory.
 //
 // Error codes ("envelope.*" unless noted): recipient_expired, recipient_not_yet_valid,
 // recipient_key_usage, recipient_key_type, recipient_weak_key, seal_failed; not_cms, truncated,
