@@ -70,22 +70,38 @@ struct Plan {
   std::vector<std::pair<std::size_t, const ColumnDomain*>> closed_lists;
 };
 
-Plan make_plan(const Protocol& protocol, const ExportRules& rules, const ListRequest& request) {
+// Where each rule reads. A protocol from load_protocol always fits its extract; one built by hand
+// that names a column the extract lacks is refused here rather than read out of bounds.
+Result<Plan> make_plan(const Protocol& protocol, const ExportRules& rules,
+                       const ListRequest& request) {
   const auto& columns = protocol.extract_columns;
+  std::string missing;
+  auto at = [&](const std::string& column) {
+    const std::size_t index = index_of(columns, column);
+    if (index == columns.size() && missing.empty()) missing = column;
+    return index;
+  };
   Plan plan;
-  plan.key = index_of(columns, protocol.key_column);
-  for (const auto& field : rules.fields) plan.fields.push_back(index_of(columns, field));
-  plan.scope = index_of(columns, rules.scope.column);
+  plan.key = at(protocol.key_column);
+  for (const auto& field : rules.fields) plan.fields.push_back(at(field));
+  plan.scope = at(rules.scope.column);
   plan.scope_is_residence = rules.scope.kind == ExportScope::Kind::residence;
   if (!plan.scope_is_residence && !rules.scope.residence_column.empty()) {
-    plan.residence = index_of(columns, rules.scope.residence_column);
+    plan.residence = at(rules.scope.residence_column);
   }
   if (rules.person_retention) {
-    plan.retention_date = index_of(columns, rules.person_retention->date_column);
+    plan.retention_date = at(rules.person_retention->date_column);
     plan.cutoff = retention_cutoff(request.today, rules.person_retention->months);
   }
   for (const auto& column : rules.closed_lists) {
-    plan.closed_lists.emplace_back(index_of(columns, column), &protocol.domains.at(column));
+    const auto domain = protocol.domains.find(column);
+    if (domain == protocol.domains.end() && missing.empty()) missing = column + " (its domain)";
+    if (domain != protocol.domains.end())
+      plan.closed_lists.emplace_back(at(column), &domain->second);
+  }
+  if (!missing.empty()) {
+    return fail("municipal.protocol", "protocol " + protocol.id + " names column " + missing +
+                                          ", which its extract does not have");
   }
   return plan;
 }
@@ -143,7 +159,9 @@ Result<MunicipalList> make_municipal_list(const Protocol& protocol, const ListRe
                     " makes a list per municipality: the request needs the municipality's NIS "
                     "code (5 digits)");
   }
-  const Plan plan = make_plan(protocol, rules, request);
+  auto planned = make_plan(protocol, rules, request);
+  if (!planned) return fail(std::move(planned).error());
+  const Plan& plan = *planned;
 
   PreadBuffer buffer(extract_fd);
   std::istream in(&buffer);

@@ -286,7 +286,7 @@ TEST_F(MunicipalListTest, ErrorsNameFileAndLineButNeverAValue) {
   }
 }
 
-TEST_F(MunicipalListTest, AListPerMunicipalityNeedsItsNisCode) {
+TEST_F(MunicipalListTest, AListNeedsItsNisCodeAndAProtocolThatFitsTheExtract) {
   const auto extract = write_rows({});
   for (const char* nis : {"", "7101", "71O16", "710166"}) {
     auto made = list(load("genk-art20-2021.toml"), nis, extract);
@@ -296,6 +296,16 @@ TEST_F(MunicipalListTest, AListPerMunicipalityNeedsItsNisCode) {
   auto roundtrip = list(load("vdab-derde-pijler-2023.toml"), "71016", extract);
   ASSERT_FALSE(roundtrip);
   EXPECT_EQ(roundtrip.error().code, "municipal.not_export");
+  auto by_hand = load("template-participatie-netwerktraject.toml");
+  by_hand.export_rules->fields.push_back("geboorteland");  // not checked by a loader
+  auto unknown = list(by_hand, "44021", extract);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, "municipal.protocol");
+  by_hand = load("template-participatie-netwerktraject.toml");
+  by_hand.domains.erase("noden");
+  unknown = list(by_hand, "44021", extract);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, "municipal.protocol");
 }
 
 TEST_F(MunicipalListTest, ValuesLeaveAsTheyAreAndTheDescriptorOffsetStays) {

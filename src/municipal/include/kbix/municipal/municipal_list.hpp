@@ -59,7 +59,8 @@ struct MunicipalList {
 // Reads the extract behind `extract_fd` from byte 0 (with pread: the descriptor's offset is left
 // alone); `extract_name` names it in messages. Errors: "municipal.not_export" (the protocol is
 // not an export), "municipal.residence" (a residence is needed and residence_nis is not 5
-// digits), "municipal.read", "municipal.too_many_rows" (more than an Excel sheet holds), and
+// digits), "municipal.protocol" (a protocol built by hand names a column its extract lacks),
+// "municipal.read", "municipal.too_many_rows" (more than an Excel sheet holds), and
 // those of the CSV reader and schema check (csv.*, schema.*).
 Result<MunicipalList> make_municipal_list(const Protocol& protocol, const ListRequest& request,
                                           int extract_fd, std::string_view extract_name);
