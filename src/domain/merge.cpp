@@ -128,7 +128,16 @@ void append_output_row(std::string& row, const PseudonymKey* key, const Insz& in
   row += '\n';
 }
 
-Result<Snapshot> load_snapshot(std::istream& in, std::string_view name, const Protocol& protocol) {
+// The tally of a piece's records, made on its worker thread the first time (merge.hpp).
+RecordTally* piece_tally(std::unique_ptr<RecordTally>& piece, const RecordTally* total) {
+  if (total == nullptr) return nullptr;
+  if (piece == nullptr) piece = total->make();
+  piece->clear();
+  return piece.get();
+}
+
+Result<Snapshot> load_snapshot(std::istream& in, std::string_view name, const Protocol& protocol,
+                               RecordTally* tally) {
   CsvReader reader(in, std::string(name));
   auto columns = read_header(reader, protocol.extract_columns);
   if (!columns) return fail(std::move(columns).error());
@@ -143,6 +152,7 @@ Result<Snapshot> load_snapshot(std::istream& in, std::string_view name, const Pr
     KBIX_TRY(check_field_count(reader, fields.size(), *columns));
     ++snapshot.rows;
     auto insz = Insz::parse(fields[key]);
+    if (tally != nullptr) tally->snapshot_record(fields, insz.has_value());
     if (!insz) continue;  // never sent
     cells.clear();
     append_snapshot_cells(cells, fields, key);
@@ -154,7 +164,8 @@ Result<Snapshot> load_snapshot(std::istream& in, std::string_view name, const Pr
 // The return, read on one thread, joined with `snapshot` (which it marks).
 Result<MergeReport> join_return(Snapshot& snapshot, std::istream& vdab_return,
                                 std::string_view return_name, const Protocol& protocol,
-                                const PseudonymKey* key, std::ostream& output_csv) {
+                                const PseudonymKey* key, std::ostream& output_csv,
+                                RecordTally* tally) {
   CsvReader reader(vdab_return, std::string(return_name));
   auto columns = read_header(reader, protocol.return_columns);
   if (!columns) return fail(std::move(columns).error());
@@ -175,6 +186,7 @@ Result<MergeReport> join_return(Snapshot& snapshot, std::istream& vdab_return,
     if (!*more) break;
     KBIX_TRY(check_field_count(reader, fields.size(), *columns));
     ++report.returned;
+    if (tally != nullptr) tally->return_record(fields);
     auto insz = Insz::parse(fields[return_key]);
     if (!insz) {
       return fail("merge.invalid_insz", reader.where(return_key + 1) +
@@ -222,11 +234,12 @@ struct SnapshotWork {
   std::uint64_t rows = 0;
   std::size_t bytes = 0;
   std::vector<std::string_view> fields;
+  std::unique_ptr<RecordTally> tally;
 };
 
 std::optional<Snapshot> load_snapshot_in_pieces(int fd, std::string_view name,
                                                 const Protocol& protocol,
-                                                const FileReading& reading) {
+                                                const FileReading& reading, RecordTally* total) {
   std::size_t columns = 0;
   const auto header =
       detail::header_for_pieces(fd, name, reading, protocol.extract_columns, columns);
@@ -239,6 +252,7 @@ std::optional<Snapshot> load_snapshot_in_pieces(int fd, std::string_view name,
     work.people.clear();
     work.rows = 0;
     work.bytes = bytes.size();
+    RecordTally* tally = piece_tally(work.tally, total);
     CsvReader reader(bytes, source, limits, false);
     for (;;) {
       auto more = reader.next(work.fields);
@@ -247,6 +261,7 @@ std::optional<Snapshot> load_snapshot_in_pieces(int fd, std::string_view name,
       if (work.fields.size() != columns) return false;
       ++work.rows;
       auto insz = Insz::parse(work.fields[key]);
+      if (tally != nullptr) tally->snapshot_record(work.fields, insz.has_value());
       if (!insz) continue;  // never sent
       const std::size_t before = work.cells.size();
       append_snapshot_cells(work.cells, work.fields, key);
@@ -264,6 +279,7 @@ std::optional<Snapshot> load_snapshot_in_pieces(int fd, std::string_view name,
     }
     snapshot.rows += work.rows;
     if (snapshot.rows + 1 > limits.max_records) return false;  // the header is a record
+    if (total != nullptr) total->add(*work.tally);
     constexpr std::size_t kAhead = 16;
     std::size_t at = 0;
     for (std::size_t i = 0; i < work.people.size(); ++i) {
@@ -284,12 +300,13 @@ struct JoinWork {
   std::string rows;                   // the output rows of the piece
   std::vector<std::uint32_t> people;  // the snapshot person of each
   std::vector<std::string_view> fields;
+  std::unique_ptr<RecordTally> tally;
 };
 enum class Joined { done, refused_before_writing, refused };
 
 Joined join_in_pieces(Snapshot& snapshot, int fd, std::string_view name, const Protocol& protocol,
                       const PseudonymKey* key, std::ostream& output_csv, const FileReading& reading,
-                      MergeReport& report) {
+                      MergeReport& report, RecordTally* total) {
   std::size_t columns = 0;
   const auto header =
       detail::header_for_pieces(fd, name, reading, protocol.return_columns, columns);
@@ -301,12 +318,14 @@ Joined join_in_pieces(Snapshot& snapshot, int fd, std::string_view name, const P
   auto map = [&](std::string_view bytes, std::uint64_t, JoinWork& work) {
     work.rows.clear();
     work.people.clear();
+    RecordTally* tally = piece_tally(work.tally, total);
     CsvReader reader(bytes, source, limits, false);
     for (;;) {
       auto more = reader.next(work.fields);
       if (!more) return false;
       if (!*more) break;
       if (work.fields.size() != columns) return false;
+      if (tally != nullptr) tally->return_record(work.fields);
       auto insz = Insz::parse(work.fields[return_key]);
       if (!insz) return false;
       const auto* person = people.find(insz->value());
@@ -326,6 +345,7 @@ Joined join_in_pieces(Snapshot& snapshot, int fd, std::string_view name, const P
     }
     report.matched += work.people.size();
     report.output_rows += work.people.size();
+    if (total != nullptr) total->add(*work.tally);
     output_csv.write(work.rows.data(), static_cast<std::streamsize>(work.rows.size()));
     return true;
   };
@@ -348,10 +368,10 @@ Result<MergeReport> merge_and_pseudonymise(std::istream& vdab_return, std::strin
   if (keyed && key == nullptr) {
     return fail("merge.pseudonym_key_missing", "the protocol asks for keyed pseudonyms");
   }
-  auto snapshot = load_snapshot(kbi_snapshot, snapshot_name, protocol);
+  auto snapshot = load_snapshot(kbi_snapshot, snapshot_name, protocol, nullptr);
   if (!snapshot) return fail(std::move(snapshot).error());
   return join_return(*snapshot, vdab_return, return_name, protocol, keyed ? key : nullptr,
-                     output_csv);
+                     output_csv, nullptr);
 }
 
 Result<MergeReport> merge_and_pseudonymise(int return_fd, std::istream& vdab_return,
@@ -359,34 +379,35 @@ Result<MergeReport> merge_and_pseudonymise(int return_fd, std::istream& vdab_ret
                                            std::istream& kbi_snapshot,
                                            std::string_view snapshot_name, const Protocol& protocol,
                                            const PseudonymKey* key, std::ostream& output_csv,
-                                           const FileReading& reading) {
+                                           const FileReading& reading, RecordTally* tally) {
   const bool keyed = protocol.pseudonym == PseudonymMode::hmac_sha256;
   if (keyed && key == nullptr) {
     return fail("merge.pseudonym_key_missing", "the protocol asks for keyed pseudonyms");
   }
   if (!keyed) key = nullptr;
   auto snapshot = [&]() -> Result<Snapshot> {
-    if (auto read = load_snapshot_in_pieces(snapshot_fd, snapshot_name, protocol, reading)) {
+    if (auto read = load_snapshot_in_pieces(snapshot_fd, snapshot_name, protocol, reading, tally)) {
       return std::move(*read);
     }
-    return load_snapshot(kbi_snapshot, snapshot_name, protocol);
+    if (tally != nullptr) tally->clear();  // the pieces may have counted some records
+    return load_snapshot(kbi_snapshot, snapshot_name, protocol, tally);
   }();
   if (!snapshot) return fail(std::move(snapshot).error());
   MergeReport report;
-  const auto joined =
-      join_in_pieces(*snapshot, return_fd, return_name, protocol, key, output_csv, reading, report);
+  const auto joined = join_in_pieces(*snapshot, return_fd, return_name, protocol, key, output_csv,
+                                     reading, report, tally);
   if (joined == Joined::done) {
     output_csv.flush();
     if (!output_csv) return fail("io.write", "cannot write the merged output (disk full?)");
     return report;
   }
   if (joined == Joined::refused_before_writing) {
-    return join_return(*snapshot, vdab_return, return_name, protocol, key, output_csv);
+    return join_return(*snapshot, vdab_return, return_name, protocol, key, output_csv, tally);
   }
   // Part of the output is written: the sequential join runs only for its exact error.
   for (auto& person : snapshot->people) person.matched = false;
   detail::DiscardStream discard;
-  auto again = join_return(*snapshot, vdab_return, return_name, protocol, key, discard);
+  auto again = join_return(*snapshot, vdab_return, return_name, protocol, key, discard, nullptr);
   if (!again) return again;
   return fail("merge.read", std::string(return_name) +
                                 ": the file could not be read in pieces (changed while read?)");
