@@ -136,20 +136,14 @@ nlohmann::json merge_facts(const MergeReport& report) {
           {"output_rows", report.output_rows}};
 }
 
-// The last gate before publication (invariant 4); `observer` sees every record it passes.
-// Without an observer the scan reads the file on two threads (file_pieces.hpp); the disclosure
-// counter needs every record in order, so with one it reads sequentially.
+// The last gate before publication (invariant 4), read on two threads (file_pieces.hpp);
+// `observer` sees every record it passes, in order.
 Status scan_merged_output(const fs::path& output, OutputObserver* observer = nullptr) {
-  if (observer == nullptr) {
-    auto file = InputFile::open(output, "io.read");
-    if (!file) return fail(std::move(file).error());
-    auto scanned = scan_output(file->fd(), file->stream(), "output.csv");
-    if (!scanned) return fail(std::move(scanned).error());
-    return ok();
-  }
-  BufferedInput in(output);
-  if (!in.good()) return fail("io.read", "cannot read " + output.string());
-  auto scanned = scan_output(in.stream(), "output.csv", *observer);
+  auto file = InputFile::open(output, "io.read");
+  if (!file) return fail(std::move(file).error());
+  auto scanned = observer == nullptr
+                     ? scan_output(file->fd(), file->stream(), "output.csv")
+                     : scan_output(file->fd(), file->stream(), "output.csv", *observer);
   if (!scanned) return fail(std::move(scanned).error());
   return ok();
 }

@@ -19,6 +19,10 @@ struct Recorder final : OutputObserver {
     if (records.size() == fail_at) return fail("test.observer", reader.where(1) + "refused");
     return ok();
   }
+  void clear() override {
+    records.clear();
+    lines.clear();
+  }
 };
 
 TEST(OutputScanObserver, SeesTheHeaderAndEveryRowAsTheScanReadThem) {
