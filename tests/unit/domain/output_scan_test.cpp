@@ -6,24 +6,12 @@
 
 #include <sstream>
 
+#include "scan_recorder.hpp"
+
 namespace kbix {
 namespace {
 
-struct Recorder final : OutputObserver {
-  std::vector<std::vector<std::string>> records;
-  std::vector<std::uint64_t> lines;
-  std::size_t fail_at = 0;  // 1-based record number whose call returns an error; 0: never
-  Status record(const std::vector<std::string>& fields, const CsvReader& reader) override {
-    records.push_back(fields);
-    lines.push_back(reader.record_line());
-    if (records.size() == fail_at) return fail("test.observer", reader.where(1) + "refused");
-    return ok();
-  }
-  void clear() override {
-    records.clear();
-    lines.clear();
-  }
-};
+using Recorder = test::ScanRecorder;
 
 TEST(OutputScanObserver, SeesTheHeaderAndEveryRowAsTheScanReadThem) {
   std::istringstream output("a;b\nx;\"y;z\"\n;\"multi\nline\"\n");

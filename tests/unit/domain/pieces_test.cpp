@@ -16,6 +16,7 @@
 #include "kbix/domain/merge.hpp"
 #include "kbix/domain/output_scan.hpp"
 #include "kbix/domain/pseudonym.hpp"
+#include "scan_recorder.hpp"
 #include "synthetic.hpp"
 
 namespace kbix {
@@ -144,22 +145,7 @@ std::string describe_merge(const Result<MergeReport>& report) {
   return text.str();
 }
 
-// An observer of the scan that keeps what it saw (and can refuse one record).
-struct Recorder final : OutputObserver {
-  std::vector<std::vector<std::string>> records;
-  std::vector<std::uint64_t> lines;
-  std::size_t fail_at = 0;  // 1-based record number whose call returns an error; 0: never
-  Status record(const std::vector<std::string>& fields, const CsvReader& reader) override {
-    records.push_back(fields);
-    lines.push_back(reader.record_line());
-    if (records.size() == fail_at) return fail("test.observer", reader.where(1) + "refused");
-    return ok();
-  }
-  void clear() override {
-    records.clear();
-    lines.clear();
-  }
-};
+using Recorder = test::ScanRecorder;
 
 // The scan of `text` with an observer, sequentially and in pieces: the same result, records and
 // lines; with an observer that refuses the record `fail_at`, the same error.
