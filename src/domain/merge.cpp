@@ -145,19 +145,16 @@ Result<Snapshot> load_snapshot(std::istream& in, std::string_view name, const Pr
   Snapshot snapshot;
   std::vector<std::string_view> fields;
   std::string cells;
-  for (;;) {
-    auto more = reader.next(fields);
-    if (!more) return fail(std::move(more).error());
-    if (!*more) break;
-    KBIX_TRY(check_field_count(reader, fields.size(), *columns));
+  KBIX_TRY(for_each_record(reader, *columns, fields, [&]() -> Status {
     ++snapshot.rows;
     auto insz = Insz::parse(fields[key]);
     if (tally != nullptr) tally->snapshot_record(fields, insz.has_value());
-    if (!insz) continue;  // never sent
+    if (!insz) return ok();  // never sent
     cells.clear();
     append_snapshot_cells(cells, fields, key);
     snapshot.add(insz->value(), cells);
-  }
+    return ok();
+  }));
   return snapshot;
 }
 
@@ -180,11 +177,7 @@ Result<MergeReport> join_return(Snapshot& snapshot, std::istream& vdab_return,
   std::uint64_t first_not_sent_line = 0;
   std::vector<std::string_view> fields;
   std::string row;
-  for (;;) {
-    auto more = reader.next(fields);
-    if (!more) return fail(std::move(more).error());
-    if (!*more) break;
-    KBIX_TRY(check_field_count(reader, fields.size(), *columns));
+  KBIX_TRY(for_each_record(reader, *columns, fields, [&]() -> Status {
     ++report.returned;
     if (tally != nullptr) tally->return_record(fields);
     auto insz = Insz::parse(fields[return_key]);
@@ -202,7 +195,7 @@ Result<MergeReport> join_return(Snapshot& snapshot, std::istream& vdab_return,
     }
     if (person == nullptr) {
       if (report.not_sent++ == 0) first_not_sent_line = reader.record_line();
-      continue;
+      return ok();
     }
     person->matched = true;
     ++report.matched;
@@ -210,7 +203,8 @@ Result<MergeReport> join_return(Snapshot& snapshot, std::istream& vdab_return,
     append_output_row(row, key, *insz, snapshot.cells(*person), fields, return_key);
     output_csv.write(row.data(), static_cast<std::streamsize>(row.size()));
     ++report.output_rows;
-  }
+    return ok();
+  }));
   if (report.not_sent > 0) {
     return fail("merge.insz_not_sent",
                 std::string(return_name) + ": " + std::to_string(report.not_sent) +
@@ -240,35 +234,28 @@ struct SnapshotWork {
 std::optional<Snapshot> load_snapshot_in_pieces(int fd, std::string_view name,
                                                 const Protocol& protocol,
                                                 const FileReading& reading, RecordTally* total) {
-  std::size_t columns = 0;
-  const auto header =
-      detail::header_for_pieces(fd, name, reading, protocol.extract_columns, columns);
-  if (!header) return std::nullopt;
-  const std::size_t key = key_index(protocol.extract_columns, protocol.key_column);
-  const CsvLimits limits;
-  const std::string source(name);
+  const auto pieces =
+      detail::table_pieces(fd, name, reading, protocol.extract_columns, protocol.key_column);
+  if (!pieces) return std::nullopt;
+  const detail::HeaderAt* header = &pieces->header;
+  const std::size_t key = pieces->key;
   auto map = [&](std::string_view bytes, std::uint64_t, SnapshotWork& work) {
     work.cells.clear();
     work.people.clear();
     work.rows = 0;
     work.bytes = bytes.size();
     RecordTally* tally = piece_tally(work.tally, total);
-    CsvReader reader(bytes, source, limits, false);
-    for (;;) {
-      auto more = reader.next(work.fields);
-      if (!more) return false;
-      if (!*more) break;
-      if (work.fields.size() != columns) return false;
+    return pieces->for_each_record(bytes, work.fields, [&](const CsvReader&) {
       ++work.rows;
       auto insz = Insz::parse(work.fields[key]);
       if (tally != nullptr) tally->snapshot_record(work.fields, insz.has_value());
-      if (!insz) continue;  // never sent
+      if (!insz) return true;  // never sent
       const std::size_t before = work.cells.size();
       append_snapshot_cells(work.cells, work.fields, key);
       work.people.push_back(
           {insz->value(), static_cast<std::uint32_t>(work.cells.size() - before)});
-    }
-    return true;
+      return true;
+    });
   };
   Snapshot snapshot;
   auto consume = [&](SnapshotWork& work) {
@@ -278,7 +265,7 @@ std::optional<Snapshot> load_snapshot_in_pieces(int fd, std::string_view name,
                                                 static_cast<double>(work.bytes) * 1.05));
     }
     snapshot.rows += work.rows;
-    if (snapshot.rows + 1 > limits.max_records) return false;  // the header is a record
+    if (snapshot.rows + 1 > pieces->limits.max_records) return false;  // the header is a record
     if (total != nullptr) total->add(*work.tally);
     constexpr std::size_t kAhead = 16;
     std::size_t at = 0;
@@ -307,24 +294,18 @@ enum class Joined { done, refused_before_writing, refused };
 Joined join_in_pieces(Snapshot& snapshot, int fd, std::string_view name, const Protocol& protocol,
                       const PseudonymKey* key, std::ostream& output_csv, const FileReading& reading,
                       MergeReport& report, RecordTally* total) {
-  std::size_t columns = 0;
-  const auto header =
-      detail::header_for_pieces(fd, name, reading, protocol.return_columns, columns);
-  if (!header) return Joined::refused_before_writing;
-  const std::size_t return_key = key_index(protocol.return_columns, protocol.key_column);
-  const CsvLimits limits;
-  const std::string source(name);
+  const auto pieces =
+      detail::table_pieces(fd, name, reading, protocol.return_columns, protocol.key_column);
+  if (!pieces) return Joined::refused_before_writing;
+  const detail::HeaderAt* header = &pieces->header;
+  const std::size_t return_key = pieces->key;
+  const CsvLimits& limits = pieces->limits;
   const Snapshot& people = snapshot;  // the threads only look up; the calling thread marks
   auto map = [&](std::string_view bytes, std::uint64_t, JoinWork& work) {
     work.rows.clear();
     work.people.clear();
     RecordTally* tally = piece_tally(work.tally, total);
-    CsvReader reader(bytes, source, limits, false);
-    for (;;) {
-      auto more = reader.next(work.fields);
-      if (!more) return false;
-      if (!*more) break;
-      if (work.fields.size() != columns) return false;
+    return pieces->for_each_record(bytes, work.fields, [&](const CsvReader&) {
       if (tally != nullptr) tally->return_record(work.fields);
       auto insz = Insz::parse(work.fields[return_key]);
       if (!insz) return false;
@@ -332,8 +313,8 @@ Joined join_in_pieces(Snapshot& snapshot, int fd, std::string_view name, const P
       if (person == nullptr) return false;  // not sent: the return is refused
       work.people.push_back(static_cast<std::uint32_t>(person - people.people.data()));
       append_output_row(work.rows, key, *insz, people.cells(*person), work.fields, return_key);
-    }
-    return true;
+      return true;
+    });
   };
   auto consume = [&](JoinWork& work) {
     report.returned += work.people.size();

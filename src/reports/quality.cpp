@@ -157,11 +157,7 @@ Result<DatasetQuality> assess_dataset(std::istream& in, std::string_view name,
   const std::size_t key = checks.key;
   std::unordered_set<std::uint64_t> seen;
   std::vector<std::string> fields;
-  for (;;) {
-    auto more = reader.next(fields);
-    if (!more) return fail(std::move(more).error());
-    if (!*more) break;
-    KBIX_TRY(check_field_count(reader, fields.size(), *count));
+  KBIX_TRY(for_each_record(reader, *count, fields, [&]() -> Status {
     ++quality.rows;
     checks.count(fields, quality);
     auto insz = Insz::parse(fields[key]);
@@ -172,7 +168,8 @@ Result<DatasetQuality> assess_dataset(std::istream& in, std::string_view name,
     } else {
       on_insz(insz->value());
     }
-  }
+    return ok();
+  }));
   return quality;
 }
 
