@@ -4,10 +4,12 @@
 //   domain_bench merge RETURN SNAPSHOT OUTPUT      (merge + pseudonymise "none" + output scan)
 //   domain_bench merge RETURN SNAPSHOT OUTPUT --disclosure PROTOCOL
 //       the same, plus the disclosure report and action of PROTOCOL's [disclosure] table, as the
-//       merge step of a run does them (bench/domain/disclosure.sh; the merge uses PROTOCOL too)
+//       merge step of a run does them (bench/domain/disclosure.sh; the merge uses PROTOCOL too),
+//       and the article 7 quality report counted by the merge
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -18,6 +20,7 @@
 #include "kbix/domain/merge.hpp"
 #include "kbix/domain/output_scan.hpp"
 #include "kbix/reports/disclosure.hpp"
+#include "kbix/reports/quality.hpp"
 
 namespace {
 struct Buffered {
@@ -67,8 +70,12 @@ int main(int argc, char** argv) {
       out.open(args[3], std::ios::binary);
       const int return_fd = ::open(args[1].c_str(), O_RDONLY | O_CLOEXEC);
       const int snapshot_fd = ::open(args[2].c_str(), O_RDONLY | O_CLOEXEC);
+      // With --disclosure, the quality report is counted by the merge, as in a run's merge step.
+      kbix::QualityTally quality(
+          *protocol, std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()));
       auto report = kbix::merge_and_pseudonymise(return_fd, returned, args[1], snapshot_fd,
-                                                 snapshot, args[2], *protocol, nullptr, out);
+                                                 snapshot, args[2], *protocol, nullptr, out, {},
+                                                 with_disclosure ? &quality : nullptr);
       ::close(return_fd);
       ::close(snapshot_fd);
       if (!report) {
@@ -76,15 +83,21 @@ int main(int argc, char** argv) {
         return 1;
       }
       std::cerr << "merged " << report->output_rows << " rows\n";
+      if (with_disclosure) {
+        const auto counted = quality.report(*report);
+        std::cerr << "quality: " << counted.extract.rows << " extract rows, "
+                  << counted.returned.rows << " returned, " << counted.not_returned
+                  << " sent but not returned\n";
+      }
     }
     // As the merge step of a run does it: the scan counts the classes, the report follows, and
     // an output that suppression rewrote is scanned again.
     kbix::DisclosureCounter classes(*protocol);
-    // Without the counter the scan reads in pieces on two threads, as the run's scan does.
+    // The scan reads in pieces on two threads, as the run's scan does.
     auto scan = [&](bool count) {
       std::ifstream output(args[3], std::ios::binary);
       const int output_fd = ::open(args[3].c_str(), O_RDONLY | O_CLOEXEC);
-      auto scanned = count ? kbix::scan_output(output, args[3], classes)
+      auto scanned = count ? kbix::scan_output(output_fd, output, args[3], classes)
                            : kbix::scan_output(output_fd, output, args[3]);
       ::close(output_fd);
       if (!scanned) {

@@ -28,23 +28,30 @@ constexpr std::array<bool, 256> special_table(bool quoted) {
 constexpr auto kSpecialOutside = special_table(false);
 constexpr auto kSpecialInside = special_table(true);
 
+#ifdef __SSE2__
+// The bytes of `chunk` that may end an ordinary run: '"', LF, NUL and, outside quotes, ';', CR.
+__m128i special_bytes(__m128i chunk, bool quoted) {
+  const __m128i quote = _mm_set1_epi8('"'), newline = _mm_set1_epi8('\n');
+  const __m128i nul = _mm_setzero_si128(), separator = _mm_set1_epi8(';'),
+                carriage = _mm_set1_epi8('\r');
+  __m128i hits =
+      _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(chunk, quote), _mm_cmpeq_epi8(chunk, newline)),
+                   _mm_cmpeq_epi8(chunk, nul));
+  if (!quoted) {
+    hits = _mm_or_si128(
+        hits, _mm_or_si128(_mm_cmpeq_epi8(chunk, separator), _mm_cmpeq_epi8(chunk, carriage)));
+  }
+  return hits;
+}
+#endif
+
 // The first byte in [p, end) that may end an ordinary run: 16 bytes at a time with SSE2 (every
 // x86-64 has it), then a table for the tail.
 const char* find_special(const char* p, const char* end, bool quoted) {
 #ifdef __SSE2__
-  const __m128i quote = _mm_set1_epi8('"'), newline = _mm_set1_epi8('\n');
-  const __m128i nul = _mm_setzero_si128(), separator = _mm_set1_epi8(';'),
-                carriage = _mm_set1_epi8('\r');
   while (end - p >= 16) {
     const __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    __m128i hits =
-        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(chunk, quote), _mm_cmpeq_epi8(chunk, newline)),
-                     _mm_cmpeq_epi8(chunk, nul));
-    if (!quoted) {
-      hits = _mm_or_si128(
-          hits, _mm_or_si128(_mm_cmpeq_epi8(chunk, separator), _mm_cmpeq_epi8(chunk, carriage)));
-    }
-    const int mask = _mm_movemask_epi8(hits);
+    const int mask = _mm_movemask_epi8(special_bytes(chunk, quoted));
     if (mask != 0) return p + __builtin_ctz(static_cast<unsigned>(mask));
     p += 16;
   }
@@ -205,16 +212,9 @@ bool scan_plain_record(const char* begin, const char* end, std::size_t longest,
     return -1;
   };
 #ifdef __SSE2__
-  const __m128i quote = _mm_set1_epi8('"'), newline = _mm_set1_epi8('\n');
-  const __m128i nul = _mm_setzero_si128(), separator = _mm_set1_epi8(';'),
-                carriage = _mm_set1_epi8('\r');
   while (end - p >= 16) {
     const __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    const __m128i hits = _mm_or_si128(
-        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(chunk, quote), _mm_cmpeq_epi8(chunk, newline)),
-                     _mm_cmpeq_epi8(chunk, nul)),
-        _mm_or_si128(_mm_cmpeq_epi8(chunk, separator), _mm_cmpeq_epi8(chunk, carriage)));
-    auto mask = static_cast<unsigned>(_mm_movemask_epi8(hits));
+    auto mask = static_cast<unsigned>(_mm_movemask_epi8(special_bytes(chunk, false)));
     const auto high = static_cast<unsigned>(_mm_movemask_epi8(chunk));
     while (mask != 0) {
       const unsigned bit = static_cast<unsigned>(__builtin_ctz(mask));

@@ -40,25 +40,18 @@ void append_digits(std::string& out, std::uint64_t value) {
 // then, and `wrote` tells whether part of the outbound file was written).
 bool export_in_pieces(int fd, std::string_view name, const Protocol& protocol, std::ostream& out,
                       const FileReading& reading, ExportReport& report, bool& wrote) {
-  std::size_t columns = 0;
-  const auto header =
-      detail::header_for_pieces(fd, name, reading, protocol.extract_columns, columns);
-  if (!header) return false;
+  const auto pieces =
+      detail::table_pieces(fd, name, reading, protocol.extract_columns, protocol.key_column);
+  if (!pieces) return false;
+  const detail::HeaderAt* header = &pieces->header;
   const std::uint64_t size = header->size;
-  const auto key =
-      static_cast<std::size_t>(std::find(protocol.extract_columns.begin(),
-                                         protocol.extract_columns.end(), protocol.key_column) -
-                               protocol.extract_columns.begin());
-  const CsvLimits limits;
-  const std::string source(name);
+  const std::size_t key = pieces->key;
+  const CsvLimits& limits = pieces->limits;
   auto map = [&](std::string_view bytes, std::uint64_t, PieceWork& work) {
     work.rows.clear();
-    CsvReader reader(bytes, source, limits, false);
-    for (;;) {
-      auto more = reader.next(work.fields);
-      if (!more) return false;
-      if (!*more) break;
-      if (work.fields.size() != columns) return false;
+    work.lines = 0;
+    work.bytes = bytes.size();
+    return pieces->for_each_record(bytes, work.fields, [&](const CsvReader& reader) {
       PieceRow row;
       row.line = reader.record_line();
       if (auto insz = Insz::parse(work.fields[key])) {
@@ -68,10 +61,9 @@ bool export_in_pieces(int fd, std::string_view name, const Protocol& protocol, s
         row.calendar_warning = insz->has_calendar_warning();
       }
       work.rows.push_back(row);
-    }
-    work.lines = reader.line() - 1;
-    work.bytes = bytes.size();
-    return true;
+      work.lines = reader.line() - 1;  // after the piece's last record: its lines
+      return true;
+    });
   };
   std::uint64_t line_before = header->line - 1;  // lines before the piece
   detail::U64Set seen;
@@ -132,31 +124,29 @@ Result<ExportReport> export_outbound(std::istream& extract, std::string_view ext
   ExportReport report;
   detail::U64Set seen;
   std::vector<std::string> fields;
-  for (;;) {
-    KBIX_ASSIGN_OR_RETURN(auto more, reader.next(fields));
-    if (!more) break;
-    KBIX_TRY(check_field_count(reader, fields.size(), columns));
+  KBIX_TRY(for_each_record(reader, columns, fields, [&]() -> Status {
     ++report.rows;
     auto insz = Insz::parse(fields[key]);
     if (!insz) {
       ++report.invalid_insz;
       if (report.invalid_lines.size() < kLinesKept)
         report.invalid_lines.push_back(reader.record_line());
-      continue;
+      return ok();
     }
     if (!seen.insert(insz->value())) {
       ++report.duplicate_insz;
       if (report.duplicate_lines.size() < kLinesKept) {
         report.duplicate_lines.push_back(reader.record_line());
       }
-      continue;
+      return ok();
     }
     if (insz->is_bis()) ++report.bis_insz;
     if (insz->has_calendar_warning()) ++report.calendar_warnings;
     writer.field(insz->digits());
     writer.end_row();
     ++report.exported;
-  }
+    return ok();
+  }));
   outbound_csv.flush();
   return report;
 }

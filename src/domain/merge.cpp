@@ -128,31 +128,40 @@ void append_output_row(std::string& row, const PseudonymKey* key, const Insz& in
   row += '\n';
 }
 
-Result<Snapshot> load_snapshot(std::istream& in, std::string_view name, const Protocol& protocol) {
+// The tally of a piece's records, made on its worker thread the first time (merge.hpp).
+RecordTally* piece_tally(std::unique_ptr<RecordTally>& piece, const RecordTally* total) {
+  if (total == nullptr) return nullptr;
+  if (piece == nullptr) piece = total->make();
+  piece->clear();
+  return piece.get();
+}
+
+Result<Snapshot> load_snapshot(std::istream& in, std::string_view name, const Protocol& protocol,
+                               RecordTally* tally) {
   CsvReader reader(in, std::string(name));
   KBIX_ASSIGN_OR_RETURN(auto columns, read_header(reader, protocol.extract_columns));
   const std::size_t key = key_index(protocol.extract_columns, protocol.key_column);
   Snapshot snapshot;
   std::vector<std::string_view> fields;
   std::string cells;
-  for (;;) {
-    KBIX_ASSIGN_OR_RETURN(auto more, reader.next(fields));
-    if (!more) break;
-    KBIX_TRY(check_field_count(reader, fields.size(), columns));
+  KBIX_TRY(for_each_record(reader, columns, fields, [&]() -> Status {
     ++snapshot.rows;
     auto insz = Insz::parse(fields[key]);
-    if (!insz) continue;  // never sent
+    if (tally != nullptr) tally->snapshot_record(fields, insz.has_value());
+    if (!insz) return ok();  // never sent
     cells.clear();
     append_snapshot_cells(cells, fields, key);
     snapshot.add(insz->value(), cells);
-  }
+    return ok();
+  }));
   return snapshot;
 }
 
 // The return, read on one thread, joined with `snapshot` (which it marks).
 Result<MergeReport> join_return(Snapshot& snapshot, std::istream& vdab_return,
                                 std::string_view return_name, const Protocol& protocol,
-                                const PseudonymKey* key, std::ostream& output_csv) {
+                                const PseudonymKey* key, std::ostream& output_csv,
+                                RecordTally* tally) {
   CsvReader reader(vdab_return, std::string(return_name));
   KBIX_ASSIGN_OR_RETURN(auto columns, read_header(reader, protocol.return_columns));
   const std::size_t return_key = key_index(protocol.return_columns, protocol.key_column);
@@ -166,11 +175,9 @@ Result<MergeReport> join_return(Snapshot& snapshot, std::istream& vdab_return,
   std::uint64_t first_not_sent_line = 0;
   std::vector<std::string_view> fields;
   std::string row;
-  for (;;) {
-    KBIX_ASSIGN_OR_RETURN(auto more, reader.next(fields));
-    if (!more) break;
-    KBIX_TRY(check_field_count(reader, fields.size(), columns));
+  KBIX_TRY(for_each_record(reader, columns, fields, [&]() -> Status {
     ++report.returned;
+    if (tally != nullptr) tally->return_record(fields);
     auto insz = Insz::parse(fields[return_key]);
     if (!insz) {
       return fail("merge.invalid_insz", reader.where(return_key + 1) +
@@ -186,7 +193,7 @@ Result<MergeReport> join_return(Snapshot& snapshot, std::istream& vdab_return,
     }
     if (person == nullptr) {
       if (report.not_sent++ == 0) first_not_sent_line = reader.record_line();
-      continue;
+      return ok();
     }
     person->matched = true;
     ++report.matched;
@@ -194,7 +201,8 @@ Result<MergeReport> join_return(Snapshot& snapshot, std::istream& vdab_return,
     append_output_row(row, key, *insz, snapshot.cells(*person), fields, return_key);
     output_csv.write(row.data(), static_cast<std::streamsize>(row.size()));
     ++report.output_rows;
-  }
+    return ok();
+  }));
   if (report.not_sent > 0) {
     return fail("merge.insz_not_sent",
                 std::string(return_name) + ": " + std::to_string(report.not_sent) +
@@ -218,38 +226,34 @@ struct SnapshotWork {
   std::uint64_t rows = 0;
   std::size_t bytes = 0;
   std::vector<std::string_view> fields;
+  std::unique_ptr<RecordTally> tally;
 };
 
 std::optional<Snapshot> load_snapshot_in_pieces(int fd, std::string_view name,
                                                 const Protocol& protocol,
-                                                const FileReading& reading) {
-  std::size_t columns = 0;
-  const auto header =
-      detail::header_for_pieces(fd, name, reading, protocol.extract_columns, columns);
-  if (!header) return std::nullopt;
-  const std::size_t key = key_index(protocol.extract_columns, protocol.key_column);
-  const CsvLimits limits;
-  const std::string source(name);
+                                                const FileReading& reading, RecordTally* total) {
+  const auto pieces =
+      detail::table_pieces(fd, name, reading, protocol.extract_columns, protocol.key_column);
+  if (!pieces) return std::nullopt;
+  const detail::HeaderAt* header = &pieces->header;
+  const std::size_t key = pieces->key;
   auto map = [&](std::string_view bytes, std::uint64_t, SnapshotWork& work) {
     work.cells.clear();
     work.people.clear();
     work.rows = 0;
     work.bytes = bytes.size();
-    CsvReader reader(bytes, source, limits, false);
-    for (;;) {
-      auto more = reader.next(work.fields);
-      if (!more) return false;
-      if (!*more) break;
-      if (work.fields.size() != columns) return false;
+    RecordTally* tally = piece_tally(work.tally, total);
+    return pieces->for_each_record(bytes, work.fields, [&](const CsvReader&) {
       ++work.rows;
       auto insz = Insz::parse(work.fields[key]);
-      if (!insz) continue;  // never sent
+      if (tally != nullptr) tally->snapshot_record(work.fields, insz.has_value());
+      if (!insz) return true;  // never sent
       const std::size_t before = work.cells.size();
       append_snapshot_cells(work.cells, work.fields, key);
       work.people.push_back(
           {insz->value(), static_cast<std::uint32_t>(work.cells.size() - before)});
-    }
-    return true;
+      return true;
+    });
   };
   Snapshot snapshot;
   auto consume = [&](SnapshotWork& work) {
@@ -259,7 +263,8 @@ std::optional<Snapshot> load_snapshot_in_pieces(int fd, std::string_view name,
                                                 static_cast<double>(work.bytes) * 1.05));
     }
     snapshot.rows += work.rows;
-    if (snapshot.rows + 1 > limits.max_records) return false;  // the header is a record
+    if (snapshot.rows + 1 > pieces->limits.max_records) return false;  // the header is a record
+    if (total != nullptr) total->add(*work.tally);
     constexpr std::size_t kAhead = 16;
     std::size_t at = 0;
     for (std::size_t i = 0; i < work.people.size(); ++i) {
@@ -280,37 +285,34 @@ struct JoinWork {
   std::string rows;                   // the output rows of the piece
   std::vector<std::uint32_t> people;  // the snapshot person of each
   std::vector<std::string_view> fields;
+  std::unique_ptr<RecordTally> tally;
 };
 enum class Joined { done, refused_before_writing, refused };
 
 Joined join_in_pieces(Snapshot& snapshot, int fd, std::string_view name, const Protocol& protocol,
                       const PseudonymKey* key, std::ostream& output_csv, const FileReading& reading,
-                      MergeReport& report) {
-  std::size_t columns = 0;
-  const auto header =
-      detail::header_for_pieces(fd, name, reading, protocol.return_columns, columns);
-  if (!header) return Joined::refused_before_writing;
-  const std::size_t return_key = key_index(protocol.return_columns, protocol.key_column);
-  const CsvLimits limits;
-  const std::string source(name);
+                      MergeReport& report, RecordTally* total) {
+  const auto pieces =
+      detail::table_pieces(fd, name, reading, protocol.return_columns, protocol.key_column);
+  if (!pieces) return Joined::refused_before_writing;
+  const detail::HeaderAt* header = &pieces->header;
+  const std::size_t return_key = pieces->key;
+  const CsvLimits& limits = pieces->limits;
   const Snapshot& people = snapshot;  // the threads only look up; the calling thread marks
   auto map = [&](std::string_view bytes, std::uint64_t, JoinWork& work) {
     work.rows.clear();
     work.people.clear();
-    CsvReader reader(bytes, source, limits, false);
-    for (;;) {
-      auto more = reader.next(work.fields);
-      if (!more) return false;
-      if (!*more) break;
-      if (work.fields.size() != columns) return false;
+    RecordTally* tally = piece_tally(work.tally, total);
+    return pieces->for_each_record(bytes, work.fields, [&](const CsvReader&) {
+      if (tally != nullptr) tally->return_record(work.fields);
       auto insz = Insz::parse(work.fields[return_key]);
       if (!insz) return false;
       const auto* person = people.find(insz->value());
       if (person == nullptr) return false;  // not sent: the return is refused
       work.people.push_back(static_cast<std::uint32_t>(person - people.people.data()));
       append_output_row(work.rows, key, *insz, people.cells(*person), work.fields, return_key);
-    }
-    return true;
+      return true;
+    });
   };
   auto consume = [&](JoinWork& work) {
     report.returned += work.people.size();
@@ -322,6 +324,7 @@ Joined join_in_pieces(Snapshot& snapshot, int fd, std::string_view name, const P
     }
     report.matched += work.people.size();
     report.output_rows += work.people.size();
+    if (total != nullptr) total->add(*work.tally);
     output_csv.write(work.rows.data(), static_cast<std::streamsize>(work.rows.size()));
     return true;
   };
@@ -344,10 +347,10 @@ Result<MergeReport> merge_and_pseudonymise(std::istream& vdab_return, std::strin
   if (keyed && key == nullptr) {
     return fail("pseudonym.key_missing", "the protocol asks for keyed pseudonyms");
   }
-  auto snapshot = load_snapshot(kbi_snapshot, snapshot_name, protocol);
+  auto snapshot = load_snapshot(kbi_snapshot, snapshot_name, protocol, nullptr);
   if (!snapshot) return fail(std::move(snapshot).error());
   return join_return(*snapshot, vdab_return, return_name, protocol, keyed ? key : nullptr,
-                     output_csv);
+                     output_csv, nullptr);
 }
 
 Result<MergeReport> merge_and_pseudonymise(int return_fd, std::istream& vdab_return,
@@ -355,34 +358,35 @@ Result<MergeReport> merge_and_pseudonymise(int return_fd, std::istream& vdab_ret
                                            std::istream& kbi_snapshot,
                                            std::string_view snapshot_name, const Protocol& protocol,
                                            const PseudonymKey* key, std::ostream& output_csv,
-                                           const FileReading& reading) {
+                                           const FileReading& reading, RecordTally* tally) {
   const bool keyed = protocol.pseudonym == PseudonymMode::hmac_sha256;
   if (keyed && key == nullptr) {
     return fail("pseudonym.key_missing", "the protocol asks for keyed pseudonyms");
   }
   if (!keyed) key = nullptr;
   auto snapshot = [&]() -> Result<Snapshot> {
-    if (auto read = load_snapshot_in_pieces(snapshot_fd, snapshot_name, protocol, reading)) {
+    if (auto read = load_snapshot_in_pieces(snapshot_fd, snapshot_name, protocol, reading, tally)) {
       return std::move(*read);
     }
-    return load_snapshot(kbi_snapshot, snapshot_name, protocol);
+    if (tally != nullptr) tally->clear();  // the pieces may have counted some records
+    return load_snapshot(kbi_snapshot, snapshot_name, protocol, tally);
   }();
   if (!snapshot) return fail(std::move(snapshot).error());
   MergeReport report;
-  const auto joined =
-      join_in_pieces(*snapshot, return_fd, return_name, protocol, key, output_csv, reading, report);
+  const auto joined = join_in_pieces(*snapshot, return_fd, return_name, protocol, key, output_csv,
+                                     reading, report, tally);
   if (joined == Joined::done) {
     output_csv.flush();
     if (!output_csv) return fail("io.write", "cannot write the merged output (disk full?)");
     return report;
   }
   if (joined == Joined::refused_before_writing) {
-    return join_return(*snapshot, vdab_return, return_name, protocol, key, output_csv);
+    return join_return(*snapshot, vdab_return, return_name, protocol, key, output_csv, tally);
   }
   // Part of the output is written: the sequential join runs only for its exact error.
   for (auto& person : snapshot->people) person.matched = false;
   detail::DiscardStream discard;
-  auto again = join_return(*snapshot, vdab_return, return_name, protocol, key, discard);
+  auto again = join_return(*snapshot, vdab_return, return_name, protocol, key, discard, nullptr);
   if (!again) return again;
   return fail("merge.read", std::string(return_name) +
                                 ": the file could not be read in pieces (changed while read?)");

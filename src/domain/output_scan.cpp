@@ -143,12 +143,15 @@ namespace {
 struct ScanWork {
   ScanReport counts;
   std::vector<std::string_view> fields;
+  std::string_view bytes;  // the piece, kept until it is consumed
 };
 
 // The scan in pieces (file_pieces.hpp); false when they are refused, also for a finding (the
 // sequential scan then names it).
+// An observer sees the records on the calling thread, in file order, read from the piece again
+// while the workers scan the next ones; any error it returns refuses the pieces too.
 bool scan_in_pieces(int fd, std::string_view name, std::string_view key_column,
-                    const FileReading& reading, ScanReport& report) {
+                    const FileReading& reading, ScanReport& report, OutputObserver* observer) {
   std::size_t pseudo_column = std::string_view::npos;
   const auto header = detail::header_for_pieces(fd, name, reading, [&](CsvReader& reader) {
     std::vector<std::string> fields;
@@ -159,13 +162,14 @@ bool scan_in_pieces(int fd, std::string_view name, std::string_view key_column,
       if (fields[i] == kPseudoIdColumn) pseudo_column = i;
       ++report.cells;
     }
-    return true;
+    return observer == nullptr || observer->record(fields, reader).has_value();
   });
   if (!header) return false;
   const CsvLimits limits;
   const std::string source(name);
   auto map = [&](std::string_view bytes, std::uint64_t, ScanWork& work) {
     work.counts = {};
+    work.bytes = bytes;
     CsvReader reader(bytes, source, limits, false);
     for (;;) {
       auto more = reader.next(work.fields);
@@ -180,10 +184,23 @@ bool scan_in_pieces(int fd, std::string_view name, std::string_view key_column,
     }
     return true;
   };
+  std::vector<std::string> fields;
+  std::uint64_t line = header->line;  // where the next piece begins, for the observer's reader
   auto consume = [&](ScanWork& work) {
     report.rows += work.counts.rows;
     report.cells += work.counts.cells;
-    return report.rows + 1 <= limits.max_records;  // the header is a record
+    if (report.rows + 1 > limits.max_records) return false;  // the header is a record
+    if (observer == nullptr) return true;
+    CsvReader reader(work.bytes, source, limits, false, line);
+    for (;;) {
+      auto more = reader.next(fields);
+      if (!more) return false;
+      if (!*more) {
+        line = reader.line();
+        return true;
+      }
+      if (!observer->record(fields, reader)) return false;
+    }
   };
   detail::PieceReader reader(fd, header->offset, header->size, reading);
   return detail::for_each_piece<ScanWork>(reader, reading, map, consume);
@@ -193,8 +210,17 @@ bool scan_in_pieces(int fd, std::string_view name, std::string_view key_column,
 Result<ScanReport> scan_output(int fd, std::istream& sequential, std::string_view output_name,
                                std::string_view key_column, const FileReading& reading) {
   ScanReport report;
-  if (scan_in_pieces(fd, output_name, key_column, reading, report)) return report;
+  if (scan_in_pieces(fd, output_name, key_column, reading, report, nullptr)) return report;
   return scan_output(sequential, output_name, key_column);
+}
+
+Result<ScanReport> scan_output(int fd, std::istream& sequential, std::string_view output_name,
+                               OutputObserver& observer, std::string_view key_column,
+                               const FileReading& reading) {
+  ScanReport report;
+  if (scan_in_pieces(fd, output_name, key_column, reading, report, &observer)) return report;
+  observer.clear();  // it saw some records already: the sequential scan shows it every one
+  return scan(sequential, output_name, key_column, &observer);
 }
 
 }  // namespace kbix

@@ -105,4 +105,17 @@ std::optional<HeaderAt> header_for_pieces(int fd, std::string_view name, const F
   });
 }
 
+std::optional<TablePieces> table_pieces(int fd, std::string_view name, const FileReading& reading,
+                                        const std::vector<std::string>& expected,
+                                        const std::string& key_column) {
+  TablePieces pieces;
+  const auto header = header_for_pieces(fd, name, reading, expected, pieces.columns);
+  if (!header) return std::nullopt;
+  pieces.header = *header;
+  pieces.key = static_cast<std::size_t>(std::find(expected.begin(), expected.end(), key_column) -
+                                        expected.begin());
+  pieces.source = std::string(name);
+  return pieces;
+}
+
 }  // namespace kbix::detail

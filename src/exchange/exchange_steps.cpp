@@ -136,20 +136,14 @@ nlohmann::json merge_facts(const MergeReport& report) {
           {"output_rows", report.output_rows}};
 }
 
-// The last gate before publication (invariant 4); `observer` sees every record it passes.
-// Without an observer the scan reads the file on two threads (file_pieces.hpp); the disclosure
-// counter needs every record in order, so with one it reads sequentially.
+// The last gate before publication (invariant 4), read on two threads (file_pieces.hpp);
+// `observer` sees every record it passes, in order.
 Status scan_merged_output(const fs::path& output, OutputObserver* observer = nullptr) {
-  if (observer == nullptr) {
-    auto file = InputFile::open(output, "io.read");
-    if (!file) return fail(std::move(file).error());
-    auto scanned = scan_output(file->fd(), file->stream(), "output.csv");
-    if (!scanned) return fail(std::move(scanned).error());
-    return ok();
-  }
-  BufferedInput in(output);
-  if (!in.good()) return fail("io.read", "cannot read " + output.string());
-  auto scanned = scan_output(in.stream(), "output.csv", *observer);
+  auto file = InputFile::open(output, "io.read");
+  if (!file) return fail(std::move(file).error());
+  auto scanned = observer == nullptr
+                     ? scan_output(file->fd(), file->stream(), "output.csv")
+                     : scan_output(file->fd(), file->stream(), "output.csv", *observer);
   if (!scanned) return fail(std::move(scanned).error());
   return ok();
 }
@@ -357,31 +351,29 @@ Result<Exchange::StepOutcome> Exchange::merge_return(const RunRecord& run) {
   const fs::path dir = run_directory(run.id);
   const fs::path snapshot_plain = dir / "work/snapshot.csv";
   const fs::path return_plain = dir / "work/return.csv";
+  const fs::path partial = dir / "work/output.csv";
   KBIX_TRY(open_sealed(own_file_opener_config(config_), dir / "snapshot.csv.p7m", snapshot_plain));
   KBIX_TRY(open_sealed(return_opener_for_run(config_, run), dir / "return.csv.p7m", return_plain));
   maybe_kill_at("merge_opened");  // test hook: plaintext of both files is in work/ now
-  // Article 7 quality report, before the merge: a return the merge refuses is reported too.
-  auto quality = write_quality_reports(dir, run.id, snapshot_plain, return_plain, config_.protocol,
-                                       std::chrono::floor<std::chrono::days>(Clock::now()));
-  if (!quality) return fail(std::move(quality).error());
-  KBIX_TRY(record(run.id, "report.quality", *quality));
-
+  // The article 7 quality report is counted while the merge reads both files. A merge that fails
+  // (a return it refuses, too) is reported from a reading of its own, and that reading's error,
+  // when it has one, comes first, as when the report was made before the merge.
+  const auto as_of = std::chrono::floor<std::chrono::days>(Clock::now());
+  QualityTally quality_tally(config_.protocol, as_of);
   std::optional<PseudonymKey> key;
-  if (config_.protocol.pseudonym == PseudonymMode::hmac_sha256) {
-    if (!config_.keys.pseudonym_key_file) {
-      return fail("pseudonym.key_missing",
-                  "the protocol asks for hmac-sha256 pseudonyms but keys.pseudonym_key_file is "
-                  "not set in " +
-                      config_.file.string());
+  auto merged = [&]() -> Result<MergeReport> {
+    if (config_.protocol.pseudonym == PseudonymMode::hmac_sha256) {
+      if (!config_.keys.pseudonym_key_file) {
+        return fail("pseudonym.key_missing",
+                    "the protocol asks for hmac-sha256 pseudonyms but keys.pseudonym_key_file is "
+                    "not set in " +
+                        config_.file.string());
+      }
+      auto loaded = PseudonymKey::load(*config_.keys.pseudonym_key_file);
+      if (!loaded) return fail(std::move(loaded).error());
+      key.emplace(std::move(*loaded));
     }
-    auto loaded = PseudonymKey::load(*config_.keys.pseudonym_key_file);
-    if (!loaded) return fail(std::move(loaded).error());
-    key.emplace(std::move(*loaded));
-  }
-  const fs::path partial = dir / "work/output.csv";
-  progress(run.id, "merge", 0, run.facts.value("return_plaintext_bytes", std::uint64_t{0}));
-  MergeReport report;
-  {
+    progress(run.id, "merge", 0, run.facts.value("return_plaintext_bytes", std::uint64_t{0}));
     auto returned = InputFile::open(return_plain, "io.read");
     auto snapshot = InputFile::open(snapshot_plain, "io.read");
     BufferedOutput out(partial);
@@ -389,13 +381,24 @@ Result<Exchange::StepOutcome> Exchange::merge_return(const RunRecord& run) {
       return fail("io.write", "cannot prepare the merge in " + dir.string());
     }
     const std::string return_name = return_remote_name(config_.protocol.id, run.id);
-    auto merged = merge_and_pseudonymise(returned->fd(), returned->stream(), return_name,
-                                         snapshot->fd(), snapshot->stream(), "snapshot.csv",
-                                         config_.protocol, key ? &*key : nullptr, out.stream());
-    if (!merged) return fail(std::move(merged).error());
+    auto report = merge_and_pseudonymise(
+        returned->fd(), returned->stream(), return_name, snapshot->fd(), snapshot->stream(),
+        "snapshot.csv", config_.protocol, key ? &*key : nullptr, out.stream(), {}, &quality_tally);
+    if (!report) return fail(std::move(report).error());
     KBIX_TRY(out.close());
-    report = *merged;
+    return report;
+  }();
+  if (!merged) {
+    auto quality =
+        write_quality_reports(dir, run.id, snapshot_plain, return_plain, config_.protocol, as_of);
+    if (!quality) return fail(std::move(quality).error());
+    KBIX_TRY(record(run.id, "report.quality", *quality));
+    return fail(std::move(merged).error());
   }
+  const MergeReport report = *merged;
+  auto quality = write_quality_reports(dir, run.id, quality_tally.report(report));
+  if (!quality) return fail(std::move(quality).error());
+  KBIX_TRY(record(run.id, "report.quality", *quality));
   // The output scan (invariant 4), which also counts the disclosure classes: one read for both.
   progress(run.id, "scan", 0, report.output_rows);
   DisclosureCounter disclosure_classes(config_.protocol);

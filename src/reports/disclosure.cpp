@@ -180,6 +180,10 @@ DisclosureCounter::DisclosureCounter(const Protocol& protocol)
     : protocol_id_(protocol.id), policy_(protocol.disclosure), state_(std::make_unique<State>()) {}
 DisclosureCounter::~DisclosureCounter() = default;
 
+void DisclosureCounter::clear() {
+  state_ = std::make_unique<State>();
+}
+
 Status DisclosureCounter::record(const std::vector<std::string>& fields, const CsvReader& reader) {
   State& s = *state_;
   if (policy_.quasi_identifiers.empty()) return ok();

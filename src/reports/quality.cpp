@@ -60,6 +60,51 @@ class ColumnCheck {
   std::chrono::sys_days latest_{};
 };
 
+// The checks of one file's columns (all but the key), by position in its records.
+struct Checks {
+  std::vector<ColumnCheck> checks;
+  std::vector<std::size_t> positions;
+  std::vector<ColumnQuality> names;  // per checked column, the counts all zero
+  std::size_t key = 0;
+
+  Checks(const std::vector<std::string>& columns, const Protocol& protocol,
+         std::chrono::sys_days as_of) {
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+      if (columns[i] == protocol.key_column) {
+        key = i;
+        continue;
+      }
+      const auto found = protocol.domains.find(columns[i]);
+      const ColumnDomain* domain = found == protocol.domains.end() ? nullptr : &found->second;
+      checks.emplace_back(domain, as_of);
+      positions.push_back(i);
+      names.push_back({columns[i], domain ? describe(*domain) : ""});
+    }
+  }
+  std::vector<ColumnQuality> empty_counts() const { return names; }
+  template <class Field>
+  void count(const std::vector<Field>& fields, DatasetQuality& quality) const {
+    for (std::size_t c = 0; c < checks.size(); ++c) {
+      checks[c].check(fields[positions[c]], quality.columns[c]);
+    }
+  }
+};
+
+void add_counts(DatasetQuality& to, const DatasetQuality& from) {
+  to.rows += from.rows;
+  to.invalid_insz += from.invalid_insz;
+  to.duplicate_insz += from.duplicate_insz;
+  for (std::size_t c = 0; c < to.columns.size(); ++c) {
+    auto& a = to.columns[c];
+    const auto& b = from.columns[c];
+    a.empty += b.empty;
+    a.unparseable_date += b.unparseable_date;
+    a.before_range += b.before_range;
+    a.after_range += b.after_range;
+    a.not_in_list += b.not_in_list;
+  }
+}
+
 // Streams one dataset: per-column counts, and hands each valid INSZ to `on_insz` (false when it
 // is a repeat, which is then counted as a duplicate).
 template <class OnInsz>
@@ -70,30 +115,14 @@ Result<DatasetQuality> assess_dataset(std::istream& in, std::string_view name,
   CsvReader reader(in, std::string(name));
   KBIX_ASSIGN_OR_RETURN(auto count, read_header(reader, columns));
   DatasetQuality quality;
-  std::vector<ColumnCheck> checks;
-  std::vector<std::size_t> positions;
-  std::size_t key = 0;
-  for (std::size_t i = 0; i < columns.size(); ++i) {
-    if (columns[i] == protocol.key_column) {
-      key = i;
-      continue;
-    }
-    const auto found = protocol.domains.find(columns[i]);
-    const ColumnDomain* domain = found == protocol.domains.end() ? nullptr : &found->second;
-    checks.emplace_back(domain, as_of);
-    positions.push_back(i);
-    quality.columns.push_back({columns[i], domain ? describe(*domain) : ""});
-  }
+  const Checks checks(columns, protocol, as_of);
+  quality.columns = checks.empty_counts();
+  const std::size_t key = checks.key;
   std::unordered_set<std::uint64_t> seen;
   std::vector<std::string> fields;
-  for (;;) {
-    KBIX_ASSIGN_OR_RETURN(auto more, reader.next(fields));
-    if (!more) break;
-    KBIX_TRY(check_field_count(reader, fields.size(), count));
+  KBIX_TRY(for_each_record(reader, count, fields, [&]() -> Status {
     ++quality.rows;
-    for (std::size_t c = 0; c < checks.size(); ++c) {
-      checks[c].check(fields[positions[c]], quality.columns[c]);
-    }
+    checks.count(fields, quality);
     auto insz = Insz::parse(fields[key]);
     if (!insz) {
       ++quality.invalid_insz;
@@ -102,7 +131,8 @@ Result<DatasetQuality> assess_dataset(std::istream& in, std::string_view name,
     } else {
       on_insz(insz->value());
     }
-  }
+    return ok();
+  }));
   return quality;
 }
 
@@ -133,6 +163,64 @@ Result<QualityReport> assess_quality(std::istream& extract, std::string_view ext
   if (!return_quality) return fail(std::move(return_quality).error());
   report.returned = std::move(*return_quality);
   report.not_returned = report.sent - matched;
+  return report;
+}
+
+struct QualityTally::Setup {
+  Checks extract;
+  Checks returned;
+  std::string protocol_id;
+  std::string partner;
+  std::chrono::sys_days as_of;
+};
+
+QualityTally::QualityTally(const Protocol& protocol, std::chrono::sys_days as_of)
+    : QualityTally(
+          std::make_shared<const Setup>(Setup{Checks(protocol.extract_columns, protocol, as_of),
+                                              Checks(protocol.return_columns, protocol, as_of),
+                                              protocol.id, protocol.partner, as_of})) {}
+
+QualityTally::QualityTally(std::shared_ptr<const Setup> setup) : setup_(std::move(setup)) {
+  clear();
+}
+
+std::unique_ptr<RecordTally> QualityTally::make() const {
+  return std::unique_ptr<RecordTally>(new QualityTally(setup_));
+}
+
+void QualityTally::snapshot_record(const std::vector<std::string_view>& fields, bool insz_valid) {
+  ++extract_.rows;
+  if (!insz_valid) ++extract_.invalid_insz;
+  setup_->extract.count(fields, extract_);
+}
+
+void QualityTally::return_record(const std::vector<std::string_view>& fields) {
+  ++returned_.rows;
+  setup_->returned.count(fields, returned_);
+}
+
+void QualityTally::add(const RecordTally& other) {
+  const auto& piece = static_cast<const QualityTally&>(other);
+  add_counts(extract_, piece.extract_);
+  add_counts(returned_, piece.returned_);
+}
+
+void QualityTally::clear() {
+  extract_ = DatasetQuality{0, 0, 0, setup_->extract.empty_counts()};
+  returned_ = DatasetQuality{0, 0, 0, setup_->returned.empty_counts()};
+}
+
+QualityReport QualityTally::report(const MergeReport& merged) const {
+  QualityReport report;
+  report.protocol_id = setup_->protocol_id;
+  report.partner = setup_->partner;
+  report.as_of = setup_->as_of;
+  report.extract = extract_;
+  // The first row of each valid INSZ was sent; every other valid one repeats it.
+  report.extract.duplicate_insz = extract_.rows - extract_.invalid_insz - merged.sent;
+  report.returned = returned_;
+  report.sent = merged.sent;
+  report.not_returned = merged.sent - merged.matched;
   return report;
 }
 

@@ -34,7 +34,13 @@ Result<nlohmann::json> write_quality_reports(const fs::path& run_dir, const std:
       assess_quality(extract.stream(), extract_csv.filename().string(), vdab_return.stream(),
                      return_csv.filename().string(), protocol, as_of);
   if (!report) return fail(std::move(report).error());
-  report->run_id = run_id;
+  return write_quality_reports(run_dir, run_id, std::move(*report));
+}
+
+Result<nlohmann::json> write_quality_reports(const fs::path& run_dir, const std::string& run_id,
+                                             QualityReport assessed) {
+  const QualityReport* report = &assessed;
+  assessed.run_id = run_id;
   const std::string json = quality_json(*report).dump(2) + "\n";
   const std::string partner = partner_summary_json(*report).dump(2) + "\n";
   KBIX_TRY(write_file_atomically(run_dir / "quality.json", json, 0640));

@@ -1,6 +1,7 @@
 // The machinery of kbix/domain/file_pieces.hpp: a piece reader and an ordered two-thread map.
 #pragma once
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -134,6 +135,34 @@ std::optional<HeaderAt> header_for_pieces(int fd, std::string_view name, const F
 std::optional<HeaderAt> header_for_pieces(int fd, std::string_view name, const FileReading& reading,
                                           const std::vector<std::string>& expected,
                                           std::size_t& columns);
+
+// A file with the protocol's columns, to read in pieces: where its records begin, its column
+// count, the key column's index, and what each piece's CsvReader needs.
+struct TablePieces {
+  HeaderAt header;
+  std::size_t columns = 0;
+  std::size_t key = 0;
+  CsvLimits limits;
+  std::string source;
+
+  // Reads the records of one piece and calls on_record(reader, fields) for each; false when a
+  // record is refused (a CSV error, a field count, or on_record's false).
+  template <class OnRecord>
+  bool for_each_record(std::string_view bytes, std::vector<std::string_view>& fields,
+                       OnRecord&& on_record) const {
+    CsvReader reader(bytes, source, limits, false);
+    for (;;) {
+      auto more = reader.next(fields);
+      if (!more) return false;
+      if (!*more) return true;
+      if (fields.size() != columns || !on_record(reader)) return false;
+    }
+  }
+};
+// Nullopt as header_for_pieces (then the sequential path answers).
+std::optional<TablePieces> table_pieces(int fd, std::string_view name, const FileReading& reading,
+                                        const std::vector<std::string>& expected,
+                                        const std::string& key_column);
 
 // An output stream that keeps nothing: the sequential path after pieces were refused, run only
 // for its error because part of the real output was already written.

@@ -7,25 +7,14 @@
 #include <sstream>
 #include <string>
 
+#include "scan_recorder.hpp"
+
 namespace kbix {
 namespace {
 
-// A code no kbix part produces (deliberately unregistered, hence Error::from_text), so the test
-// sees that the scan hands on the observer's own error.
+using Recorder = test::ScanRecorder;
+// The code ScanRecorder fails with: no kbix part produces it (deliberately unregistered).
 const std::string kObserverCode = "test.observer";
-
-struct Recorder final : OutputObserver {
-  std::vector<std::vector<std::string>> records;
-  std::vector<std::uint64_t> lines;
-  std::size_t fail_at = 0;  // 1-based record number whose call returns an error; 0: never
-  Status record(const std::vector<std::string>& fields, const CsvReader& reader) override {
-    records.push_back(fields);
-    lines.push_back(reader.record_line());
-    if (records.size() == fail_at)
-      return fail(Error::from_text(kObserverCode, reader.where(1) + "refused"));
-    return ok();
-  }
-};
 
 TEST(OutputScanObserver, SeesTheHeaderAndEveryRowAsTheScanReadThem) {
   std::istringstream output("a;b\nx;\"y;z\"\n;\"multi\nline\"\n");

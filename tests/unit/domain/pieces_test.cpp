@@ -16,6 +16,7 @@
 #include "kbix/domain/merge.hpp"
 #include "kbix/domain/output_scan.hpp"
 #include "kbix/domain/pseudonym.hpp"
+#include "scan_recorder.hpp"
 #include "synthetic.hpp"
 
 namespace kbix {
@@ -144,6 +145,24 @@ std::string describe_merge(const Result<MergeReport>& report) {
   return text.str();
 }
 
+using Recorder = test::ScanRecorder;
+
+// The scan of `text` with an observer, sequentially and in pieces: the same result, records and
+// lines; with an observer that refuses the record `fail_at`, the same error.
+void expect_same_observed(const fs::path& dir, const std::string& text, const FileReading& reading,
+                          std::size_t fail_at = 0) {
+  File output(dir, "observed.csv", text);
+  std::istringstream sequential_text(text);
+  Recorder sequential, pieces;
+  sequential.fail_at = pieces.fail_at = fail_at;
+  const auto scanned_sequential = scan_output(sequential_text, "output.csv", sequential);
+  const auto scanned_pieces =
+      scan_output(output.fd(), output.stream(), "output.csv", pieces, "insz", reading);
+  ASSERT_EQ(describe(scanned_pieces), describe(scanned_sequential));
+  EXPECT_EQ(pieces.records, sequential.records);
+  EXPECT_EQ(pieces.lines, sequential.lines);
+}
+
 // Export, merge and scan of `files`, sequentially and in pieces: the same in every respect.
 void expect_same_results(const fs::path& dir, const Protocol& protocol, const Exchange& files,
                          const FileReading& reading, const PseudonymKey* key = nullptr) {
@@ -184,6 +203,7 @@ void expect_same_results(const fs::path& dir, const Protocol& protocol, const Ex
     EXPECT_EQ(scanned_pieces->rows, scanned_sequential->rows);
     EXPECT_EQ(scanned_pieces->cells, scanned_sequential->cells);
   }
+  expect_same_observed(dir, output_sequential.str(), reading);
 }
 
 TEST_F(Pieces, GiveTheSequentialResultForEveryPieceSize) {
@@ -269,6 +289,16 @@ TEST_F(Pieces, TheScanFindsANumberInAnyPiece) {
     const auto pieces = scan_output(file.fd(), file.stream(), "output.csv", "insz", tiny(40));
     ASSERT_FALSE(sequential);
     EXPECT_EQ(describe(pieces), describe(sequential));
+    expect_same_observed(dir_, found, tiny(40));  // never a record the scan blocks
+  }
+}
+
+TEST_F(Pieces, TheObserversErrorIsTheSequentialOne) {
+  std::string output = "a;b\n";
+  for (int i = 0; i < 300; ++i) output += "x" + std::to_string(i) + ";\"y\ny\"\n";
+  for (std::size_t fail_at : {std::size_t{1}, std::size_t{2}, std::size_t{150}, std::size_t{301}}) {
+    SCOPED_TRACE("fail_at " + std::to_string(fail_at));
+    expect_same_observed(dir_, output, tiny(64), fail_at);
   }
 }
 

@@ -5,15 +5,20 @@
 // tests/e2e/.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "kbix/audit/audit.hpp"
 #include "kbix/core/config.hpp"
+#include "kbix/domain/extract_export.hpp"
+#include "kbix/envelope/envelope.hpp"
 #include "kbix/exchange/exchange.hpp"
 #include "kbix/runs/run_id.hpp"
 #include "kbix/runs/run_state.hpp"
@@ -45,6 +50,14 @@ class Engine : public ::testing::Test {
     auto config = load_config(dir_ / "kbix.toml");
     ASSERT_TRUE(config) << config.error().describe();
     config_ = *config;
+    open_engine();
+    generate_extract(200);
+  }
+  // The run store, the audit log and the engine, from what is on disk (again after a crash).
+  void open_engine() {
+    exchange_.reset();
+    audit_.reset();
+    store_.reset();
     auto store = RunStore::open(dir_ / "state/runs.sqlite");
     ASSERT_TRUE(store) << store.error().describe();
     store_.emplace(std::move(*store));
@@ -56,9 +69,8 @@ class Engine : public ::testing::Test {
     auto audit = AuditLog::open(options);
     ASSERT_TRUE(audit) << audit.error().describe();
     audit_.emplace(std::move(*audit));
-    remote_.emplace(dir_ / "remote");
+    if (!remote_) remote_.emplace(dir_ / "remote");
     exchange_.emplace(config_, *store_, *audit_, remote_->connector());
-    generate_extract(200);
   }
   void TearDown() override {
     exchange_.reset();
@@ -407,6 +419,52 @@ TEST_F(Engine, AnOutboundFileAlreadyOnTheServerIsNotSentAgain) {
   EXPECT_EQ(remote_->completed_uploads(), 0);
   EXPECT_EQ(audit_count("run.upload_confirmed"), 1);
   EXPECT_EQ(audit_count("run.upload"), 0);
+}
+
+// A run sealed before the outbound list existed (its directory holds snapshot.csv.p7m and no
+// outbound-list.csv.p7m) exports its outbound file from the snapshot: the same file as the export
+// of the extract. The engine is stopped (a crash) right after the extract is sealed.
+TEST_F(Engine, ARunSealedBeforeTheOutboundListSendsTheSameOutboundFile) {
+  std::ifstream extract(dir_ / "inbox/kbi-extract.csv", std::ios::binary);
+  std::ostringstream expected;
+  ASSERT_TRUE(export_outbound(extract, "kbi-extract.csv", config_.protocol, expected));
+  const std::string id = start();
+  const fs::path run_dir = exchange_->run_directory(id);
+  EXPECT_EXIT(
+      {
+        ::setenv("KBIX_TEST_KILL_AFTER", "extract_sealed", 1);
+        (void)exchange_->drive(id);
+        std::exit(0);
+      },
+      ::testing::KilledBySignal(SIGKILL), "");
+  open_engine();
+  ASSERT_EQ(run(id).state, RunState::extract_sealed);
+  ASSERT_TRUE(fs::exists(run_dir / "snapshot.csv.p7m"));
+  ASSERT_TRUE(fs::remove(run_dir / "outbound-list.csv.p7m"));  // as an earlier version left it
+  auto reached = exchange_->drive(id);
+  ASSERT_TRUE(reached) << reached.error().describe();
+  EXPECT_EQ(*reached, RunState::awaiting_return);
+  EXPECT_EQ(run(id).facts.value("outbound_rows", std::uint64_t{0}),
+            run(id).facts["export"].value("exported", std::uint64_t{1}));
+
+  OpenerConfig vdab;  // the partner opens what was uploaded
+  vdab.our_certificate = kKeys / "vdab-enc-rsa.crt";
+  vdab.our_key = kKeys / "vdab-enc-rsa.key";
+  vdab.pinned_signer_certificates = {kKeys / "agii-sign-rsa.crt"};
+  auto opener = Opener::create(vdab);
+  ASSERT_TRUE(opener) << opener.error().describe();
+  const fs::path opened = dir_ / "outbound-opened.csv";
+  auto report = opener->open(
+      remote_->dir("naar-vdab") / outbound_remote_name(config_.protocol.id, id), opened);
+  ASSERT_TRUE(report) << report.error().describe();
+  std::ifstream in(opened, std::ios::binary);
+  const std::string sent((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(sent, expected.str());
+  EXPECT_GT(std::count(sent.begin(), sent.end(), '\n'), 100);
+
+  partner_answers();  // and the run finishes as any other
+  finish(id);
+  expect_one_clean_round_trip(id);
 }
 
 }  // namespace

@@ -2,7 +2,9 @@
 // the partner summary holds no INSZ, no value and no line number.
 #include "kbix/reports/quality.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -12,6 +14,7 @@
 #include <sstream>
 
 #include "kbix/domain/insz.hpp"
+#include "kbix/domain/merge.hpp"
 #include "support/temp_dir.hpp"
 
 namespace kbix {
@@ -164,6 +167,54 @@ TEST(Quality, KnownDefectsGiveExactlyTheExpectedCounts) {
                                   {"eerste_inschrijving_vdab", {1, 0, 0, 0, 0}},
                                   {"recentste_inschrijving_vdab", {0, 0, 1, 0, 0}},
                                   {"categorie_werkzoekende", {1, 0, 0, 0, 0}}});
+}
+
+// What the merge counts (QualityTally) is the report of a reading of its own, on one thread and
+// in pieces of every size: the defective files without the return rows a merge refuses.
+TEST(Quality, CountedByTheMergeItIsTheSameReport) {
+  const Protocol protocol = shipped_protocol();
+  Defective files = defective_files(protocol);
+  const auto& r = protocol.return_columns;
+  files.vdab_return = header(r);
+  files.vdab_return += row(r, person(0), {{"uitstroom_naar_werk", "misschien"}});
+  files.vdab_return += row(r, person(1), {{"eerste_inschrijving_vdab", ""}});
+  files.vdab_return += row(r, person(2), {{"recentste_inschrijving_vdab", "1989-05-01"}});
+  files.vdab_return += row(r, person(3), {{"categorie_werkzoekende", ""}});
+  for (int i = 0; i < 40; ++i) {  // more people, so that the pieces split both files often
+    const std::string insz = person(100 + i);
+    files.extract += row(protocol.extract_columns, insz,
+                         {{"datum_doelgroep", i % 3 == 0 ? "" : "2021-03-15"},
+                          {"geslacht", i % 7 == 0 ? "Q" : "M"}});
+    if (i % 4 != 0) {
+      files.vdab_return += row(r, insz, {{"categorie_werkzoekende", i % 5 == 0 ? "?" : "WZUA"}});
+    }
+  }
+  const auto expected = quality_json(assess(protocol, files)).dump();
+  const auto dir = test::make_temp_dir("kbix-quality-tally");
+  std::ofstream(dir / "extract.csv", std::ios::binary) << files.extract;
+  std::ofstream(dir / "return.csv", std::ios::binary) << files.vdab_return;
+  for (const std::size_t piece :
+       {std::size_t{0}, std::size_t{1}, std::size_t{100}, std::size_t{700}, std::size_t{5000}}) {
+    FileReading reading;
+    if (piece > 0) {
+      reading.piece_bytes = piece;
+      reading.parallel_from = 1;
+      reading.in_flight = 3;
+    }
+    const int extract_fd = ::open((dir / "extract.csv").c_str(), O_RDONLY | O_CLOEXEC);
+    const int return_fd = ::open((dir / "return.csv").c_str(), O_RDONLY | O_CLOEXEC);
+    std::ifstream extract(dir / "extract.csv", std::ios::binary);
+    std::ifstream vdab_return(dir / "return.csv", std::ios::binary);
+    std::ostringstream output;
+    QualityTally tally(protocol, sys_days{2026y / 12 / 1});
+    auto merged = merge_and_pseudonymise(return_fd, vdab_return, "return.csv", extract_fd, extract,
+                                         "extract.csv", protocol, nullptr, output, reading, &tally);
+    ::close(extract_fd);
+    ::close(return_fd);
+    ASSERT_TRUE(merged) << merged.error().describe();
+    EXPECT_EQ(quality_json(tally.report(*merged)).dump(), expected) << "pieces of " << piece;
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Quality, CodesWithASeparatorAreCheckedOneByOne) {

@@ -16,8 +16,10 @@
 
 #include <cstdint>
 #include <istream>
+#include <memory>
 #include <ostream>
 #include <string_view>
+#include <vector>
 
 #include "kbix/core/protocol.hpp"
 #include "kbix/core/result.hpp"
@@ -36,6 +38,21 @@ struct MergeReport {
   std::uint64_t output_rows = 0;
 };
 
+// Counts over every data record the merge reads (the article 7 quality report, module reports),
+// so that a report over both files needs no reading of its own. Each piece of a file is counted
+// into a tally of its own on a worker thread (make()), and the tallies are added in file order on
+// the calling thread; after a merge that failed the counts mean nothing (read the files again).
+class RecordTally {
+ public:
+  virtual ~RecordTally() = default;
+  virtual std::unique_ptr<RecordTally> make() const = 0;  // an empty tally of the same kind
+  // `insz_valid`: the key parses as an INSZ (Insz::parse).
+  virtual void snapshot_record(const std::vector<std::string_view>& fields, bool insz_valid) = 0;
+  virtual void return_record(const std::vector<std::string_view>& fields) = 0;
+  virtual void add(const RecordTally& other) = 0;  // `other` was made by make()
+  virtual void clear() = 0;
+};
+
 Result<MergeReport> merge_and_pseudonymise(std::istream& vdab_return, std::string_view return_name,
                                            std::istream& kbi_snapshot,
                                            std::string_view snapshot_name, const Protocol& protocol,
@@ -44,11 +61,13 @@ Result<MergeReport> merge_and_pseudonymise(std::istream& vdab_return, std::strin
 // The same result, reading the regular files behind the descriptors (from byte 0, with pread)
 // on two threads (file_pieces.hpp); the streams must read the same files from their start and
 // are used for small files and for files the pieces refuse (then with the sequential answer).
+// `tally`, when given, sees every data record of both files once (also on the sequential path).
 Result<MergeReport> merge_and_pseudonymise(int return_fd, std::istream& vdab_return,
                                            std::string_view return_name, int snapshot_fd,
                                            std::istream& kbi_snapshot,
                                            std::string_view snapshot_name, const Protocol& protocol,
                                            const PseudonymKey* key, std::ostream& output_csv,
-                                           const FileReading& reading = {});
+                                           const FileReading& reading = {},
+                                           RecordTally* tally = nullptr);
 
 }  // namespace kbix

@@ -40,6 +40,8 @@ class OutputObserver {
  public:
   virtual ~OutputObserver() = default;
   virtual Status record(const std::vector<std::string>& fields, const CsvReader& reader) = 0;
+  // Forgets every record seen: the scan shows the file again from its start.
+  virtual void clear() = 0;
 };
 
 Result<ScanReport> scan_output(std::istream& output_csv, std::string_view output_name,
@@ -50,6 +52,13 @@ Result<ScanReport> scan_output(std::istream& output_csv, std::string_view output
 // small files and whenever a piece finds anything (so a finding is named exactly as above).
 Result<ScanReport> scan_output(int fd, std::istream& sequential, std::string_view output_name,
                                std::string_view key_column = "insz",
+                               const FileReading& reading = {});
+
+// The same with `observer`, which sees every record on the calling thread in file order (read
+// from each piece again while the workers scan the next ones); when the pieces are refused it is
+// cleared and shown the file again by the sequential scan (so its errors are named exactly).
+Result<ScanReport> scan_output(int fd, std::istream& sequential, std::string_view output_name,
+                               OutputObserver& observer, std::string_view key_column = "insz",
                                const FileReading& reading = {});
 
 // True when `text` holds an INSZ-valid 11-digit window as described above. The one rule for every

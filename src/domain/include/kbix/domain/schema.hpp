@@ -23,4 +23,18 @@ Result<std::size_t> read_header(CsvReader& reader, const std::vector<std::string
 // A data record must have as many fields as the header.
 Status check_field_count(const CsvReader& reader, std::size_t got, std::size_t expected);
 
+// Reads the data records after the header into `fields` (strings or views), checks each one's
+// field count and calls on_record(), whose error stops the reading and is its result.
+template <class Field, class OnRecord>
+Status for_each_record(CsvReader& reader, std::size_t columns, std::vector<Field>& fields,
+                       OnRecord&& on_record) {
+  for (;;) {
+    auto more = reader.next(fields);
+    if (!more) return fail(std::move(more).error());
+    if (!*more) return ok();
+    KBIX_TRY(check_field_count(reader, fields.size(), columns));
+    KBIX_TRY(on_record());
+  }
+}
+
 }  // namespace kbix

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdint>
 #include <istream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -24,6 +25,7 @@
 
 #include "kbix/core/protocol.hpp"
 #include "kbix/core/result.hpp"
+#include "kbix/domain/merge.hpp"
 
 namespace kbix {
 
@@ -64,6 +66,27 @@ struct QualityReport {
 Result<QualityReport> assess_quality(std::istream& extract, std::string_view extract_name,
                                      std::istream& vdab_return, std::string_view return_name,
                                      const Protocol& protocol, std::chrono::sys_days as_of);
+
+// The same report counted while the merge reads both files (kbix/domain/merge.hpp), so a run's
+// merge step reads them once. Valid only for a merge that succeeded: the return then holds no
+// invalid, repeated or unsent INSZ (a merge that failed: use assess_quality for the report).
+class QualityTally final : public RecordTally {
+ public:
+  QualityTally(const Protocol& protocol, std::chrono::sys_days as_of);
+  std::unique_ptr<RecordTally> make() const override;
+  void snapshot_record(const std::vector<std::string_view>& fields, bool insz_valid) override;
+  void return_record(const std::vector<std::string_view>& fields) override;
+  void add(const RecordTally& other) override;
+  void clear() override;
+  QualityReport report(const MergeReport& merged) const;
+
+ private:
+  struct Setup;
+  explicit QualityTally(std::shared_ptr<const Setup> setup);
+  std::shared_ptr<const Setup> setup_;
+  DatasetQuality extract_;
+  DatasetQuality returned_;
+};
 
 // The data team's report (JSON and text) and the partner summary (JSON and text).
 nlohmann::ordered_json quality_json(const QualityReport& report);

@@ -19,6 +19,7 @@
 #include "kbix/core/result.hpp"
 #include "kbix/domain/manifest.hpp"
 #include "kbix/reports/disclosure.hpp"
+#include "kbix/reports/quality.hpp"
 
 namespace kbix {
 
@@ -28,6 +29,10 @@ Result<nlohmann::json> write_quality_reports(const std::filesystem::path& run_di
                                              const std::filesystem::path& extract_csv,
                                              const std::filesystem::path& return_csv,
                                              const Protocol& protocol, std::chrono::sys_days as_of);
+
+// Writes the quality files of a report already counted (QualityTally::report, by the merge).
+Result<nlohmann::json> write_quality_reports(const std::filesystem::path& run_dir,
+                                             const std::string& run_id, QualityReport assessed);
 
 struct DisclosureOutcome {
   DisclosureReport report;
