@@ -38,7 +38,8 @@ nlohmann::json count_facts(const ListCounts& counts) {
           {"duplicates", counts.duplicates},
           {"in_scope", counts.in_scope},
           {"out_of_scope", counts.out_of_scope},
-          {"left_out_for_retention", counts.left_out_for_retention}};
+          {"left_out_for_retention", counts.left_out_for_retention},
+          {"invalid_values", counts.invalid_values}};
 }
 
 std::chrono::sys_days today() {

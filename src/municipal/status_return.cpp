@@ -98,8 +98,8 @@ Unexpected<Error> csv_refusal(Error error) {
   return fail(std::move(error));
 }
 
-Unexpected<Error> refusal(std::string code, std::string message) {
-  return fail(std::move(code),
+Unexpected<Error> refusal(ErrorCode code, std::string message) {
+  return fail(code,
               std::move(message) + "; the whole file is refused, nothing was imported");
 }
 

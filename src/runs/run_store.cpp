@@ -235,9 +235,12 @@ Result<RunRecord> RunStore::create(const RunRecord& initial) {
 
 Status RunStore::advance(std::string_view id, RunState from, RunState to,
                          const nlohmann::json& facts) {
-  KBIX_TRY(db_->exec("BEGIN IMMEDIATE"));
+  // Inside complete_action (an operator action's change) the transaction is already open: a
+  // savepoint then, so the action and the change still commit together.
+  const bool nested = sqlite3_get_autocommit(db_->db) == 0;
+  KBIX_TRY(db_->exec(nested ? "SAVEPOINT advance" : "BEGIN IMMEDIATE"));
   auto rollback = [&](Unexpected<Error> failure) {
-    (void)db_->exec("ROLLBACK");
+    (void)db_->exec(nested ? "ROLLBACK TO advance; RELEASE advance" : "ROLLBACK");
     return failure;
   };
   auto current = find(id);
@@ -257,10 +260,11 @@ Status RunStore::advance(std::string_view id, RunState from, RunState to,
   update.bind(to_string(to))
       .bind(now_utc())
       .bind(dump_json(merged))
-      .bind(std::int64_t{to == RunState::uploaded})
+      // What counts for the cadence: the data left (uploaded; an export's list placed).
+      .bind(std::int64_t{to == RunState::uploaded || to == RunState::placed})
       .bind(id);
   if (update.step() != SQLITE_DONE) return rollback(db_->error("advance"));
-  return db_->exec("COMMIT");
+  return db_->exec(nested ? "RELEASE advance" : "COMMIT");
 }
 
 Status RunStore::merge_facts(std::string_view id, const nlohmann::json& facts) {

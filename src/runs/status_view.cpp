@@ -135,6 +135,7 @@ std::string format_run(const nlohmann::json& run) {
   add_count(counts, facts, "list", "in_scope", "in_scope");
   add_count(counts, facts, "list", "out_of_scope", "out_of_scope");
   add_count(counts, facts, "list", "left_out_for_retention", "left_out_for_retention");
+  add_count(counts, facts, "list", "invalid_values", "invalid_values");
   if (!counts.str().empty()) out << "    counts:" << counts.str() << "\n";
   const std::string id = run.value("id", "");
   if (run.value("state", "") == "placed" && facts.contains("outbox_file")) {

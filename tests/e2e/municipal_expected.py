@@ -4,11 +4,13 @@ holds, computed here from the CSV with Python's own csv module, not by kbix.
 
   municipal_expected.py EXTRACT OUT.json --fields a,b,c [--residence COLUMN=NIS]
       [--scope COLUMN] [--retention COLUMN:MONTHS --today YYYY-MM-DD]
+      [--closed COLUMN=SEPARATOR=CODE|CODE...]...
 
 A row counts when its INSZ is valid (11 digits, mod-97 check for births before or after 2000)
 and it is the first row with that INSZ; it is in the list when it lives in NIS (if given), its
-scope column says "ja" (if given), and its retention date is empty or not more than MONTHS
-months before TODAY. OUT.json: [[fields...], [row...], ...] in extract order (office_oracle.py's
+scope column says "ja" (if given), its retention date is empty or a date not more than MONTHS
+months before TODAY, and each closed-list cell is empty or only codes of its list (split on
+SEPARATOR when one is given). OUT.json: [[fields...], [row...], ...] in extract order (office_oracle.py's
 EXPECTED.json), plus OUT.json.insz: the INSZ of each row, one a line.
 """
 import argparse
@@ -42,12 +44,17 @@ def main():
     parser.add_argument("--retention")
     parser.add_argument("--today")
     parser.add_argument("--delimiter", default=";")
+    parser.add_argument("--closed", action="append", default=[])
     args = parser.parse_args()
     fields = args.fields.split(",")
     cutoff = None
     if args.retention:
         column, months = args.retention.split(":")
         cutoff = (column, months_before(datetime.date.fromisoformat(args.today), int(months)))
+    closed = []
+    for spec in args.closed:
+        column, separator, codes = spec.split("=", 2)
+        closed.append((column, separator, set(codes.split("|"))))
     seen = set()
     rows, insz = [fields], []
     with open(args.extract, newline="", encoding="utf-8-sig") as f:
@@ -62,8 +69,16 @@ def main():
                     continue
             if args.scope and record[args.scope] != "ja":
                 continue
-            if cutoff and record[cutoff[0]] and \
-                    datetime.date.fromisoformat(record[cutoff[0]]) < cutoff[1]:
+            if cutoff and record[cutoff[0]]:
+                try:
+                    if datetime.date.fromisoformat(record[cutoff[0]]) < cutoff[1]:
+                        continue
+                except ValueError:  # not a date: the person cannot be shown inside retention
+                    continue
+            def allowed(cell, separator, codes):
+                parts = cell.split(separator) if separator else [cell]
+                return cell == "" or all(part in codes for part in parts)
+            if not all(allowed(record[c], sep, codes) for c, sep, codes in closed):
                 continue
             rows.append([record[name] for name in fields])
             insz.append(number)

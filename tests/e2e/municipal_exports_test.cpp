@@ -87,14 +87,21 @@ class MunicipalWorld {
   fs::path status_inbox(const Municipality& m) const {
     return world_.inbox_dir() / ("status-" + m.exchange);
   }
-  fs::path extract() const { return world_.inbox_dir() / "kbi-gemeenten" / "kbi-gemeenten.csv"; }
+  // The extract as generated, kept outside the world for the oracle (kbix removes the inbox's).
+  fs::path extract() const { return kept_ / "kbi-gemeenten.csv"; }
 
   void generate(std::uint64_t people, std::uint64_t seed) {
+    fs::remove(extract());
     const auto made = run_shell(std::string(KBIX_GEN_EXE) + " --gemeenten " + extract().string() +
                                 " --people " + std::to_string(people) + " --seed " +
                                 std::to_string(seed));
     ASSERT_EQ(made.exit_code, 0) << made.output;
     world_.add_personal_numbers_of(extract());
+    fs::copy_file(extract(), world_.inbox_dir() / "kbi-gemeenten" / "kbi-gemeenten.csv");
+  }
+  ~MunicipalWorld() {
+    std::error_code ignored;
+    fs::remove_all(kept_, ignored);
   }
 
  private:
@@ -114,6 +121,10 @@ class MunicipalWorld {
   }
 
   ExchangeWorld world_;
+  fs::path kept_ = [] {
+    char pattern[] = "/tmp/kbix-gemeenten-XXXXXX";
+    return fs::path(::mkdtemp(pattern));
+  }();
 };
 
 std::map<std::string, RunRecord> newest_runs(const ExchangeWorld& world) {
@@ -150,6 +161,10 @@ fs::path expected_rows(MunicipalWorld& setup, const Municipality& m, const fs::p
   if (rules.person_retention) {
     command += " --retention " + rules.person_retention->date_column + ":" +
                std::to_string(rules.person_retention->months) + " --today " + today_text();
+  }
+  for (const auto& column : rules.closed_lists) {
+    const ColumnDomain& domain = loaded->domains.at(column);
+    command += " --closed '" + column + "=" + domain.separator + "=" + join(domain.codes, '|') + "'";
   }
   const auto made = run_shell(command);
   EXPECT_EQ(made.exit_code, 0) << made.output;
@@ -198,7 +213,7 @@ void check_status_return(MunicipalWorld& setup, const Municipality& m, const fs:
   if (codes.empty()) codes = {"toegeleid", "gestart", "afgerond"};
   const fs::path good = scratch / (m.exchange + "-status.csv");
   const auto made = run_shell(kStatus + " " + list.string() + " " + password.string() + " " +
-                              good.string() + " good " + join(codes, ','));
+                              good.string() + " good '" + join(codes, ',') + "'");
   ASSERT_EQ(made.exit_code, 0) << made.output;
   const auto imported_before = count_audit_events(world, "export.status_imported");
   fs::copy_file(good, setup.status_inbox(m) / "terug.csv");
@@ -225,8 +240,8 @@ void check_status_return(MunicipalWorld& setup, const Municipality& m, const fs:
   for (const char* kind : {"unknown_reference", "bad_value", "duplicate_reference", "oversized"}) {
     const fs::path bad = setup.status_inbox(m) / (std::string(kind) + ".csv");
     const auto wrote = run_shell(kStatus + " " + list.string() + " " + password.string() + " " +
-                                 (scratch / "bad.csv").string() + " " + kind + " " +
-                                 join(codes, ','));
+                                 (scratch / "bad.csv").string() + " " + kind + " '" +
+                                 join(codes, ',') + "'");
     ASSERT_EQ(wrote.exit_code, 0) << wrote.output;
     fs::rename(scratch / "bad.csv", bad);
     ++kinds;
@@ -298,7 +313,36 @@ TEST(MunicipalExports, ThreeListsEachExactlyItsPeopleAndFieldsEndedOnesRefused) 
     const std::string password = released.output.substr(0, released.output.find('\n'));
     ASSERT_EQ(password.size(), 23u) << "no password line";
     const PasswordFile secret(password);
-    const fs::path expected = expected_rows(setup, m, scratch.dir / (m.exchange + ".json"));
+    fs::path expected = expected_rows(setup, m, scratch.dir / (m.exchange + ".json"));
+    if (m.protocol == MunicipalWorld::kTemplate) {
+      // The template's lists carry a random row reference as their last column: every other
+      // cell must equal the oracle's rows; the references are distinct and of their shape. The
+      // expected file then takes the references read back, for the cell-by-cell check below.
+      const fs::path dumped = scratch.dir / (m.exchange + "-dump.json");
+      const auto dump = run_shell(kStatus + " " + list.string() + " " + secret.path.string() + " " +
+                                  dumped.string() + " dump x");
+      ASSERT_EQ(dump.exit_code, 0) << dump.output;
+      auto rows = read_json(dumped);
+      auto want = read_json(expected);
+      ASSERT_EQ(rows.size(), want.size());
+      ASSERT_EQ(rows[0].back(), "referentie");
+      std::set<std::string> references;
+      static const std::regex shape("R-[2-9A-HJKMNP-Z]{5}(-[2-9A-HJKMNP-Z]{5}){3}");
+      for (std::size_t i = 0; i < rows.size(); ++i) {
+        auto cells = rows[i];
+        const std::string reference = cells.back();
+        cells.erase(cells.size() - 1);
+        EXPECT_EQ(cells, want[i]) << "row " << i;
+        if (i > 0) {
+          EXPECT_TRUE(std::regex_match(reference, shape)) << reference;
+          references.insert(reference);
+        }
+        want[i].push_back(reference);
+      }
+      EXPECT_EQ(references.size(), rows.size() - 1);
+      std::ofstream(expected = scratch.dir / (m.exchange + "-with-references.json")) << want.dump();
+      fs::copy_file(scratch.dir / (m.exchange + ".json.insz"), expected.string() + ".insz");
+    }
     const auto opened =
         run_shell(kOracle + " agile " + list.string() + " " + expected.string() + " " +
                   secret.path.string());
@@ -374,6 +418,8 @@ TEST(MunicipalExports, ThreeListsEachExactlyItsPeopleAndFieldsEndedOnesRefused) 
       "run start genk --request-ref GENK-2026-042 --force --reason \"council request\"");
   EXPECT_EQ(forced.exit_code, 0) << forced.output;
   EXPECT_EQ(daemon.stop(), 0);
+  // The second extract still waits for the template exchanges: the test's own input, not a leak.
+  fs::remove(world.inbox_dir() / "kbi-gemeenten" / "kbi-gemeenten.csv");
   EXPECT_TRUE(world.personal_data_found().empty()) << join(world.personal_data_found(), '\n');
 }
 

@@ -6,7 +6,8 @@
 Decrypts the list with msoffcrypto-tool (as the municipality's Excel would), reads its
 "referentie" column with openpyxl and writes OUT.csv, "referentie;status", one status per row
 taken in turn from the STATUS list. KIND: good | unknown_reference | bad_value |
-duplicate_reference | oversized. Prints the references, one a line, on stdout (good only).
+duplicate_reference | oversized | dump (OUT.csv is then OUT.json: every row of the decrypted
+list, the header first). Prints the references, one a line, on stdout (good only).
 """
 import io
 import sys
@@ -27,6 +28,11 @@ def main():
         office.decrypt(plain, verify_integrity=True)
     sheet = openpyxl.load_workbook(plain).worksheets[0]
     rows = list(sheet.iter_rows(values_only=True))
+    if kind == "dump":
+        import json
+        with open(out, "w", encoding="utf-8") as f:
+            json.dump([["" if v is None else v for v in row] for row in rows], f, ensure_ascii=False)
+        return 0
     column = list(rows[0]).index("referentie")
     references = [row[column] for row in rows[1:]]
     lines = ["referentie;status"]

@@ -270,6 +270,9 @@ inline constexpr ErrorCodeInfo kErrorCodes[] = {
      "a row reference was asked for a value that is not a valid INSZ (a bug)"},
     {"municipal.not_export", Retry::never,
      "a municipal list was asked of a protocol that is not an export (a bug)"},
+    {"municipal.protocol", Retry::never,
+     "a protocol built by hand names a column its extract lacks (a bug: files are checked when "
+     "loaded)"},
     {"municipal.read", Retry::never, "the kbi-gemeenten extract cannot be read"},
     {"municipal.references_corrupt", Retry::never,
      "the sealed row-reference map is damaged: restore it from backup"},
