@@ -44,6 +44,8 @@ void read_daemon(TableReader& table, const std::filesystem::path& dir, DaemonCon
   out.exchanges_dir = table.path("exchanges_dir", false, dir).value_or(dir / "exchanges.d");
   out.max_parallel_exchanges =
       static_cast<int>(table.integer("max_parallel_exchanges", false, 1, 64).value_or(4));
+  // Known (the shipped kbix.toml sets it) and checked; the export engine of issue 15 keeps it.
+  (void)table.path("outbox_dir", false, dir);
   static constexpr std::array<std::string_view, 7> kLevels = {"trace", "debug",    "info", "warn",
                                                               "error", "critical", "off"};
   if (std::find(kLevels.begin(), kLevels.end(), out.log_level) == kLevels.end()) {
