@@ -143,7 +143,10 @@ int config_migrate(const GlobalOptions& options, bool dry_run) {
     return kExitFailure;
   }
   const auto mode = fs::status(file, error).permissions();
-  auto written = write_file_atomically(exchange_file, exchange_text.str(), 0640);
+  // The exchange file gets kbix.toml's mode: the daemon's user must read both (0644 installed).
+  auto written =
+      write_file_atomically(exchange_file, exchange_text.str(),
+                            error ? 0640 : static_cast<::mode_t>(mode & fs::perms::mask));
   if (written) written = write_file_atomically(file, daemon_text.str(), 0640);
   fs::permissions(file, mode, error);
   auto check = written ? load_site_config(file) : Result<SiteConfig>(fail(written.error()));

@@ -1,8 +1,9 @@
 // Several exchanges in one daemon (issue 14), end to end through real sshd servers: the VDAB
-// exchange and two more round-trip exchanges, each with its own protocol, SFTP account (one on a
-// server of its own) and inbox source, run at once; a server that is down delays no other
-// exchange; SIGKILL in the middle of both resumes both with one upload each; a reload with a
-// broken exchange file keeps the others running.
+// exchange and two more round-trip exchanges, each with its own protocol, partner keys, SFTP
+// account (one on a server of its own) and inbox source, run at once; a server that is down
+// delays no other exchange; SIGKILL in the middle of both resumes both with one upload each; a
+// reload with a broken exchange file keeps the others running; one extract read by two exchanges
+// stays until both sealed it; cancelling one exchange's run leaves the other's alone.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -18,23 +19,61 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// One exchange of the test: its name, protocol id, server and remote directories.
+// A partner's own certificates and keys (its simulator decrypts and signs with them).
+struct PartnerKeys {
+  fs::path encryption_certificate, encryption_key, signing_certificate, signing_key;
+};
+
+PartnerKeys example_keys(const std::string& type) {
+  const fs::path keys(KBIX_ENVELOPE_TEST_KEYS);
+  return {keys / ("vdab-enc-" + type + ".crt"), keys / ("vdab-enc-" + type + ".key"),
+          keys / ("vdab-sign-" + type + ".crt"), keys / ("vdab-sign-" + type + ".key")};
+}
+
+// A third partner's pair, made here with the openssl CLI: EC P-384 (the other curve the
+// exchange specification allows), so it shares no key with VDAB's or the second partner's.
+PartnerKeys make_p384_keys(const fs::path& dir) {
+  fs::create_directories(dir);
+  PartnerKeys keys{dir / "enc.crt", dir / "enc.key", dir / "sign.crt", dir / "sign.key"};
+  const auto pair = [](const fs::path& key, const fs::path& cert, const std::string& usage) {
+    const auto made = run_shell(
+        "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out " + key.string() +
+        " && openssl req -new -x509 -sha256 -days 30 -key " + key.string() + " -out " +
+        cert.string() + " -subj '/O=DERDE EXAMPLE ONLY/CN=derde " + usage +
+        "' -addext 'keyUsage=critical," + usage + "' 2>&1");
+    if (made.exit_code != 0) throw std::runtime_error("openssl: " + made.output);
+    fs::permissions(key, fs::perms::owner_read | fs::perms::owner_write);
+  };
+  pair(keys.encryption_key, keys.encryption_certificate, "keyAgreement");
+  pair(keys.signing_key, keys.signing_certificate, "digitalSignature");
+  return keys;
+}
+
+// One exchange of the test: its name, protocol id, server, remote directories, partner keys and
+// inbox source.
 struct ExchangeSpec {
   std::string name;
   std::string protocol_id;
   const SshdServer* sshd;
   std::string outbound_dir;
   std::string return_dir;
+  PartnerKeys keys;
+  std::string source;
 };
 
-// The world's kbix.toml in the exchanges.d form: VDAB on the world's sshd, "tweede" on a server
-// of its own, "derde" on the world's sshd in other directories.
+// The world's kbix.toml in the exchanges.d form: VDAB (RSA keys) on the world's sshd, "tweede"
+// (EC P-256 keys) on a server of its own, "derde" (EC P-384 keys) on the world's sshd in other
+// directories. Each reads a source of its own unless `derde_source` names another.
 class Exchanges {
  public:
-  Exchanges() : world_("e2e-exchanges"), second_("e2e-exchanges-2") {
-    specs_ = {{"vdab", "vdab-derde-pijler-2023", &world_.sshd(), "naar-vdab", "van-vdab"},
-              {"tweede", "tweede-partner-2026", &second_.sshd(), "naar-tweede", "van-tweede"},
-              {"derde", "derde-partner-2026", &world_.sshd(), "naar-derde", "van-derde"}};
+  explicit Exchanges(const std::string& derde_source = "kbi-derde")
+      : world_("e2e-exchanges"), second_("e2e-exchanges-2") {
+    specs_ = {{"vdab", "vdab-derde-pijler-2023", &world_.sshd(), "naar-vdab", "van-vdab",
+               example_keys("rsa"), "kbi-vdab"},
+              {"tweede", "tweede-partner-2026", &second_.sshd(), "naar-tweede", "van-tweede",
+               example_keys("ec"), "kbi-tweede"},
+              {"derde", "derde-partner-2026", &world_.sshd(), "naar-derde", "van-derde",
+               make_p384_keys(world_.dir() / "derde-keys"), derde_source}};
     write();
   }
 
@@ -49,7 +88,7 @@ class Exchanges {
 
   // kbix-gen into the exchange's inbox folder.
   void generate_extract(const ExchangeSpec& spec, std::uint64_t people, std::uint64_t seed) {
-    const fs::path folder = world_.inbox_dir() / ("kbi-" + spec.name);
+    const fs::path folder = world_.inbox_dir() / spec.source;
     fs::create_directories(folder);
     const fs::path extract = folder / "kbi-extract.csv";
     const auto made =
@@ -65,6 +104,12 @@ class Exchanges {
     options.inbox_dir = spec.outbound_dir;
     options.outbox_dir = spec.return_dir;
     options.protocol_file = protocol_file(spec);
+    options.vdab_decryption_certificate = spec.keys.encryption_certificate;
+    options.vdab_decryption_key = spec.keys.encryption_key;
+    options.vdab_signing_certificate = spec.keys.signing_certificate;
+    options.vdab_signing_key = spec.keys.signing_key;
+    options.work_dir = world_.dir() / ("sim-" + spec.name);
+    fs::create_directories(options.work_dir);
     return options;
   }
 
@@ -91,14 +136,13 @@ class Exchanges {
       std::ofstream(protocol_file(spec))
           << std::regex_replace(shipped, std::regex("id = \"vdab-derde-pijler-2023\""),
                                 "id = \"" + spec.protocol_id + "\"");
-      const auto& keys = fs::path(KBIX_ENVELOPE_TEST_KEYS);
       std::ofstream(exchanges_dir() / (spec.name + ".toml"))
-          << "[exchange]\nsource = \"kbi-" << spec.name << "\"\nprotocol = \""
+          << "[exchange]\nsource = \"" << spec.source << "\"\nprotocol = \""
           << protocol_file(spec).string() << "\"\n\n"
           << "[schedule]\nrun_dates = [\"03-15\", \"09-15\"]\n\n"
           << "[partner]\nname = \"Partner " << spec.name << "\"\n"
-          << "encryption_certificate = \"" << (keys / "vdab-enc-rsa.crt").string() << "\"\n"
-          << "signing_certificate = \"" << (keys / "vdab-sign-rsa.crt").string() << "\"\n\n"
+          << "encryption_certificate = \"" << spec.keys.encryption_certificate.string() << "\"\n"
+          << "signing_certificate = \"" << spec.keys.signing_certificate.string() << "\"\n\n"
           << "[sftp]\nhost = \"127.0.0.1\"\nport = " << spec.sshd->port() << "\n"
           << "user = \"" << spec.sshd->user() << "\"\n"
           << "identity_file = \"" << spec.sshd->client_key().string() << "\"\n"
@@ -138,6 +182,15 @@ std::vector<nlohmann::json> audit_entries_of(const ExchangeWorld& world,
       auto entry = nlohmann::json::parse(line, nullptr, false);
       if (entry.is_object() && entry.value("exchange", "") == exchange) found.push_back(entry);
     }
+  }
+  return found;
+}
+
+std::vector<nlohmann::json> events_of(const ExchangeWorld& world, const std::string& exchange,
+                                      const std::string& event) {
+  std::vector<nlohmann::json> found;
+  for (auto& entry : audit_entries_of(world, exchange)) {
+    if (entry.value("event", "") == event) found.push_back(std::move(entry));
   }
   return found;
 }
@@ -188,7 +241,7 @@ TEST(Exchanges, ThreeRunAtOnceEachWithItsOwnRunsAuditAndStatus) {
          {"run.start", "run.upload", "run.published", "inbox.extract_removed"}) {
       EXPECT_TRUE(events.contains(event)) << spec.name << " lacks " << event;
     }
-    EXPECT_TRUE(fs::is_empty(world.inbox_dir() / ("kbi-" + spec.name)));
+    EXPECT_TRUE(fs::is_empty(world.inbox_dir() / spec.source));
   }
   const auto tweede = world.kbix("status tweede");
   EXPECT_EQ(tweede.exit_code, 0) << tweede.output;
@@ -286,6 +339,80 @@ TEST(Exchanges, AReloadWithABrokenExchangeFileKeepsTheOthersRunning) {
         << status.output;
   }
   EXPECT_EQ(daemon.stop(), 0);
+}
+
+TEST(Exchanges, AnExtractOfTwoExchangesStaysUntilBothSealedIt) {
+  Exchanges setup("kbi-vdab");  // derde reads VDAB's extract
+  ExchangeWorld& world = setup.world();
+  setup.generate_extract(setup.specs()[0], 40, 1801);
+  const fs::path extract = world.inbox_dir() / "kbi-vdab" / "kbi-extract.csv";
+  Daemon daemon(world);
+  ASSERT_EQ(world.kbix("run start vdab").exit_code, 0);
+  ASSERT_TRUE(eventually([&] {
+    return events_of(world, "vdab", "inbox.extract_kept").size() == 1;
+  })) << read_file(daemon.log_file());
+  EXPECT_TRUE(fs::exists(extract)) << "derde has not sealed it yet";
+  const auto kept = events_of(world, "vdab", "inbox.extract_kept").front();
+  EXPECT_EQ(kept["details"]["waiting_for"], nlohmann::json::array({"derde"})) << kept.dump();
+  EXPECT_TRUE(events_of(world, "vdab", "inbox.extract_removed").empty());
+
+  ASSERT_EQ(world.kbix("run start derde").exit_code, 0);
+  ASSERT_TRUE(eventually([&] {
+    return events_of(world, "derde", "inbox.extract_removed").size() == 1;
+  })) << read_file(daemon.log_file());
+  EXPECT_FALSE(fs::exists(extract)) << "both exchanges of the source sealed it";
+  EXPECT_TRUE(events_of(world, "derde", "inbox.extract_kept").empty());
+  EXPECT_TRUE(events_of(world, "vdab", "inbox.extract_removed").empty());
+  const auto runs = newest_runs(world);
+  EXPECT_FALSE(runs.at("vdab").facts.value("extract_sha256", "").empty());
+  EXPECT_EQ(runs.at("vdab").facts.value("extract_sha256", ""),
+            runs.at("derde").facts.value("extract_sha256", ""))
+      << "one extract, two snapshots";
+  EXPECT_EQ(daemon.stop(), 0);
+  EXPECT_EQ(world.kbix("audit verify").exit_code, 0);
+}
+
+TEST(Exchanges, CancellingOneExchangesRunLeavesTheOtherExchangesRunUntouched) {
+  Exchanges setup;
+  ExchangeWorld& world = setup.world();
+  const auto& vdab = setup.specs()[0];
+  const auto& tweede = setup.specs()[1];
+  setup.generate_extract(vdab, 40, 1901);
+  setup.generate_extract(tweede, 40, 1902);
+  Daemon daemon(world);
+  ASSERT_EQ(world.kbix("run start vdab").exit_code, 0);
+  ASSERT_EQ(world.kbix("run start tweede").exit_code, 0);
+  const auto both_waiting = [&] {
+    auto runs = newest_runs(world);
+    return runs.size() == 2 && runs["vdab"].state == RunState::awaiting_return &&
+           runs["tweede"].state == RunState::awaiting_return;
+  };
+  ASSERT_TRUE(eventually(both_waiting)) << read_file(daemon.log_file());
+  const auto before = newest_runs(world);
+  const auto cancelled =
+      world.kbix("run cancel " + before.at("vdab").id + " --reason 'test: wrong extract'");
+  ASSERT_EQ(cancelled.exit_code, 0) << cancelled.output;
+  ASSERT_TRUE(eventually([&] { return newest_runs(world)["vdab"].state == RunState::cancelled; }));
+  ASSERT_TRUE(eventually([&] { return files_under(vdab.sshd->sftp_root() / "naar-vdab").empty(); }))
+      << "the cancelled run's file leaves VDAB's server";
+
+  const RunRecord other = newest_runs(world).at("tweede");
+  EXPECT_EQ(other.id, before.at("tweede").id);
+  EXPECT_EQ(other.state, RunState::awaiting_return);
+  EXPECT_EQ(other.facts.value("outbound_remote_name", ""),
+            before.at("tweede").facts.value("outbound_remote_name", ""));
+  EXPECT_EQ(files_under(tweede.sshd->sftp_root() / "naar-tweede").size(), 1u)
+      << "the other exchange's upload stays on its server";
+  EXPECT_TRUE(events_of(world, "tweede", "run.cancel").empty());
+  ASSERT_EQ(events_of(world, "vdab", "run.cancel").size(), 1u);
+
+  SimulatorThread tweede_partner(setup.partner(tweede));
+  ASSERT_TRUE(eventually([&] { return is_done(world, "tweede"); }, std::chrono::seconds(90)))
+      << read_file(daemon.log_file());
+  EXPECT_EQ(newest_runs(world).at("tweede").id, before.at("tweede").id);
+  EXPECT_EQ(tweede_partner.files_received(), 1u);
+  EXPECT_EQ(daemon.stop(), 0);
+  EXPECT_EQ(world.kbix("audit verify").exit_code, 0);
 }
 
 }  // namespace

@@ -25,6 +25,7 @@
 #include "kbix/exchange/exchange.hpp"
 #include "kbix/exchange/instance.hpp"
 #include "kbix/sftp/remote_name.hpp"
+#include "support/shipped_config.hpp"
 #include "synthetic.hpp"
 #include "unit/envelope/envelope_test_support.hpp"
 
@@ -182,21 +183,15 @@ Outcome run_config(const std::string& recipe, const TempDir& dir) {
   }
   write_file(dir / "id_ed25519", "not really a key\n");
   fs::permissions(dir / "id_ed25519", fs::perms::owner_read | fs::perms::owner_write);
-  std::string config = read_file(KBIX_SOURCE_DIR "/config/kbix.toml");
-  config = std::regex_replace(config, std::regex("credential:agii-sign.key"),
-                              (dir / "agii-sign-rsa.key").string());
-  config = std::regex_replace(config, std::regex("credential:agii-enc.key"),
-                              (dir / "agii-enc-rsa.key").string());
-  config = std::regex_replace(config, std::regex("credential:ssh-identity"),
-                              (dir / "id_ed25519").string());
-  config = std::regex_replace(config, std::regex("protocols/vdab"),
-                              KBIX_SOURCE_DIR "/config/protocols/vdab");
+  auto config = kbix::test::shipped_config();
+  config.replace("credential:agii-sign.key", (dir / "agii-sign-rsa.key").string());
+  config.replace("credential:agii-enc.key", (dir / "agii-enc-rsa.key").string());
+  config.replace("credential:ssh-identity", (dir / "id_ed25519").string());
   if (recipe == "key-mode-644") ::chmod((dir / "agii-sign-rsa.key").c_str(), 0644);
   if (recipe == "identity-mode-620") ::chmod((dir / "id_ed25519").c_str(), 0620);
   if (recipe == "missing-decryption-key") fs::remove(dir / "agii-enc-rsa.key");
-  if (recipe == "unknown-key") config += "\n[extra]\nsurprise = 1\n";
-  write_file(dir / "kbix.toml", config);
-  auto loaded = load_config(dir / "kbix.toml");
+  if (recipe == "unknown-key") config.daemon += "\n[extra]\nsurprise = 1\n";
+  auto loaded = load_config(config.write(dir.path()));
   if (!loaded) return {loaded.error(), {}, {}};
   auto secrets = check_secret_files(*loaded);
   return {secrets ? std::nullopt : std::optional<Error>(secrets.error()), {}, {}};

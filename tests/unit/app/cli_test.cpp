@@ -1,10 +1,12 @@
 // Runs the real kbix binary, as an operator would.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 
 namespace {
@@ -99,6 +101,23 @@ TEST(Cli, StatusCheckWithoutAConfigurationIsUnknown) {
   const auto check = kbix("status --check --config " + kData + "unknown-key.toml");
   EXPECT_EQ(check.exit_code, 3) << check.output;
   EXPECT_EQ(check.output.rfind("KBIX UNKNOWN - ", 0), 0u) << check.output;
+}
+
+// The daemon runs as its own user: `kbix config migrate` (run by root) must leave the exchange
+// file as readable as kbix.toml, or the next start fails (config.missing_file).
+TEST(Cli, ConfigMigrateGivesTheExchangeFileTheModeOfKbixToml) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("kbix-migrate-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  fs::copy(kData + "protocols", dir / "protocols", fs::copy_options::recursive);
+  fs::copy_file(kData + "good.toml", dir / "kbix.toml");
+  fs::permissions(dir / "kbix.toml", fs::perms(0644));
+  const auto migrated = kbix("config migrate --config " + (dir / "kbix.toml").string());
+  ASSERT_EQ(migrated.exit_code, 0) << migrated.output;
+  EXPECT_EQ(fs::status(dir / "exchanges.d" / "vdab.toml").permissions(), fs::perms(0644));
+  EXPECT_EQ(fs::status(dir / "kbix.toml").permissions(), fs::perms(0644));
+  EXPECT_EQ(kbix("check-config --config " + (dir / "kbix.toml").string()).exit_code, 0);
+  fs::remove_all(dir);
 }
 
 }  // namespace

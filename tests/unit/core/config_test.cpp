@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "support/shipped_config.hpp"
+
 namespace {
 
 const std::filesystem::path kConfigDir = KBIX_SOURCE_DIR "/tests/data/config";
@@ -21,6 +23,9 @@ TEST(Config, ShippedConfigurationLoads) {
   EXPECT_EQ(config->schedule.run_dates, (std::vector<std::string>{"03-15", "09-15"}));
   EXPECT_EQ(config->schedule.return_deadline, std::chrono::hours(24 * 30));
   EXPECT_EQ(config->daemon.state_dir, "/var/lib/kbix");
+  EXPECT_EQ(config->exchange.name, "vdab");
+  EXPECT_EQ(config->exchange.file, KBIX_SOURCE_DIR "/config/exchanges.d/vdab.toml");
+  EXPECT_EQ(config->inbox(), "/var/lib/kbix/inbox/kbi-vdab");
   EXPECT_EQ(config->audit.checkpoint_every, 100);
   EXPECT_EQ(config->partner.signing_time_skew, std::chrono::seconds(600));
   EXPECT_FALSE(config->sftp.max_download_bytes) << "derived from the outbound size";
@@ -145,20 +150,15 @@ INSTANTIATE_TEST_SUITE_P(
 
 namespace {
 
-// Writes the shipped configuration (credential:NAME keys) next to its protocol, with `edit`.
+// Writes the shipped configuration (credential:NAME keys) to a directory of its own, with `from`
+// replaced by `to` (in kbix.toml or exchanges.d/vdab.toml, whichever holds it).
 std::filesystem::path shipped_config_copy(const std::string& from = "",
                                           const std::string& to = "") {
   const auto dir =
       std::filesystem::temp_directory_path() / ("kbix-credential-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  std::ifstream in(KBIX_SOURCE_DIR "/config/kbix.toml");
-  std::string text((std::istreambuf_iterator<char>(in)), {});
-  const std::string proto = "protocols/vdab-derde-pijler-2023.toml";
-  text.replace(text.find(proto), proto.size(),
-               KBIX_SOURCE_DIR "/config/protocols/vdab-derde-pijler-2023.toml");
-  if (!from.empty()) text.replace(text.find(from), from.size(), to);
-  std::ofstream(dir / "kbix.toml") << text;
-  return dir / "kbix.toml";
+  auto shipped = kbix::test::shipped_config();
+  if (!from.empty()) shipped.replace(from, to);
+  return shipped.write(dir);
 }
 
 TEST(ConfigCredentials, ResolveThroughCredentialsDirectoryUnderTheService) {
@@ -260,7 +260,7 @@ TEST(ConfigRollover, ListsAndPreviousKeysAreRead) {
 
 TEST(ConfigRollover, BothFormsOrNeitherOrABadEntryAreRefusedWithTheirPosition) {
   struct Case {
-    std::string from, to, expected;
+    std::string from, to, expected, file = "vdab.toml:";
   };
   const std::vector<Case> cases = {
       {"signing_certificate = \"/etc/kbix/keys/vdab-sign.crt\"",
@@ -270,21 +270,20 @@ TEST(ConfigRollover, BothFormsOrNeitherOrABadEntryAreRefusedWithTheirPosition) {
        "at least one"},
       {"expiry_warning_days",
        "previous_decryption_keys = [{ certificate = \"/a.crt\" }]\nexpiry_warning_days",
-       "previous_decryption_keys[1] needs the key 'key'"},
+       "previous_decryption_keys[1] needs the key 'key'", "kbix.toml:"},
       {"expiry_warning_days",
        "previous_decryption_keys = [{ certificate = \"/a.crt\", key = \"/a.key\", extra = 1 "
        "}]\nexpiry_warning_days",
-       "unknown key 'extra'"},
+       "unknown key 'extra'", "kbix.toml:"},
       {"expiry_warning_days", "previous_decryption_keys = [\"/a.key\"]\nexpiry_warning_days",
-       "list of tables"},
+       "list of tables", "kbix.toml:"},
   };
   for (const auto& c : cases) {
     const auto file = shipped_config_copy(c.from, c.to);
     auto config = kbix::load_config(file);
     ASSERT_FALSE(config) << c.to;
     EXPECT_NE(config.error().message.find(c.expected), std::string::npos) << config.error().message;
-    EXPECT_NE(config.error().message.find("kbix.toml:"), std::string::npos)
-        << config.error().message;
+    EXPECT_NE(config.error().message.find(c.file), std::string::npos) << config.error().message;
     std::filesystem::remove_all(file.parent_path());
   }
 }

@@ -178,12 +178,27 @@ TEST_F(SiteConfigTest, BothFormsAtOnceAreRefused) {
 }
 
 TEST_F(SiteConfigTest, TheSingleExchangeFormIsOneExchangeNamedAfterItsPartner) {
-  auto site = kbix::load_site_config(KBIX_SOURCE_DIR "/config/kbix.toml");
+  auto site = kbix::load_site_config(KBIX_SOURCE_DIR "/tests/data/config/good.toml");
   ASSERT_TRUE(site) << site.error().describe();
   EXPECT_TRUE(site->single_exchange_form);
   ASSERT_EQ(site->exchanges.size(), 1u);
   EXPECT_EQ(site->exchanges[0].exchange.name, "vdab");
   EXPECT_EQ(site->exchanges[0].inbox(), site->exchanges[0].daemon.inbox_dir);
+}
+
+TEST_F(SiteConfigTest, TheShippedConfigurationIsOneExchangeFileOfSourceKbiVdab) {
+  auto site = kbix::load_site_config(KBIX_SOURCE_DIR "/config/kbix.toml");
+  ASSERT_TRUE(site) << site.error().describe();
+  EXPECT_FALSE(site->single_exchange_form);
+  EXPECT_TRUE(site->refused.empty());
+  ASSERT_EQ(site->exchanges.size(), 1u);
+  const auto& vdab = site->exchanges[0];
+  EXPECT_EQ(vdab.exchange.name, "vdab");
+  EXPECT_EQ(vdab.exchange.source, "kbi-vdab");
+  EXPECT_EQ(vdab.protocol.id, "vdab-derde-pijler-2023");
+  EXPECT_EQ(vdab.partner.name, "VDAB");
+  EXPECT_EQ(vdab.inbox(), "/var/lib/kbix/inbox/kbi-vdab");
+  EXPECT_EQ(vdab.quarantine_dir(), "/var/lib/kbix/quarantine/vdab");
 }
 
 TEST(ProtocolValidity, AnOpenEndNeedsAReviewDateAndExcludesAnEndDate) {
