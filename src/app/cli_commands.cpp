@@ -92,7 +92,6 @@ ControlRequest request_of(ControlCommand command) {
   return request;
 }
 
-
 int check_config(const GlobalOptions& options) {
   auto site = load_site_config(options.config_file);
   if (!site) {
@@ -367,9 +366,8 @@ int run_once(const GlobalOptions& options, const RunOptions& run) {
     exchange.set_observer(ops->observer(config.exchange.name));
     const std::string& name = config.exchange.name;
     if (run.start) {
-      auto started =
-          exchange.start_run(StartRequest{self.actor(), "operator", run.force, run.reason,
-                                          run.request_reference});
+      auto started = exchange.start_run(
+          StartRequest{self.actor(), "operator", run.force, run.reason, run.request_reference});
       if (!started) {
         std::cerr << "kbix: " << name << ": " << started.error().describe() << "\n";
         exit_code = std::max(exit_code, exit_code_for(started.error()));

@@ -19,8 +19,7 @@ int export_password(const GlobalOptions& options, const ExportOptions& request) 
   // The value alone on stdout (for the operator's eyes, or a pipe to the SMS tool); the advice
   // on stderr, so it never travels with the value.
   std::cout << answer->value("password", "") << "\n";
-  std::cerr << "kbix: the password of run " << request.run_id << "; send it by "
-            << request.channel
+  std::cerr << "kbix: the password of run " << request.run_id << "; send it by " << request.channel
             << " to the municipality's contact person, never with the file or in the same "
                "mail. This release is audited; a second one needs --again --reason.\n";
   return exit_code;

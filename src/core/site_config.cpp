@@ -79,15 +79,16 @@ void read_export(TableReader& t, const fs::path& dir, Config& config) {
                     [](char c) { return c >= '0' && c <= '9'; }))) {
     t.reject("residence_nis", "must be the municipality's five-digit NIS code (Genk: 71016)");
   }
-  out.profile = t.text("profile", false).value_or(rules.profiles.empty() ? "xlsx-agile"
-                                                                         : rules.profiles.front());
-  if (!rules.profiles.empty() &&
-      std::find(rules.profiles.begin(), rules.profiles.end(), out.profile) == rules.profiles.end()) {
+  out.profile = t.text("profile", false)
+                    .value_or(rules.profiles.empty() ? "xlsx-agile" : rules.profiles.front());
+  if (!rules.profiles.empty() && std::find(rules.profiles.begin(), rules.profiles.end(),
+                                           out.profile) == rules.profiles.end()) {
     std::string allowed;
     for (const auto& name : rules.profiles) allowed += (allowed.empty() ? "" : ", ") + name;
     t.reject("profile", "protocol " + config.protocol.id + " allows the profiles " + allowed);
   }
-  out.recipient_certificate = t.path("recipient_certificate", out.profile == "cms", dir).value_or("");
+  out.recipient_certificate =
+      t.path("recipient_certificate", out.profile == "cms", dir).value_or("");
   out.status_dir = t.path("status_dir", rules.status_return, dir).value_or("");
   // How often the daemon looks at this exchange (status returns, the protocol's end, work left).
   config.sftp.poll_interval =
@@ -95,8 +96,8 @@ void read_export(TableReader& t, const fs::path& dir, Config& config) {
   // A signed instance of a template protocol: its own dates, inside the template's window.
   if (const auto from = t.date("signed_from", false)) {
     if (*from < config.protocol.valid_from) {
-      t.reject("signed_from", "lies before the protocol's valid_from " +
-                                  format_date(config.protocol.valid_from));
+      t.reject("signed_from",
+               "lies before the protocol's valid_from " + format_date(config.protocol.valid_from));
     }
     config.protocol.valid_from = *from;
   }
@@ -128,11 +129,12 @@ void read_export_sections(TableReader& root, const fs::path& file, Config& confi
                                 " gives lists on request only (`kbix run start " +
                                 config.exchange.name + " --request-ref TEXT`); remove [schedule]");
   }
-  root.absorb(detail::section(root, file, "export",
-                              [&](TableReader& t) { read_export(t, dir, config); }));
+  root.absorb(
+      detail::section(root, file, "export", [&](TableReader& t) { read_export(t, dir, config); }));
   if (scheduled) {
-    root.absorb(detail::section(root, file, "schedule",
-                                [&](TableReader& t) { detail::read_schedule(t, config.schedule); }));
+    root.absorb(detail::section(root, file, "schedule", [&](TableReader& t) {
+      detail::read_schedule(t, config.schedule);
+    }));
   }
   if (config.daemon.outbox_dir.empty()) {
     root.reject("exchange",
@@ -333,10 +335,9 @@ Result<SiteConfig> load_site_config(const fs::path& file) {
   if (single) {
     KBIX_TRY(finish_exchange(only, protocol_at));
     if (only.is_export()) {
-      return fail("config.mixed_forms", protocol_at +
-                                            ": an export exchange is a file of its own in " +
-                                            base.daemon.exchanges_dir.string() +
-                                            " (run `kbix config migrate` first)");
+      return fail("config.mixed_forms",
+                  protocol_at + ": an export exchange is a file of its own in " +
+                      base.daemon.exchanges_dir.string() + " (run `kbix config migrate` first)");
     }
     only.exchange.name = name_from_partner(only.partner.name);
     only.exchange.file = base.file;

@@ -12,8 +12,8 @@ namespace kbix {
 
 namespace {
 
-constexpr std::string_view kCommands[] = {"status",    "run_start",       "run_show",
-                                          "run_cancel", "run_retry",      "export_password",
+constexpr std::string_view kCommands[] = {"status",          "run_start", "run_show",
+                                          "run_cancel",      "run_retry", "export_password",
                                           "export_delivered"};
 
 Unexpected<Error> bad(const std::string& why) {
@@ -52,9 +52,9 @@ Result<ControlRequest> parse_control_request(std::string_view line) {
   if (line.size() > kMaxControlMessageBytes) return bad("larger than 64 KiB");
   const auto json = nlohmann::json::parse(line, nullptr, false);
   if (json.is_discarded() || !json.is_object()) return bad("not a JSON object");
-  static const std::set<std::string> kFields = {
-      "command", "run_id",  "force",     "reason",           "exchange",
-      "channel", "again",   "reference", "request_reference"};
+  static const std::set<std::string> kFields = {"command", "run_id",    "force",
+                                                "reason",  "exchange",  "channel",
+                                                "again",   "reference", "request_reference"};
   for (const auto& [key, value] : json.items()) {
     if (!kFields.contains(key)) return bad("unknown field '" + key.substr(0, 40) + "'");
   }

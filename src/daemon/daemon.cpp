@@ -282,8 +282,7 @@ class DaemonState {
         auto runner = runner_of_run(request.run_id);
         if (!runner) return refusal(runner.error());
         auto password = (*runner)->control().release_password(
-            request.run_id, PasswordRelease{request.channel, request.again, request.reason},
-            actor);
+            request.run_id, PasswordRelease{request.channel, request.again, request.reason}, actor);
         if (!password) return refusal(password.error());
         return {{"ok", true}, {"password", std::string(password->reveal())}};
       }

@@ -85,9 +85,9 @@ Result<office::FilePassword> Exchange::release_password(const std::string& run_i
   const fs::path sealed = run_directory(run_id) / "password.p7m";
   std::error_code error;
   if (!fs::exists(sealed, error)) {
-    return fail("export.no_password",
-                "the sealed password of run " + run_id + " is gone (the protocol ended or "
-                                                         "retention removed it)");
+    return fail("export.no_password", "the sealed password of run " + run_id +
+                                          " is gone (the protocol ended or "
+                                          "retention removed it)");
   }
   auto opener = Opener::create(own_file_opener_config(config_));
   if (!opener) return fail(std::move(opener).error());
@@ -103,8 +103,9 @@ Result<office::FilePassword> Exchange::release_password(const std::string& run_i
                               {"release", released + 1}},
                              actor);
   if (!action) return fail(std::move(action).error());
-  KBIX_TRY(store_.complete_action(
-      *action, [&] { return store_.merge_facts(run_id, {{"password_releases", released + 1}}); }));
+  KBIX_TRY(store_.complete_action(*action, [&] {
+    return store_.merge_facts(run_id, {{"password_releases", released + 1}});
+  }));
   return password;
 }
 
@@ -118,8 +119,7 @@ Status Exchange::record_delivery(const std::string& run_id, const DeliveryRecord
   }
   if (!request.reference.empty()) KBIX_TRY(check_operator_text(request.reference, "--reference"));
   if (run->state != RunState::placed) {
-    return fail("run.not_steppable", "run " + run_id + " is " +
-                                         std::string(to_string(run->state)) +
+    return fail("run.not_steppable", "run " + run_id + " is " + std::string(to_string(run->state)) +
                                          "; only a list placed in the outbox can be delivered");
   }
   std::unique_lock<std::mutex> gate;
@@ -127,8 +127,9 @@ Status Exchange::record_delivery(const std::string& run_id, const DeliveryRecord
   const nlohmann::json facts = {{"channel", request.channel}, {"reference", request.reference}};
   auto action = audit_intent(run_id, "export.delivered", facts, actor);
   if (!action) return fail(std::move(action).error());
-  KBIX_TRY(store_.complete_action(
-      *action, [&] { return store_.advance(run_id, RunState::placed, RunState::delivered, facts); }));
+  KBIX_TRY(store_.complete_action(*action, [&] {
+    return store_.advance(run_id, RunState::placed, RunState::delivered, facts);
+  }));
   const ScopedLogFields fields({run_id, "export.delivered", ""});
   spdlog::info("run {}: delivered by {} ({})", run_id, actor.name, request.channel);
   tell(ExchangeNoticeKind::state_changed, run_id, RunState::delivered);
@@ -155,11 +156,11 @@ Status Exchange::clean_ended_export(Clock::time_point now) {
     if (error) return fail("io.remove", "cannot remove " + dir.string());
     if (!is_terminal(run.state)) KBIX_TRY(store_.cancel(run.id, "the protocol has ended"));
     KBIX_TRY(store_.merge_facts(run.id, {{"ended_cleaned", true}}));
-    KBIX_TRY(record(run.id, "export.protocol_ended",
-                    {{"files_removed", removed},
-                     {"valid_until", config_.protocol.valid_until
-                                         ? format_date(*config_.protocol.valid_until)
-                                         : std::string{}}}));
+    KBIX_TRY(record(
+        run.id, "export.protocol_ended",
+        {{"files_removed", removed},
+         {"valid_until", config_.protocol.valid_until ? format_date(*config_.protocol.valid_until)
+                                                      : std::string{}}}));
   }
   std::error_code error;
   if (fs::remove(references_file(), error)) {

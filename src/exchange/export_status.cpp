@@ -35,8 +35,7 @@ Status Exchange::import_status_returns(Clock::time_point now) {
   if (!fs::exists(inbox, error)) {
     fs::create_directories(inbox, error);
     // Like the extract inbox: the operators' group writes, kbix reads.
-    fs::permissions(inbox, fs::perms::owner_all | fs::perms::group_all | fs::perms::set_gid,
-                    error);
+    fs::permissions(inbox, fs::perms::owner_all | fs::perms::group_all | fs::perms::set_gid, error);
     return ok();
   }
   std::vector<fs::path> files;
@@ -73,9 +72,9 @@ Status Exchange::import_status_returns(Clock::time_point now) {
       continue;
     }
     const std::string received = utc_timestamp(now).substr(0, 10);
-    const fs::path output = config_.export_settings.status_dir /
-                            ("statuses_" + config_.exchange.name + "_" +
-                             imported->sha256.substr(0, 16) + ".csv");
+    const fs::path output =
+        config_.export_settings.status_dir /
+        ("statuses_" + config_.exchange.name + "_" + imported->sha256.substr(0, 16) + ".csv");
     fs::create_directories(config_.export_settings.status_dir, error);
     auto published = municipal::publish_statuses(imported->statuses, received, output);
     if (!published && published.error().code != "io.exists") {

@@ -48,8 +48,8 @@ std::chrono::sys_days today() {
 
 Result<MunicipalList> list_of(const Config& config, InputFile& extract, std::string_view name) {
   return municipal::make_municipal_list(config.protocol,
-                             ListRequest{config.export_settings.residence_nis, today()},
-                             extract.fd(), name);
+                                        ListRequest{config.export_settings.residence_nis, today()},
+                                        extract.fd(), name);
 }
 
 // The password is sealed from memory: it never exists as a plaintext file.
@@ -71,10 +71,10 @@ Status prepare_outbox(const Config& config) {
   fs::create_directories(dir, error);
   if (error) return fail("io.create", "cannot create the outbox " + dir.string());
   // 2750: setgid, so each list made inside keeps the directory's (the operators') group.
-  fs::permissions(dir,
-                  fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                      fs::perms::set_gid,
-                  error);
+  fs::permissions(
+      dir,
+      fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::set_gid,
+      error);
   if (!config.daemon.control_group.empty()) {
     std::vector<char> buffer(16384);
     group entry{};

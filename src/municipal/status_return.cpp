@@ -99,8 +99,7 @@ Unexpected<Error> csv_refusal(Error error) {
 }
 
 Unexpected<Error> refusal(ErrorCode code, std::string message) {
-  return fail(code,
-              std::move(message) + "; the whole file is refused, nothing was imported");
+  return fail(code, std::move(message) + "; the whole file is refused, nothing was imported");
 }
 
 struct Columns {

@@ -47,8 +47,7 @@ constexpr std::array<RunTransition, 10> kTransitions = {{
 // delivery (`kbix export delivered`), then the outbox copy is removed.
 constexpr std::array<RunTransition, 5> kExportTransitions = {{
     {RunState::planned, "seal_extract", RunState::extract_sealed, "run.extract_sealed", "", false},
-    {RunState::extract_sealed, "make_list", RunState::list_sealed, "export.list_sealed", "",
-     false},
+    {RunState::extract_sealed, "make_list", RunState::list_sealed, "export.list_sealed", "", false},
     {RunState::list_sealed, "place_list", RunState::placed, "export.placed", "", false},
     {RunState::placed, "deliver", RunState::delivered, "export.delivered", "", false, true},
     {RunState::delivered, "finish", RunState::done, "run.done", "", false},

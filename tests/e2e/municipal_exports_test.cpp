@@ -51,15 +51,15 @@ class MunicipalWorld {
       if (line == "[daemon]") daemon_wide += "outbox_dir = \"" + outbox().string() + "\"\n";
     }
     std::ofstream(world_.config_file()) << daemon_wide;
-    for (const char* name : {"genk-art20-2021", "wetteren-amif507-2023",
-                             "sint-pieters-leeuw-amif507-2021"}) {
+    for (const char* name :
+         {"genk-art20-2021", "wetteren-amif507-2023", "sint-pieters-leeuw-amif507-2021"}) {
       fs::copy_file(kProtocols / (std::string(name) + ".toml"), protocol(name));
     }
     // The template as shipped ended on 31/12/2024; its text lets a new protocol replace it. The
     // test runs a renewed version: the same rules, id and end date changed.
     const std::string shipped = read_file(kProtocols / "template-participatie-netwerktraject.toml");
-    std::string renewed = std::regex_replace(
-        shipped, std::regex("(^|\\n)id = \"[^\"]*\""), "$1id = \"" + std::string(kTemplate) + "\"");
+    std::string renewed = std::regex_replace(shipped, std::regex("(^|\\n)id = \"[^\"]*\""),
+                                             "$1id = \"" + std::string(kTemplate) + "\"");
     renewed = std::regex_replace(renewed, std::regex("(^|\\n)valid_until = [0-9-]+"),
                                  "$1valid_until = 2029-01-01");
     std::ofstream(protocol(kTemplate)) << renewed;
@@ -92,9 +92,9 @@ class MunicipalWorld {
 
   void generate(std::uint64_t people, std::uint64_t seed) {
     fs::remove(extract());
-    const auto made = run_shell(std::string(KBIX_GEN_EXE) + " --gemeenten " + extract().string() +
-                                " --people " + std::to_string(people) + " --seed " +
-                                std::to_string(seed));
+    const auto made =
+        run_shell(std::string(KBIX_GEN_EXE) + " --gemeenten " + extract().string() + " --people " +
+                  std::to_string(people) + " --seed " + std::to_string(seed));
     ASSERT_EQ(made.exit_code, 0) << made.output;
     world_.add_personal_numbers_of(extract());
     fs::copy_file(extract(), world_.inbox_dir() / "kbi-gemeenten" / "kbi-gemeenten.csv");
@@ -109,9 +109,9 @@ class MunicipalWorld {
     auto loaded = load_protocol(protocol(m.protocol));
     ASSERT_TRUE(loaded) << loaded.error().describe();
     std::ofstream file(world_.dir() / "exchanges.d" / (m.exchange + ".toml"));
-    file << "[exchange]\nsource = \"kbi-gemeenten\"\nprotocol = \""
-         << protocol(m.protocol).string() << "\"\n\n[export]\nmunicipality = \"" << m.name
-         << "\"\nresidence_nis = \"" << m.nis << "\"\n";
+    file << "[exchange]\nsource = \"kbi-gemeenten\"\nprotocol = \"" << protocol(m.protocol).string()
+         << "\"\n\n[export]\nmunicipality = \"" << m.name << "\"\nresidence_nis = \"" << m.nis
+         << "\"\n";
     if (loaded->export_rules && loaded->export_rules->status_return) {
       file << "status_dir = \"" << status_dir(m).string() << "\"\npoll_interval_seconds = 1\n";
     }
@@ -164,7 +164,8 @@ fs::path expected_rows(MunicipalWorld& setup, const Municipality& m, const fs::p
   }
   for (const auto& column : rules.closed_lists) {
     const ColumnDomain& domain = loaded->domains.at(column);
-    command += " --closed '" + column + "=" + domain.separator + "=" + join(domain.codes, '|') + "'";
+    command +=
+        " --closed '" + column + "=" + domain.separator + "=" + join(domain.codes, '|') + "'";
   }
   const auto made = run_shell(command);
   EXPECT_EQ(made.exit_code, 0) << made.output;
@@ -239,17 +240,15 @@ void check_status_return(MunicipalWorld& setup, const Municipality& m, const fs:
   int kinds = 0;
   for (const char* kind : {"unknown_reference", "bad_value", "duplicate_reference", "oversized"}) {
     const fs::path bad = setup.status_inbox(m) / (std::string(kind) + ".csv");
-    const auto wrote = run_shell(kStatus + " " + list.string() + " " + password.string() + " " +
-                                 (scratch / "bad.csv").string() + " " + kind + " '" +
-                                 join(codes, ',') + "'");
+    const auto wrote =
+        run_shell(kStatus + " " + list.string() + " " + password.string() + " " +
+                  (scratch / "bad.csv").string() + " " + kind + " '" + join(codes, ',') + "'");
     ASSERT_EQ(wrote.exit_code, 0) << wrote.output;
     fs::rename(scratch / "bad.csv", bad);
     ++kinds;
   }
   ASSERT_TRUE(eventually(
-      [&] {
-        return count_audit_events(world, "export.status_refused") >= refused_before + kinds;
-      },
+      [&] { return count_audit_events(world, "export.status_refused") >= refused_before + kinds; },
       std::chrono::seconds(30)));
   EXPECT_TRUE(files_under(setup.status_dir(m)).empty()) << "a refused file publishes nothing";
   for (const auto& file : files_under(setup.status_inbox(m))) {
@@ -343,9 +342,8 @@ TEST(MunicipalExports, ThreeListsEachExactlyItsPeopleAndFieldsEndedOnesRefused) 
       std::ofstream(expected = scratch.dir / (m.exchange + "-with-references.json")) << want.dump();
       fs::copy_file(scratch.dir / (m.exchange + ".json.insz"), expected.string() + ".insz");
     }
-    const auto opened =
-        run_shell(kOracle + " agile " + list.string() + " " + expected.string() + " " +
-                  secret.path.string());
+    const auto opened = run_shell(kOracle + " agile " + list.string() + " " + expected.string() +
+                                  " " + secret.path.string());
     EXPECT_EQ(opened.exit_code, 0) << opened.output;
     // A wrong password and a flipped byte are refused by the independent reader.
     const PasswordFile wrong("ABCDEFG-HJKMNPR-STUVWXY");
@@ -386,9 +384,9 @@ TEST(MunicipalExports, ThreeListsEachExactlyItsPeopleAndFieldsEndedOnesRefused) 
       check_status_return(setup, m, list, secret.path, expected, scratch.dir);
     }
 
-    const auto delivered = world.kbix("export delivered " + run.id +
-                                      " --channel sharepoint --reference \"site " + m.exchange +
-                                      "\"");
+    const auto delivered =
+        world.kbix("export delivered " + run.id + " --channel sharepoint --reference \"site " +
+                   m.exchange + "\"");
     ASSERT_EQ(delivered.exit_code, 0) << delivered.output;
   }
   ASSERT_TRUE(eventually(
@@ -414,8 +412,8 @@ TEST(MunicipalExports, ThreeListsEachExactlyItsPeopleAndFieldsEndedOnesRefused) 
   EXPECT_EQ(no_reference.exit_code, 1);
   EXPECT_NE(no_reference.output.find("run.request_reference_required"), std::string::npos)
       << no_reference.output;
-  const auto forced = world.kbix(
-      "run start genk --request-ref GENK-2026-042 --force --reason \"council request\"");
+  const auto forced =
+      world.kbix("run start genk --request-ref GENK-2026-042 --force --reason \"council request\"");
   EXPECT_EQ(forced.exit_code, 0) << forced.output;
   EXPECT_EQ(daemon.stop(), 0);
   // The second extract still waits for the template exchanges: the test's own input, not a leak.

@@ -23,8 +23,8 @@ struct RunOptions {
   bool force = false;
   bool dry_run = false;  // run start: only validate the extract, change nothing
   std::string reason;
-  bool start = false;    // run once: also start a new run
-  int wait_seconds = 0;  // run once: keep polling for the return this long
+  bool start = false;             // run once: also start a new run
+  int wait_seconds = 0;           // run once: keep polling for the return this long
   std::string request_reference;  // run start/once of an export on request (--request-ref)
 };
 

@@ -237,8 +237,8 @@ class ExportExchangeTest : public SiteConfigTest {
  protected:
   void SetUp() override {
     SiteConfigTest::SetUp();
-    for (const char* name : {"genk-art20-2021", "template-participatie-netwerktraject",
-                             "wetteren-amif507-2023"}) {
+    for (const char* name :
+         {"genk-art20-2021", "template-participatie-netwerktraject", "wetteren-amif507-2023"}) {
       fs::copy_file(fs::path(KBIX_SOURCE_DIR "/config/protocols") / (std::string(name) + ".toml"),
                     dir_ / "protocols" / (std::string(name) + ".toml"));
     }
@@ -254,8 +254,9 @@ class ExportExchangeTest : public SiteConfigTest {
         << body;
   }
   std::string refusal_of(const kbix::SiteConfig& site) {
-    return site.refused.empty() ? "" : site.refused.front().error.code + " " +
-                                           site.refused.front().error.message;
+    return site.refused.empty()
+               ? ""
+               : site.refused.front().error.code + " " + site.refused.front().error.message;
   }
 };
 

@@ -84,17 +84,17 @@ TEST(ControlProtocol, ExportCommandsParseStrictlyAndRoundTrip) {
   ASSERT_TRUE(start);
   EXPECT_EQ(parse_control_request(serialize_control_request(*start))->request_reference,
             "GENK-2026-041");
-  for (const std::string line : {
-           R"({"command":"export_password","run_id":"20261122T135500Z-3f9a"})",
-           R"({"command":"export_password","channel":"sms"})",
-           R"({"command":"export_delivered","run_id":"20261122T135500Z-3f9a","channel":7})",
-           R"({"command":"run_start","channel":"sms"})",
-           R"({"command":"run_show","run_id":"20261122T135500Z-3f9a","again":true})",
-           R"({"command":"export_password","run_id":"20261122T135500Z-3f9a","channel":"sms",)"
-           R"("reference":"x"})",
-           R"({"command":"status","request_reference":"R-1"})",
-           R"({"command":"export_delivered","run_id":"20261122T135500Z-3f9a",)"
-           R"("channel":"email","reference":"a
+  for (const std::string line :
+       {R"({"command":"export_password","run_id":"20261122T135500Z-3f9a"})",
+        R"({"command":"export_password","channel":"sms"})",
+        R"({"command":"export_delivered","run_id":"20261122T135500Z-3f9a","channel":7})",
+        R"({"command":"run_start","channel":"sms"})",
+        R"({"command":"run_show","run_id":"20261122T135500Z-3f9a","again":true})",
+        R"({"command":"export_password","run_id":"20261122T135500Z-3f9a","channel":"sms",)"
+        R"("reference":"x"})",
+        R"({"command":"status","request_reference":"R-1"})",
+        R"({"command":"export_delivered","run_id":"20261122T135500Z-3f9a",)"
+        R"("channel":"email","reference":"a
 b"})"}) {
     auto parsed = parse_control_request(line);
     ASSERT_FALSE(parsed) << line;

@@ -59,7 +59,7 @@ struct ExportSettings {
   std::string residence_nis;           // residence scope: the municipality's NIS code ("71016")
   std::string profile = "xlsx-agile";  // one of the protocol's profiles
   std::filesystem::path recipient_certificate;  // profile "cms": the municipality's certificate
-  std::filesystem::path status_dir;  // status return: published for AgII's counsellors
+  std::filesystem::path status_dir;             // status return: published for AgII's counsellors
 };
 
 struct ScheduleConfig {
@@ -147,15 +147,13 @@ struct Config {
   PartnerConfig partner;
   SftpConfig sftp;
   AuditConfig audit;
-  NotifyConfig notify;    // optional [notify]
-  MetricsConfig metrics;  // optional [metrics]
+  NotifyConfig notify;             // optional [notify]
+  MetricsConfig metrics;           // optional [metrics]
   ExportSettings export_settings;  // [export]: export exchanges only
 
   [[nodiscard]] bool is_export() const { return protocol.kind == ProtocolKind::export_; }
   // Where this export exchange's lists wait for an operator to deliver them.
-  [[nodiscard]] std::filesystem::path outbox() const {
-    return daemon.outbox_dir / exchange.name;
-  }
+  [[nodiscard]] std::filesystem::path outbox() const { return daemon.outbox_dir / exchange.name; }
 
   // Where this exchange's operators place the extract it reads.
   [[nodiscard]] std::filesystem::path inbox() const {

@@ -9,12 +9,12 @@
 // {"command":"export_password","run_id":"...","channel":"sms","again":bool,"reason":"..."} |
 // {"command":"export_delivered","run_id":"...","channel":"sharepoint","reference":"..."};
 // run_start of an export on request also carries "request_reference". The answer to
-// export_password holds the password: the only message that carries a secret, never logged. Parsing is strict (unknown fields, wrong types, a bad
-// run id, a reason over 500 characters or with control characters: control.bad_request), since
-// the socket's peers are only as trusted as the group that may open it. A reason holding an
-// INSZ-like number is refused (run.reason_personal_data) before anything changes: it would be
-// audited and shown in `kbix status`.
-// Answers: {"ok":true,...} or {"ok":false,"error":CODE,"message":TEXT}.
+// export_password holds the password: the only message that carries a secret, never logged. Parsing
+// is strict (unknown fields, wrong types, a bad run id, a reason over 500 characters or with
+// control characters: control.bad_request), since the socket's peers are only as trusted as the
+// group that may open it. A reason holding an INSZ-like number is refused
+// (run.reason_personal_data) before anything changes: it would be audited and shown in `kbix
+// status`. Answers: {"ok":true,...} or {"ok":false,"error":CODE,"message":TEXT}.
 #pragma once
 
 #include <cstdint>

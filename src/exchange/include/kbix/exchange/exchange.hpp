@@ -8,9 +8,9 @@
 //
 // Local layout in the state directory: runs/<run-id>/ holds snapshot.csv.p7m (the KBI extract,
 // sealed to our own certificate), outbound-list.csv.p7m (the outbound list made while the extract
-// was checked, sealed to our own certificate), outbound.csv.p7m, return.csv.p7m and manifest.json, and work/,
-// the only place where plaintext exists (inv. 10): wiped before and after every step (the
-// pseudonymised work/output.csv alone stays from merge to publication), and wiped whole by a
+// was checked, sealed to our own certificate), outbound.csv.p7m, return.csv.p7m and manifest.json,
+// and work/, the only place where plaintext exists (inv. 10): wiped before and after every step
+// (the pseudonymised work/output.csv alone stays from merge to publication), and wiped whole by a
 // cancel, a final failure and at start-up for every run not executing. quarantine/ keeps (still
 // sealed) returns that match no waiting run.
 //

@@ -4,9 +4,9 @@
 
 #include <optional>
 #include <span>
+#include <string_view>
 
 #include "kbix/core/protocol.hpp"
-#include <string_view>
 
 namespace kbix {
 
@@ -33,10 +33,9 @@ enum class RunState {
 
 std::string_view to_string(RunState state);
 std::optional<RunState> parse_run_state(std::string_view text);
-bool is_terminal(RunState state);                    // done, failed, cancelled
+bool is_terminal(RunState state);  // done, failed, cancelled
 // The happy path's successor (of a round trip, or of an export).
-std::optional<RunState> next_state(RunState state,
-                                   ProtocolKind kind = ProtocolKind::roundtrip);
+std::optional<RunState> next_state(RunState state, ProtocolKind kind = ProtocolKind::roundtrip);
 
 // The happy path of a run as one table: the state a run is in, the step that moves it on, the
 // state that step commits and the audit event it writes. The engine (kbix/exchange) checks every
