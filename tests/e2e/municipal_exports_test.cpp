@@ -7,6 +7,7 @@
 // once (audited), and is found in no log, audit entry, run database or file outside the sealed
 // state.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -417,6 +418,59 @@ TEST(MunicipalExports, ThreeListsEachExactlyItsPeopleAndFieldsEndedOnesRefused) 
   EXPECT_EQ(forced.exit_code, 0) << forced.output;
   EXPECT_EQ(daemon.stop(), 0);
   // The second extract still waits for the template exchanges: the test's own input, not a leak.
+  fs::remove(world.inbox_dir() / "kbi-gemeenten" / "kbi-gemeenten.csv");
+  EXPECT_TRUE(world.personal_data_found().empty()) << join(world.personal_data_found(), '\n');
+}
+
+}  // namespace
+}  // namespace kbix::test
+
+namespace kbix::test {
+namespace {
+
+// When a protocol ends, kbix removes what it still holds for it (the outbox copy, the list, the
+// sealed password, the row references), cancels the run and audits it (invariant 15).
+TEST(MunicipalExports, WhenTheProtocolEndsWhatKbixHoldsForItIsRemovedAndAudited) {
+  MunicipalWorld setup;
+  ExchangeWorld& world = setup.world();
+  setup.generate(2000, 2028);
+  Daemon daemon(world);
+  const auto started = world.kbix("run start participatie-gent");
+  ASSERT_EQ(started.exit_code, 0) << started.output;
+  const std::string id = run_id_of(started);
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto runs = newest_runs(world);
+        return runs.contains("participatie-gent") &&
+               runs["participatie-gent"].state == RunState::placed;
+      },
+      std::chrono::seconds(60)))
+      << read_file(daemon.log_file());
+  const fs::path placed = newest_runs(world)["participatie-gent"].facts.value("outbox_file", "");
+  ASSERT_TRUE(fs::exists(placed));
+  const fs::path run_dir = world.state_dir() / "runs" / id;
+  ASSERT_TRUE(fs::exists(run_dir / "password.p7m"));
+  ASSERT_TRUE(fs::exists(world.state_dir() / "references" / "participatie-gent.p7m"));
+
+  // The renewed template ends today: reload, and the next look at the exchange cleans up.
+  const fs::path protocol = setup.protocol(MunicipalWorld::kTemplate);
+  std::ofstream(protocol.string() + ".new")
+      << std::regex_replace(read_file(protocol), std::regex("(^|\\n)valid_until = [0-9-]+"),
+                            "$1valid_until = " + today_text());
+  fs::rename(protocol.string() + ".new", protocol);
+  ASSERT_EQ(::kill(daemon.pid(), SIGHUP), 0);
+  ASSERT_TRUE(eventually([&] { return count_audit_events(world, "export.protocol_ended") >= 2; },
+                         std::chrono::seconds(30)))
+      << read_file(daemon.log_file());
+  EXPECT_FALSE(fs::exists(placed));
+  EXPECT_FALSE(fs::exists(run_dir));
+  EXPECT_FALSE(fs::exists(world.state_dir() / "references" / "participatie-gent.p7m"));
+  EXPECT_EQ(newest_runs(world)["participatie-gent"].state, RunState::cancelled);
+  const auto status = world.kbix("status participatie-gent");
+  EXPECT_NE(status.output.find("protocol ended"), std::string::npos) << status.output;
+  const auto again = world.kbix("run start participatie-gent");
+  EXPECT_NE(again.output.find("schedule.protocol_ended"), std::string::npos) << again.output;
+  EXPECT_EQ(daemon.stop(), 0);
   fs::remove(world.inbox_dir() / "kbi-gemeenten" / "kbi-gemeenten.csv");
   EXPECT_TRUE(world.personal_data_found().empty()) << join(world.personal_data_found(), '\n');
 }
