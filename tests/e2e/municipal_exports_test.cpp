@@ -477,3 +477,58 @@ TEST(MunicipalExports, WhenTheProtocolEndsWhatKbixHoldsForItIsRemovedAndAudited)
 
 }  // namespace
 }  // namespace kbix::test
+
+namespace kbix::test {
+namespace {
+
+// A municipality with its own certificate gets the CMS profile: the stock openssl cms opens it
+// with the municipality's key and verifies AgII's signature; the workbook inside holds exactly
+// the list; there is no password to release.
+TEST(MunicipalExports, AMunicipalityWithItsOwnCertificateGetsACmsFileOpenSslOpens) {
+  MunicipalWorld setup;
+  ExchangeWorld& world = setup.world();
+  const fs::path keys = KBIX_ENVELOPE_TEST_KEYS;
+  std::ofstream(world.dir() / "exchanges.d" / "genk.toml", std::ios::app)
+      << "profile = \"cms\"\nrecipient_certificate = \"" << (keys / "vdab-enc-rsa.crt").string()
+      << "\"\n";
+  const Scratch scratch;
+  setup.generate(3000, 2029);
+  Daemon daemon(world);
+  const auto started = world.kbix("run start genk --request-ref GENK-2026-050");
+  ASSERT_EQ(started.exit_code, 0) << started.output;
+  const std::string id = run_id_of(started);
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto runs = newest_runs(world);
+        return runs.contains("genk") && runs["genk"].state == RunState::placed;
+      },
+      std::chrono::seconds(60)))
+      << read_file(daemon.log_file());
+  const fs::path placed = newest_runs(world)["genk"].facts.value("outbox_file", "");
+  EXPECT_EQ(placed.extension(), ".p7m");
+  const fs::path signed_der = scratch.dir / "signed.der";
+  const fs::path workbook = scratch.dir / "list.xlsx";
+  ASSERT_EQ(run_shell("openssl cms -decrypt -binary -inform DER -in " + placed.string() +
+                      " -recip " + (keys / "vdab-enc-rsa.crt").string() + " -inkey " +
+                      (keys / "vdab-enc-rsa.key").string() + " -out " + signed_der.string())
+                .exit_code,
+            0);
+  const auto verified =
+      run_shell("openssl cms -verify -binary -inform DER -in " + signed_der.string() + " -CAfile " +
+                (keys / "agii-sign-rsa.crt").string() + " -purpose any -out " + workbook.string());
+  ASSERT_EQ(verified.exit_code, 0) << verified.output;
+  const Municipality genk = MunicipalWorld::municipalities().front();
+  const fs::path expected = expected_rows(setup, genk, scratch.dir / "genk.json");
+  const auto opened = run_shell(kOracle + " xlsx " + workbook.string() + " " + expected.string());
+  EXPECT_EQ(opened.exit_code, 0) << opened.output;
+  const auto password = world.kbix("export password " + id + " --channel sms");
+  EXPECT_EQ(password.exit_code, 1);
+  EXPECT_NE(password.output.find("export.no_password"), std::string::npos) << password.output;
+  EXPECT_EQ(daemon.stop(), 0);
+  // The extract still waits for the template exchanges: the test's own input, not a leak.
+  fs::remove(world.inbox_dir() / "kbi-gemeenten" / "kbi-gemeenten.csv");
+  EXPECT_TRUE(world.personal_data_found().empty()) << join(world.personal_data_found(), '\n');
+}
+
+}  // namespace
+}  // namespace kbix::test
