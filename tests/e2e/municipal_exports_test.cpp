@@ -532,3 +532,52 @@ TEST(MunicipalExports, AMunicipalityWithItsOwnCertificateGetsACmsFileOpenSslOpen
 
 }  // namespace
 }  // namespace kbix::test
+
+namespace kbix::test {
+namespace {
+
+// The zip-aes256 profile through the engine: 7z opens the archive with the released password and
+// the workbook inside holds exactly the list; a wrong password is refused by 7z.
+TEST(MunicipalExports, TheZipProfileOpensWith7zAndTheReleasedPassword) {
+  MunicipalWorld setup;
+  ExchangeWorld& world = setup.world();
+  std::ofstream(world.dir() / "exchanges.d" / "genk.toml", std::ios::app)
+      << "profile = \"zip-aes256\"\n";
+  const Scratch scratch;
+  setup.generate(3000, 2030);
+  Daemon daemon(world);
+  const auto started = world.kbix("run start genk --request-ref GENK-2026-051");
+  ASSERT_EQ(started.exit_code, 0) << started.output;
+  const std::string id = run_id_of(started);
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto runs = newest_runs(world);
+        return runs.contains("genk") && runs["genk"].state == RunState::placed;
+      },
+      std::chrono::seconds(60)))
+      << read_file(daemon.log_file());
+  const fs::path placed = newest_runs(world)["genk"].facts.value("outbox_file", "");
+  EXPECT_EQ(placed.extension(), ".zip");
+  const auto released = world.kbix("export password " + id + " --channel phone");
+  ASSERT_EQ(released.exit_code, 0) << released.output;
+  const std::string password = released.output.substr(0, released.output.find('\n'));
+  EXPECT_NE(run_shell("7z t -pABCDEFG-HJKMNPR-STUVWXY " + placed.string()).exit_code, 0);
+  const auto unpacked =
+      run_shell("7z x -y -p" + password + " -o" + scratch.dir.string() + " " + placed.string());
+  ASSERT_EQ(unpacked.exit_code, 0) << unpacked.output;
+  const fs::path workbook = scratch.dir / (placed.stem().string() + ".xlsx");
+  ASSERT_TRUE(fs::exists(workbook)) << unpacked.output;
+  const Municipality genk = MunicipalWorld::municipalities().front();
+  const fs::path expected = expected_rows(setup, genk, scratch.dir / "genk.json");
+  const auto opened = run_shell(kOracle + " xlsx " + workbook.string() + " " + expected.string());
+  EXPECT_EQ(opened.exit_code, 0) << opened.output;
+  EXPECT_EQ(daemon.stop(), 0);
+  fs::remove(world.inbox_dir() / "kbi-gemeenten" / "kbi-gemeenten.csv");
+  for (const auto& file : files_under(world.dir())) {
+    EXPECT_EQ(read_file(file).find(password), std::string::npos) << file;
+  }
+  EXPECT_TRUE(world.personal_data_found().empty()) << join(world.personal_data_found(), '\n');
+}
+
+}  // namespace
+}  // namespace kbix::test
