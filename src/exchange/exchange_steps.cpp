@@ -66,22 +66,6 @@ Result<InputFile> open_extract(const fs::path& extract) {
   return InputFile::open(extract, "run.extract_not_regular");
 }
 
-// Copies `from` to `to` atomically without ever replacing `to` (publication happens once).
-Status publish_copy(const fs::path& from, const fs::path& to) {
-  auto out = AtomicFile::create_new(to, 0640);
-  if (!out) return fail(std::move(out).error());
-  std::ifstream in(from, std::ios::binary);
-  if (!in) return fail("io.read", "cannot read " + from.string());
-  std::vector<char> buffer(1 << 20);
-  while (in) {
-    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    const auto got = static_cast<std::size_t>(in.gcount());
-    if (got > 0) KBIX_TRY(out->write(std::string_view(buffer.data(), got)));
-  }
-  if (in.bad()) return fail("io.read", "error reading " + from.string());
-  return out->commit();
-}
-
 Status sync_file(const fs::path& file) {
   const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0 || ::fsync(fd) != 0) {
@@ -149,6 +133,22 @@ Status scan_merged_output(const fs::path& output, OutputObserver* observer = nul
 }
 
 }  // namespace
+
+// Copies `from` to `to` atomically without ever replacing `to` (publication happens once).
+Status publish_copy(const fs::path& from, const fs::path& to) {
+  auto out = AtomicFile::create_new(to, 0640);
+  if (!out) return fail(std::move(out).error());
+  std::ifstream in(from, std::ios::binary);
+  if (!in) return fail("io.read", "cannot read " + from.string());
+  std::vector<char> buffer(1 << 20);
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    const auto got = static_cast<std::size_t>(in.gcount());
+    if (got > 0) KBIX_TRY(out->write(std::string_view(buffer.data(), got)));
+  }
+  if (in.bad()) return fail("io.read", "error reading " + from.string());
+  return out->commit();
+}
 
 // planned -> extract_sealed: the extract is checked (export rules) and sealed to our own
 // certificate; from then on the run never needs the operator's plaintext file again. The one

@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <fstream>
 
+#include "internal/exchange_internal.hpp"
 #include "kbix/core/digest.hpp"
 #include "kbix/core/file_safety.hpp"
 #include "kbix/core/input_file.hpp"
@@ -87,21 +87,6 @@ Status prepare_outbox(const Config& config) {
     }
   }
   return ok();
-}
-
-Status copy_new_file(const fs::path& from, const fs::path& to, mode_t mode) {
-  auto out = AtomicFile::create_new(to, mode);
-  if (!out) return fail(std::move(out).error());
-  std::ifstream in(from, std::ios::binary);
-  if (!in) return fail("io.read", "cannot read " + from.string());
-  std::vector<char> buffer(1 << 16);
-  while (in) {
-    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    const auto got = static_cast<std::size_t>(in.gcount());
-    if (got > 0) KBIX_TRY(out->write(std::string_view(buffer.data(), got)));
-  }
-  if (in.bad()) return fail("io.read", "error reading " + from.string());
-  return out->commit();
 }
 
 }  // namespace
@@ -228,7 +213,7 @@ Result<Exchange::StepOutcome> Exchange::place_list(const RunRecord& run) {
                   placed.string() + " exists and is not this run's list; move it away");
     }
   } else {
-    KBIX_TRY(copy_new_file(run_directory(run.id) / name, placed, 0640));
+    KBIX_TRY(publish_copy(run_directory(run.id) / name, placed));
   }
   return StepOutcome{RunState::placed,
                      {{"outbox_file", placed.string()}, {"list_sha256", run.facts["list_sha256"]}},

@@ -1,8 +1,10 @@
 // Internal helpers of the exchange steps (not a public header).
 #pragma once
 
+#include <filesystem>
 #include <string_view>
 
+#include "kbix/core/result.hpp"
 #include "kbix/runs/run_state.hpp"
 
 namespace kbix {
@@ -13,4 +15,8 @@ namespace kbix {
 // merge once both plaintexts are in work/.
 void maybe_kill_after(RunState reached);
 void maybe_kill_at(std::string_view point);
+
+// Copies `from` to `to` (mode 0640) atomically without ever replacing `to`: a published output,
+// an export's outbox copy (exchange_steps.cpp).
+Status publish_copy(const std::filesystem::path& from, const std::filesystem::path& to);
 }  // namespace kbix
