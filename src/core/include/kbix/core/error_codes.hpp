@@ -205,6 +205,12 @@ inline constexpr ErrorCodeInfo kErrorCodes[] = {
     {"export.bad_text", Retry::never,
      "operator text (a reason, a reference) must be one line of plain text, at most 200 "
      "characters"},
+    {"export.delivered_by_kbix", Retry::never,
+     "this exchange delivers its lists to the municipality's SFTP server itself: kbix records "
+     "the delivery; nothing to record by hand"},
+    {"export.delivery_failed", Retry::step,
+     "the list could not be placed on the municipality's SFTP server: kbix tries again on a "
+     "later tick; see the sftp error in the log"},
     {"export.no_password", Retry::never,
      "this export run has no sealed password (a cms list, not made yet, or removed at the "
      "protocol's end)"},
@@ -431,6 +437,9 @@ inline constexpr ErrorCodeInfo kErrorCodes[] = {
     {"status.duplicate_reference", Retry::never,
      "a status return lists a reference twice: the whole file is refused"},
     {"status.empty", Retry::never, "a status return is empty: refused"},
+    {"status.encrypted_workbook", Retry::never,
+     "the status return is a password-protected workbook: ask the municipality to save it "
+     "without a password (the list's password protects only the list going out)"},
     {"status.invalid_utf8", Retry::never,
      "a status return is not valid UTF-8: the whole file is refused"},
     {"status.malformed", Retry::never,
@@ -441,6 +450,11 @@ inline constexpr ErrorCodeInfo kErrorCodes[] = {
      "a status return row has a status without a reference: the whole file is refused"},
     {"status.not_regular", Retry::never,
      "a status return is not a regular file (a link, a directory): refused"},
+    {"status.not_workbook", Retry::never,
+     "the status return is not an Excel workbook (.xlsx) kbix can read: ask the municipality "
+     "to save it as an Excel workbook or as CSV UTF-8"},
+    {"status.too_deep", Retry::never,
+     "the status return workbook nests its XML or its cells beyond kbix's limits: refused"},
     {"status.too_large", Retry::never,
      "a status return is larger than its limit (16 MiB, 1,048,576 rows): refused"},
     {"status.truncated", Retry::never, "a status return ends inside a quoted field: refused"},
@@ -449,6 +463,9 @@ inline constexpr ErrorCodeInfo kErrorCodes[] = {
      "refused"},
     {"status.unknown_status", Retry::never,
      "a status return holds a value outside the protocol's closed list: the whole file is refused"},
+    {"status.workbook_damaged", Retry::never,
+     "the status return workbook's ZIP container or XML is damaged, or uses something kbix "
+     "refuses (a DTD, an external entity, a second sheet): ask for a new file"},
 };
 
 // The prefixes, the module that produces each, and what the group is about (docs/errors.md).
