@@ -553,10 +553,14 @@ Status Exchange::resume_retryable() {
 }
 
 Status Exchange::clean_cancelled() {
+  if (config_.is_export() && !config_.delivers_by_sftp()) return ok();  // no server at all
   auto runs = store_.list(config_.exchange.name);
   if (!runs) return fail(std::move(runs).error());
   for (const auto& run : *runs) {
-    const auto renaming = run.facts.find("upload_renaming");
+    // An export's SFTP drop records its temporary name apart; nothing else of it is removed (a
+    // final name may already be the municipality's).
+    const auto renaming =
+        run.facts.find(config_.is_export() ? "delivery_renaming" : "upload_renaming");
     const bool pending = renaming != run.facts.end() && renaming->is_string();
     if (run.state != RunState::cancelled ||
         !(run.facts.contains("outbound_remote_name") || pending) ||
@@ -567,9 +571,12 @@ Status Exchange::clean_cancelled() {
     auto client = connect_remote(run.id);
     if (!client) return fail(std::move(client).error());
     RemoteStore& remote = **client;
-    std::vector<std::pair<std::string, std::string>> remote_files = {
-        {config_.sftp.outbound_dir, outbound_remote_name(config_.protocol.id, run.id)},
-        {config_.sftp.return_dir, return_remote_name(config_.protocol.id, run.id)}};
+    std::vector<std::pair<std::string, std::string>> remote_files;
+    if (!config_.is_export()) {
+      remote_files = {
+          {config_.sftp.outbound_dir, outbound_remote_name(config_.protocol.id, run.id)},
+          {config_.sftp.return_dir, return_remote_name(config_.protocol.id, run.id)}};
+    }
     if (pending) remote_files.emplace_back(config_.sftp.outbound_dir, renaming->get<std::string>());
     auto removed = remove_remote_files(remote, run.id, remote_files);
     if (!removed) return fail(std::move(removed).error());

@@ -375,6 +375,21 @@ TEST_F(SftpDropCrash, BeforeTheRenameTheTemporaryFileIsReplacedByOneUpload) {
   expect_delivered_once(id, "uploaded");
 }
 
+// A run cancelled with a temporary file left on the server (killed before the rename): the
+// clean-up of cancelled runs removes that file, audited, and nothing else.
+TEST_F(SftpDropCrash, ACancelledRunsTemporaryFileIsRemovedFromTheServer) {
+  const std::string id = crash_at("delivery_renaming");
+  ASSERT_EQ(drop_directory().size(), 1u);
+  auto cancelled = exchange_->cancel_run(id, "wrong municipality", {"tester", 1000});
+  ASSERT_TRUE(cancelled) << cancelled.error().describe();
+  ASSERT_TRUE(exchange_->clean_cancelled());
+  EXPECT_TRUE(drop_directory().empty());
+  EXPECT_EQ(audit_count("remote.delete"), 1);
+  EXPECT_EQ(remote_->completed_uploads(), 0);
+  ASSERT_TRUE(exchange_->clean_cancelled());  // once
+  EXPECT_EQ(audit_count("remote.delete"), 1);
+}
+
 // An exchange that delivers through the outbox keeps today's behaviour: placed waits for an
 // operator, and no connection is made.
 TEST_F(SftpDrop, AnOutboxExchangeWaitsForItsOperatorAndNeverConnects) {
