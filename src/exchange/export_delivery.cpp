@@ -39,8 +39,7 @@ Result<Exchange::StepOutcome> Exchange::deliver_list(const RunRecord& run) {
     if (!is_retryable_failure(error)) {
       error.message = "the SFTP drop of " + name + " to " + target +
                       " failed and is not retried: " + error.message +
-                      " (fix it with the municipality, then start a new run; the password was "
-                      "not sent)";
+                      " (fix it with the municipality, then start a new run)";
     }
     return fail(std::move(error));
   };
