@@ -3,7 +3,9 @@
 //
 //   connect    the pinned host key and our SSH key (no password is ever tried)
 //   seal       a test envelope sealed to the partner's encryption certificate (and our own)
-//   <dir>      for the outbound and the return directory: it exists (listing), and a probe can be
+//   <dir>      for the outbound and the return directory (an export that delivers by SFTP: the
+//              municipality's drop directory, and the probe sealed to AgII's own certificate):
+//              it exists (listing), and a probe can be
 //              written, renamed and removed. The probe is the sealed test envelope (nothing
 //              readable lands on the server, inv. 2) under a name no reader accepts
 //              (kbix-check-remote-<random>.probe: readers take only *.p7m).
@@ -97,14 +99,31 @@ int check_remote(const GlobalOptions& options) {
     std::cerr << "kbix: " << config.error().describe() << "\n";
     return kExitUsage;
   }
+  if (config->is_export() && !config->delivers_by_sftp()) {
+    std::cerr << "kbix: exchange " << config->exchange.name
+              << " has no remote server: its lists wait in the outbox for an operator ([export] "
+                 "delivery = \"outbox\")\n";
+    return kExitUsage;
+  }
   CheckPrinter out;
   const auto& sftp = config->sftp;
+  // An SFTP drop to a municipality has one directory, and its probe is sealed to AgII's own
+  // certificate (the municipality may have none); a round trip's is sealed to the partner.
+  const bool drop = config->delivers_by_sftp();
+  std::vector<std::pair<std::string, std::string>> directories = {{"outbound", sftp.outbound_dir}};
+  if (drop) {
+    directories = {{"drop", sftp.outbound_dir}};
+  } else {
+    directories.emplace_back("return", sftp.return_dir);
+  }
 
   ScratchDir scratch;
   std::optional<fs::path> probe;
   const std::string seal_what =
-      "seal a test envelope to " + config->partner.name + "'s encryption certificate";
-  auto sealer = outbound_sealer_config(*config);
+      drop ? std::string("seal a test envelope to AgII's own certificate")
+           : "seal a test envelope to " + config->partner.name + "'s encryption certificate";
+  auto sealer = drop ? Result<SealerConfig>(snapshot_sealer_config(*config))
+                     : outbound_sealer_config(*config);
   if (scratch.path.empty()) {
     out.line(false, seal_what, "cannot create a scratch directory");
   } else if (!sealer) {
@@ -116,8 +135,8 @@ int check_remote(const GlobalOptions& options) {
     auto sealed = made ? made->seal(plain, scratch.path / "probe.p7m")
                        : Result<SealReport>(fail(made.error()));
     out.line(bool(sealed), seal_what,
-             sealed ? std::to_string(sealed->sealed_bytes) + " bytes, profile " +
-                          config->partner.envelope_profile
+             sealed ? std::to_string(sealed->sealed_bytes) + " bytes" +
+                          (drop ? "" : ", profile " + config->partner.envelope_profile)
                     : sealed.error().describe());
     if (sealed) probe = scratch.path / "probe.p7m";
   }
@@ -128,16 +147,14 @@ int check_remote(const GlobalOptions& options) {
   auto client = SftpClient::connect(make_sftp_settings(sftp));
   if (!client) {
     out.line(false, connect_what, client.error().describe());
-    for (const auto& [role, dir] :
-         {std::pair{"outbound", sftp.outbound_dir}, std::pair{"return", sftp.return_dir}}) {
-      out.skip(std::string(role) + " directory " + dir + " exists", "no connection");
-      out.skip(std::string(role) + " directory " + dir + " writable", "no connection");
+    for (const auto& [role, dir] : directories) {
+      out.skip(role + " directory " + dir + " exists", "no connection");
+      out.skip(role + " directory " + dir + " writable", "no connection");
     }
     return kExitFailure;
   }
   out.line(true, connect_what, client->host_key_fingerprint());
-  check_directory(*client, sftp.outbound_dir, "outbound", probe, out);
-  check_directory(*client, sftp.return_dir, "return", probe, out);
+  for (const auto& [role, dir] : directories) check_directory(*client, dir, role, probe, out);
   return out.all_ok ? kExitOk : kExitFailure;
 }
 

@@ -113,33 +113,52 @@ void read_partner(TableReader& table, const std::filesystem::path& dir, PartnerC
       table.integer("signing_time_skew_seconds", false, 0, 86400).value_or(600));
 }
 
-void read_sftp(TableReader& table, const std::filesystem::path& dir, SftpConfig& out) {
+void read_sftp(TableReader& table, const std::filesystem::path& dir, SftpConfig& out, SftpUse use) {
+  const bool drop = use == SftpUse::drop;
   out.host = table.text("host", true).value_or("");
   out.port = static_cast<int>(table.integer("port", false, 1, 65535).value_or(22));
   out.user = table.text("user", true).value_or("");
   out.identity_file = secret_path(table, "identity_file", true, dir).value_or("");
   out.known_hosts_file = table.path("known_hosts_file", true, dir).value_or("");
   out.outbound_dir = table.text("outbound_dir", true).value_or("");
-  out.return_dir = table.text("return_dir", true).value_or("");
+  if (!drop) out.return_dir = table.text("return_dir", true).value_or("");
   out.connect_timeout = seconds(table, "connect_timeout_seconds", 20, 600);
   out.operation_deadline = seconds(table, "operation_deadline_seconds", 600, 86400);
   out.keepalive = seconds(table, "keepalive_seconds", 30, 3600);
-  out.poll_interval = seconds(table, "poll_interval_seconds", 300, 86400);
-  out.min_file_age = seconds(table, "min_file_age_seconds", 60, 86400);
-  if (auto cap = table.integer("max_download_bytes", false, 1024, 1LL << 50)) {
-    out.max_download_bytes = static_cast<std::uint64_t>(*cap);
+  if (!drop) {
+    out.poll_interval = seconds(table, "poll_interval_seconds", 300, 86400);
+    out.min_file_age = seconds(table, "min_file_age_seconds", 60, 86400);
+    if (auto cap = table.integer("max_download_bytes", false, 1024, 1LL << 50)) {
+      out.max_download_bytes = static_cast<std::uint64_t>(*cap);
+    }
+    out.quarantine_max_files = static_cast<std::uint64_t>(
+        table.integer("quarantine_max_files", false, 0, 100000).value_or(100));
+    out.quarantine_max_bytes = static_cast<std::uint64_t>(
+        table.integer("quarantine_max_bytes", false, 0, 1LL << 50).value_or(1LL << 30));
+    out.quarantine_max_age = std::chrono::hours(
+        24 * table.integer("quarantine_max_age_days", false, 1, 3650).value_or(90));
   }
-  out.quarantine_max_files = static_cast<std::uint64_t>(
-      table.integer("quarantine_max_files", false, 0, 100000).value_or(100));
-  out.quarantine_max_bytes = static_cast<std::uint64_t>(
-      table.integer("quarantine_max_bytes", false, 0, 1LL << 50).value_or(1LL << 30));
-  out.quarantine_max_age = std::chrono::hours(
-      24 * table.integer("quarantine_max_age_days", false, 1, 3650).value_or(90));
   if (!out.user.empty() && !detail::is_user_name(out.user)) {
     table.reject("user", "is not a valid user name");
   }
+  // A drop to a municipality is one-way: what is about returns has no meaning there.
+  for (const auto* key :
+       {"return_dir", "poll_interval_seconds", "min_file_age_seconds", "max_download_bytes",
+        "quarantine_max_files", "quarantine_max_bytes", "quarantine_max_age_days"}) {
+    if (drop && table.has(key)) {
+      const bool poll = std::string_view(key) == "poll_interval_seconds";
+      table.reject(key, std::string("has no place in an export's SFTP drop: nothing comes back "
+                                    "that way (outbound_dir is the municipality's drop "
+                                    "directory") +
+                            (poll ? "; the exchange's poll interval is [export] "
+                                    "poll_interval_seconds)"
+                                  : ")"));
+    }
+  }
   for (const auto* key : {"outbound_dir", "return_dir"}) {
-    const auto& value = std::string_view(key) == "outbound_dir" ? out.outbound_dir : out.return_dir;
+    const bool outbound = std::string_view(key) == "outbound_dir";
+    if (drop && !outbound) continue;
+    const auto& value = outbound ? out.outbound_dir : out.return_dir;
     if (value.empty() || value.find("..") != std::string::npos) {
       table.reject(key, "must be a non-empty remote directory without '..'");
     }

@@ -90,6 +90,14 @@ void read_export(TableReader& t, const fs::path& dir, Config& config) {
   out.recipient_certificate =
       t.path("recipient_certificate", out.profile == "cms", dir).value_or("");
   out.status_dir = t.path("status_dir", rules.status_return, dir).value_or("");
+  const std::string delivery = t.text("delivery", false).value_or("outbox");
+  if (const auto parsed = parse_export_delivery(delivery)) {
+    out.delivery = *parsed;
+  } else {
+    t.reject("delivery",
+             "must be \"outbox\" (an operator delivers the list) or \"sftp\" (kbix drops it "
+             "on the municipality's SFTP server, set in [sftp])");
+  }
   // How often the daemon looks at this exchange (status returns, the protocol's end, work left).
   config.sftp.poll_interval =
       std::chrono::seconds(t.integer("poll_interval_seconds", false, 1, 86400).value_or(300));
@@ -113,24 +121,33 @@ void read_export(TableReader& t, const fs::path& dir, Config& config) {
   }
 }
 
-// The sections of an export exchange file after [exchange]: [export], and [schedule] when the
-// protocol runs on a schedule (a list on request has none). It has no partner server.
+// The sections of an export exchange file after [exchange]: [export], [schedule] when the
+// protocol runs on a schedule (a list on request has none), and [sftp] when kbix drops the list
+// on the municipality's server itself ([export] delivery = "sftp"). It has no partner.
 void read_export_sections(TableReader& root, const fs::path& file, Config& config) {
   const fs::path dir = config.file.parent_path();
   const bool scheduled = config.protocol.export_rules->trigger == ExportTrigger::schedule;
-  for (const char* section : {"partner", "sftp"}) {
-    if (root.table(section, false) != nullptr) {
-      root.reject(section, std::string("an export exchange has no [") + section +
-                               "]: its list waits in [daemon] outbox_dir for an operator");
-    }
+  root.absorb(
+      detail::section(root, file, "export", [&](TableReader& t) { read_export(t, dir, config); }));
+  if (root.table("partner", false) != nullptr) {
+    root.reject("partner",
+                "an export exchange has no [partner]: its list goes to the municipality named "
+                "in [export]");
+  }
+  if (config.delivers_by_sftp()) {
+    root.absorb(detail::section(root, file, "sftp", [&](TableReader& t) {
+      detail::read_sftp(t, dir, config.sftp, detail::SftpUse::drop);
+    }));
+  } else if (root.table("sftp", false) != nullptr) {
+    root.reject("sftp",
+                "an export exchange has no [sftp] unless [export] delivery = \"sftp\": its "
+                "list waits in [daemon] outbox_dir for an operator");
   }
   if (!scheduled && root.table("schedule", false) != nullptr) {
     root.reject("schedule", "protocol " + config.protocol.id +
                                 " gives lists on request only (`kbix run start " +
                                 config.exchange.name + " --request-ref TEXT`); remove [schedule]");
   }
-  root.absorb(
-      detail::section(root, file, "export", [&](TableReader& t) { read_export(t, dir, config); }));
   if (scheduled) {
     root.absorb(detail::section(root, file, "schedule", [&](TableReader& t) {
       detail::read_schedule(t, config.schedule);

@@ -43,6 +43,7 @@ std::int64_t epoch_seconds(std::chrono::system_clock::time_point when) {
 
 Exchange::Exchange(Config config, RunStore& store, AuditLog& audit, RemoteStoreConnector remote)
     : config_(std::move(config)),
+      own_connector_(!remote),
       connect_(remote ? std::move(remote) : sftp_remote_store(make_sftp_settings(config_.sftp))),
       store_(store),
       audit_(audit),
@@ -51,6 +52,11 @@ Exchange::Exchange(Config config, RunStore& store, AuditLog& audit, RemoteStoreC
             return run_id_from_return_name(config_.protocol.id, name).has_value();
           },
           config_.sftp.min_file_age) {}
+
+void Exchange::replace_config(Config config) {
+  config_ = std::move(config);
+  if (own_connector_) connect_ = sftp_remote_store(make_sftp_settings(config_.sftp));
+}
 
 fs::path Exchange::run_directory(const std::string& run_id) const {
   return config_.daemon.state_dir / "runs" / run_id;
@@ -319,6 +325,11 @@ Result<Exchange::StepOutcome> Exchange::run_step(const RunRecord& run) {
         return make_list(run);
       case RunState::list_sealed:
         return place_list(run);
+      case RunState::placed:
+        if (config_.delivers_by_sftp()) return deliver_list(run);
+        return fail("run.not_steppable", "run " + run.id +
+                                             " waits for an operator to deliver its list "
+                                             "(kbix export delivered)");
       case RunState::delivered:
         return finish_export(run);
       default:
@@ -369,7 +380,8 @@ Result<RunState> Exchange::step_locked(const std::string& run_id) {
   if (!found) return fail(std::move(found).error());
   if (!*found) return fail("run.unknown", "no run " + run_id);
   const RunRecord run = **found;
-  if (is_terminal(run.state) || is_waiting(run.state)) return run.state;
+  const ExportDelivery delivery = config_.export_settings.delivery;
+  if (is_terminal(run.state) || is_waiting(run.state, delivery)) return run.state;
   // Every line logged during this step (sftp, envelope, ...) names the run and the step.
   const ScopedLogFields step_fields({run.id, "run." + std::string(to_string(run.state)), ""});
   // Plaintext never outlives its step (inv. 10): work/ is emptied before and after, except the
@@ -390,6 +402,11 @@ Result<RunState> Exchange::step_locked(const std::string& run_id) {
     // Passing conditions only: a lost connection or a full disk. Host-key and authentication
     // failures are never retried (to the partner they would look like an attack).
     const bool retryable = is_retryable_failure(error);
+    // An SFTP drop that failed for a passing reason leaves the list placed: the next tick tries
+    // again (a run that failed would wait for the automatic retries or an operator).
+    if (retryable && run.state == RunState::placed && config_.delivers_by_sftp()) {
+      return fail(keep_placed_for_next_attempt(run, error));
+    }
     const ScopedLogFields fields({run.id, "run.failed", error.code});
     (void)wipe_work(run.id, retryable && run.state == RunState::merged);  // a final failure: all
     spdlog::error("run {}: {} failed: {}", run.id, to_string(run.state), error.describe());
@@ -407,7 +424,8 @@ Result<RunState> Exchange::step_locked(const std::string& run_id) {
   }
   // The step must do what the run table says (programmer error otherwise: nothing committed).
   const RunTransition* row = transition_from(run.state, config_.protocol.kind);
-  if (row == nullptr || row->by_poll || row->by_operator || outcome->next != row->to ||
+  if (row == nullptr || row->by_poll || performed_by_operator(*row, delivery) ||
+      outcome->next != row->to ||
       (outcome->audit_event != row->audit_event &&
        outcome->audit_event != row->alternative_event)) {
     spdlog::critical("run {}: step from {} disagrees with the run table", run.id,
@@ -431,7 +449,9 @@ Result<RunState> Exchange::drive(const std::string& run_id) {
   for (;;) {
     auto reached = step(run_id);
     if (!reached) return reached;
-    if (is_terminal(*reached) || is_waiting(*reached)) return reached;
+    if (is_terminal(*reached) || is_waiting(*reached, config_.export_settings.delivery)) {
+      return reached;
+    }
     if (stop_ != nullptr && stop_->load()) return reached;
   }
 }
@@ -533,10 +553,14 @@ Status Exchange::resume_retryable() {
 }
 
 Status Exchange::clean_cancelled() {
+  if (config_.is_export() && !config_.delivers_by_sftp()) return ok();  // no server at all
   auto runs = store_.list(config_.exchange.name);
   if (!runs) return fail(std::move(runs).error());
   for (const auto& run : *runs) {
-    const auto renaming = run.facts.find("upload_renaming");
+    // An export's SFTP drop records its temporary name apart; nothing else of it is removed (a
+    // final name may already be the municipality's).
+    const auto renaming =
+        run.facts.find(config_.is_export() ? "delivery_renaming" : "upload_renaming");
     const bool pending = renaming != run.facts.end() && renaming->is_string();
     if (run.state != RunState::cancelled ||
         !(run.facts.contains("outbound_remote_name") || pending) ||
@@ -547,9 +571,12 @@ Status Exchange::clean_cancelled() {
     auto client = connect_remote(run.id);
     if (!client) return fail(std::move(client).error());
     RemoteStore& remote = **client;
-    std::vector<std::pair<std::string, std::string>> remote_files = {
-        {config_.sftp.outbound_dir, outbound_remote_name(config_.protocol.id, run.id)},
-        {config_.sftp.return_dir, return_remote_name(config_.protocol.id, run.id)}};
+    std::vector<std::pair<std::string, std::string>> remote_files;
+    if (!config_.is_export()) {
+      remote_files = {
+          {config_.sftp.outbound_dir, outbound_remote_name(config_.protocol.id, run.id)},
+          {config_.sftp.return_dir, return_remote_name(config_.protocol.id, run.id)}};
+    }
     if (pending) remote_files.emplace_back(config_.sftp.outbound_dir, renaming->get<std::string>());
     auto removed = remove_remote_files(remote, run.id, remote_files);
     if (!removed) return fail(std::move(removed).error());

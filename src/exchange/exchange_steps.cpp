@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "internal/exchange_internal.hpp"
+#include "internal/once_upload.hpp"
 #include "kbix/core/buffered_file.hpp"
 #include "kbix/core/digest.hpp"
 #include "kbix/core/file_safety.hpp"
@@ -244,28 +245,24 @@ Result<Exchange::StepOutcome> Exchange::seal_outbound(const RunRecord& run) {
 // return. In none of these is the file sent again. A temporary file still there was never
 // renamed: it is removed and the upload starts over.
 Result<Exchange::StepOutcome> Exchange::upload_outbound(const RunRecord& run) {
-  const fs::path outbound = run_directory(run.id) / "outbound.csv.p7m";
-  const std::string remote_name = outbound_remote_name(config_.protocol.id, run.id);
-  const std::uint64_t size = run.facts.value("outbound_bytes", std::uint64_t{0});
+  const auto& sftp = config_.sftp;
+  const OnceUpload once{run_directory(run.id) / "outbound.csv.p7m",
+                        sftp.outbound_dir,
+                        outbound_remote_name(config_.protocol.id, run.id),
+                        run.facts.value("outbound_bytes", std::uint64_t{0}),
+                        "upload_renaming",
+                        "upload_renamed"};
   auto client = connect_remote(run.id);
   if (!client) return fail(std::move(client).error());
   RemoteStore& remote = **client;
-  const auto& sftp = config_.sftp;
-  nlohmann::json facts = {{"outbound_remote_name", remote_name},
+  nlohmann::json facts = {{"outbound_remote_name", once.remote_name},
                           {"outbound_remote_dir", sftp.outbound_dir}};
-  // Only "not there" lets the upload go ahead: a failed look (a lost connection) proves nothing,
-  // and uploading after it could send a file the partner already took (inv. 8).
-  auto existing = remote.stat(sftp.outbound_dir, remote_name);
-  if (!existing && existing.error().code != "sftp.not_found") return fail(existing.error());
-  if (existing && existing->size == size) {
+  auto existing = find_final_upload(remote, once);
+  if (!existing) return fail(std::move(existing).error());
+  if (*existing) {
     facts["upload"] = "found on the server (earlier attempt)";
-    facts["outbound_remote_bytes"] = existing->size;
+    facts["outbound_remote_bytes"] = (*existing)->size;
     return StepOutcome{RunState::uploaded, facts, "run.upload_confirmed"};
-  }
-  if (existing) {
-    return fail("run.remote_conflict", sftp.outbound_dir + "/" + remote_name + " exists with " +
-                                           std::to_string(existing->size) + " bytes, expected " +
-                                           std::to_string(size));
   }
   auto returned = remote.stat(sftp.return_dir, return_remote_name(config_.protocol.id, run.id));
   if (!returned && returned.error().code != "sftp.not_found") return fail(returned.error());
@@ -273,19 +270,12 @@ Result<Exchange::StepOutcome> Exchange::upload_outbound(const RunRecord& run) {
     facts["upload"] = "return already present (earlier attempt)";
     return StepOutcome{RunState::uploaded, facts, "run.upload_confirmed"};
   }
-  if (const auto pending = run.facts.find("upload_renaming");
-      pending != run.facts.end() && pending->is_string()) {
-    const std::string temporary = pending->get<std::string>();
-    auto left = remote.stat(sftp.outbound_dir, temporary);
-    if (!left && left.error().code == "sftp.not_found") {
-      facts["upload"] = "renamed before a crash, then taken by the partner (earlier attempt)";
-      facts["upload_temporary_name"] = temporary;
-      return StepOutcome{RunState::uploaded, facts, "run.upload_confirmed"};
-    }
-    if (!left) return fail(std::move(left).error());
-    auto removed = remote.remove(sftp.outbound_dir, temporary);
-    if (!removed && removed.error().code != "sftp.not_found") return fail(removed.error());
-    KBIX_TRY(store_.merge_facts(run.id, {{"upload_renaming", nullptr}}));
+  auto taken = settle_interrupted_upload(remote, store_, run, once);
+  if (!taken) return fail(std::move(taken).error());
+  if (*taken) {
+    facts["upload"] = "renamed before a crash, then taken by the partner (earlier attempt)";
+    facts["upload_temporary_name"] = **taken;
+    return StepOutcome{RunState::uploaded, facts, "run.upload_confirmed"};
   }
   if (!run.facts.contains("upload_started_epoch")) {  // the return must be signed after this
     KBIX_TRY(store_.merge_facts(
@@ -293,25 +283,9 @@ Result<Exchange::StepOutcome> Exchange::upload_outbound(const RunRecord& run) {
                   std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch())
                       .count()}}));
   }
-  auto sent = remote.upload(
-      outbound, sftp.outbound_dir, remote_name,
-      [this, &run](std::uint64_t done, std::uint64_t total) {
-        progress(run.id, "upload", done, total);
-      },
-      [this, &run](const std::string& temporary) -> Status {
-        KBIX_TRY(store_.merge_facts(run.id, {{"upload_renaming", temporary}}));
-        maybe_kill_at("upload_renaming");
-        return ok();
-      });
-  if (!sent) {
-    // A lost connection may have cut the rename itself: keep the record, the next attempt looks.
-    // Otherwise the upload removed its temporary file, and a kept record would mislead it.
-    if (!is_transient(sent.error())) {
-      (void)store_.merge_facts(run.id, {{"upload_renaming", nullptr}});
-    }
-    return fail(std::move(sent).error());
-  }
-  maybe_kill_at("upload_renamed");
+  auto sent =
+      upload_recording_rename(remote, store_, run.id, once, transfer_progress(run.id, "upload"));
+  if (!sent) return fail(std::move(sent).error());
   facts["upload"] = "uploaded";
   facts["outbound_remote_bytes"] = *sent;
   return StepOutcome{RunState::uploaded, facts, "run.upload"};

@@ -113,6 +113,13 @@ Status Exchange::record_delivery(const std::string& run_id, const DeliveryRecord
                                  const AuditActor& actor) {
   auto run = export_run(run_id);
   if (!run) return fail(std::move(run).error());
+  if (config_.delivers_by_sftp()) {
+    return fail("export.delivered_by_kbix",
+                "exchange " + config_.exchange.name + " delivers its lists to " +
+                    config_.sftp.user + "@" + config_.sftp.host + ":" + config_.sftp.outbound_dir +
+                    " itself ([export] delivery = \"sftp\"): kbix records the delivery of run " +
+                    run_id + " when the drop is done (see kbix status); nothing to record by hand");
+  }
   if (std::find(delivery_channels().begin(), delivery_channels().end(), request.channel) ==
       delivery_channels().end()) {
     return fail("export.bad_channel", "--channel is sharepoint, email or sftp");

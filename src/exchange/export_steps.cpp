@@ -1,7 +1,8 @@
 // The steps of a municipal export (DESIGN.md §2, invariants 14 and 15): the extract is checked
 // and sealed, the list made as a protected file with a fresh password sealed to AgII's own
 // certificate, placed in the exchange's outbox for an operator, and its outbox copy removed once
-// the operator has recorded the delivery. exchange.cpp commits, audits and handles failure.
+// the operator has recorded the delivery (or kbix has dropped it by SFTP: export_delivery.cpp).
+// exchange.cpp commits, audits and handles failure.
 #include <grp.h>
 #include <unistd.h>
 
@@ -215,8 +216,11 @@ Result<Exchange::StepOutcome> Exchange::place_list(const RunRecord& run) {
   } else {
     KBIX_TRY(publish_copy(run_directory(run.id) / name, placed));
   }
+  // How it leaves from here (kbix status tells the operator what happens next).
   return StepOutcome{RunState::placed,
-                     {{"outbox_file", placed.string()}, {"list_sha256", run.facts["list_sha256"]}},
+                     {{"outbox_file", placed.string()},
+                      {"list_sha256", run.facts["list_sha256"]},
+                      {"delivery", to_string(config_.export_settings.delivery)}},
                      "export.placed"};
 }
 

@@ -44,12 +44,13 @@ constexpr std::array<RunTransition, 10> kTransitions = {{
 }};
 
 // A municipal export: one-way; the list waits in the outbox until an operator records its
-// delivery (`kbix export delivered`), then the outbox copy is removed.
+// delivery (`kbix export delivered`), or, when the exchange delivers by SFTP, until kbix has
+// dropped it on the municipality's server; then the outbox copy is removed.
 constexpr std::array<RunTransition, 5> kExportTransitions = {{
     {RunState::planned, "seal_extract", RunState::extract_sealed, "run.extract_sealed", "", false},
     {RunState::extract_sealed, "make_list", RunState::list_sealed, "export.list_sealed", "", false},
     {RunState::list_sealed, "place_list", RunState::placed, "export.placed", "", false},
-    {RunState::placed, "deliver", RunState::delivered, "export.delivered", "", false, true},
+    {RunState::placed, "deliver", RunState::delivered, "export.delivered", "", false, true, true},
     {RunState::delivered, "finish", RunState::done, "run.done", "", false},
 }};
 }  // namespace
@@ -66,8 +67,16 @@ const RunTransition* transition_from(RunState state, ProtocolKind kind) {
   return nullptr;
 }
 
-bool is_waiting(RunState state) {
-  return state == RunState::awaiting_return || state == RunState::placed;
+bool performed_by_operator(const RunTransition& row, ExportDelivery delivery) {
+  return row.by_operator && !(row.by_kbix_for_sftp && delivery == ExportDelivery::sftp);
+}
+
+bool is_waiting(RunState state, ExportDelivery delivery) {
+  for (const ProtocolKind kind : {ProtocolKind::roundtrip, ProtocolKind::export_}) {
+    const RunTransition* row = transition_from(state, kind);
+    if (row != nullptr && (row->by_poll || performed_by_operator(*row, delivery))) return true;
+  }
+  return false;
 }
 
 std::string_view to_string(RunState state) {

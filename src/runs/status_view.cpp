@@ -138,13 +138,32 @@ std::string format_run(const nlohmann::json& run) {
   add_count(counts, facts, "list", "invalid_values", "invalid_values");
   if (!counts.str().empty()) out << "    counts:" << counts.str() << "\n";
   const std::string id = run.value("id", "");
-  if (run.value("state", "") == "placed" && facts.contains("outbox_file")) {
-    // What the operator on duty does next, in order.
-    out << "    waiting for delivery: " << facts["outbox_file"].get<std::string>() << "\n";
+  const std::string state = run.value("state", "");
+  const bool by_sftp = facts.value("delivery", "") == "sftp";
+  const auto password_hint = [&] {
     if (facts.value("password_sealed", false) && facts.value("password_releases", 0) == 0) {
       out << "    next: kbix export password " << id << " --channel sms  (send it apart)\n";
     }
+  };
+  if (state == "placed" && facts.contains("outbox_file") && by_sftp) {
+    // kbix drops the list itself; the operator only sends the password, apart.
+    out << "    delivering by SFTP: kbix uploads " << facts["outbox_file"].get<std::string>()
+        << " to the municipality's drop directory\n";
+    if (facts.contains("delivery_attempts")) {
+      out << "    attempt " << dump_json(facts["delivery_attempts"]) << " failed ["
+          << facts.value("delivery_last_error", "") << "] at "
+          << facts.value("delivery_last_attempt", "") << "; kbix tries again on the next tick\n";
+    }
+    password_hint();
+  } else if (state == "placed" && facts.contains("outbox_file")) {
+    // What the operator on duty does next, in order.
+    out << "    waiting for delivery: " << facts["outbox_file"].get<std::string>() << "\n";
+    password_hint();
     out << "    then: kbix export delivered " << id << " --channel sharepoint|email|sftp\n";
+  } else if (by_sftp && facts.contains("delivery_remote_name")) {
+    out << "    delivered by SFTP: " << facts.value("delivery_remote_dir", "") << "/"
+        << facts.value("delivery_remote_name", "") << "\n";
+    password_hint();
   }
   if (facts.contains("published_output")) {
     out << "    output: " << facts["published_output"].get<std::string>() << "\n";

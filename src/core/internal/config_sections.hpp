@@ -20,7 +20,12 @@ void read_daemon(TableReader& table, const std::filesystem::path& dir, DaemonCon
 void read_schedule(TableReader& table, ScheduleConfig& out);
 void read_keys(TableReader& table, const std::filesystem::path& dir, KeysConfig& out);
 void read_partner(TableReader& table, const std::filesystem::path& dir, PartnerConfig& out);
-void read_sftp(TableReader& table, const std::filesystem::path& dir, SftpConfig& out);
+// What an [sftp] section serves: a round trip's partner server (outbound and return directory),
+// or an export's drop to a municipality (outbound_dir only; the keys about returns are refused,
+// nothing comes back that way, and the poll interval stays [export]'s).
+enum class SftpUse { round_trip, drop };
+void read_sftp(TableReader& table, const std::filesystem::path& dir, SftpConfig& out,
+               SftpUse use = SftpUse::round_trip);
 void read_audit(TableReader& table, const std::filesystem::path& dir,
                 const std::filesystem::path& state_dir, AuditConfig& out);
 

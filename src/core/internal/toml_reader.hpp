@@ -49,6 +49,9 @@ class TableReader {
   // Records the first problem of a sub-table's reader.
   void absorb(Status status);
 
+  // Whether the table sets `key` at all (without reading it).
+  [[nodiscard]] bool has(std::string_view key) const { return table_.contains(key); }
+
   // "FILE:LINE:COL" of the value at `key`, or of the table itself when it has no such key.
   [[nodiscard]] std::string position_of(std::string_view key) const;
 

@@ -317,3 +317,121 @@ TEST_F(ExportExchangeTest, ExportsNeedAnOutboxAndSignedDatesStayInsideTheTemplat
   EXPECT_NE(site.refused.front().error.message.find("signed_until"), std::string::npos)
       << site.refused.front().error.message;
 }
+
+namespace {
+
+// An export that drops its lists on the municipality's SFTP server ([export] delivery = "sftp"):
+// its [sftp] is read by the round trip's reader, with the drop directory as outbound_dir and
+// nothing about returns; without delivery = "sftp" there is no [sftp], and never a [partner].
+std::string genk_export(const std::string& delivery) {
+  return "[export]\nmunicipality = \"Stad Genk\"\nresidence_nis = \"71016\"\n" + delivery +
+         "poll_interval_seconds = 7\n";
+}
+std::string drop_server(const std::string& extra = "") {
+  return "\n[sftp]\nhost = \"sftp.genk.example\"\nport = 2222\nuser = \"agii\"\n"
+         "identity_file = \"k/id\"\nknown_hosts_file = \"k/kh\"\noutbound_dir = \"inkomend\"\n"
+         "connect_timeout_seconds = 5\nkeepalive_seconds = 9\n" +
+         extra;
+}
+
+class SftpDropConfigTest : public ExportExchangeTest {
+ protected:
+  // "genk.toml:LINE:" of the first line of the exchange file that starts with `text`.
+  std::string position_of(const std::string& text) {
+    std::ifstream in(dir_ / "exchanges.d" / "genk.toml");
+    int number = 0;
+    for (std::string line; std::getline(in, line);) {
+      ++number;
+      if (line.rfind(text, 0) == 0) return "genk.toml:" + std::to_string(number) + ":";
+    }
+    return "genk.toml: no line " + text;
+  }
+};
+
+TEST_F(SftpDropConfigTest, AnSftpDropReadsItsServerWithTheRoundTripsReader) {
+  export_exchange("genk", "genk-art20-2021", genk_export("delivery = \"sftp\"\n") + drop_server());
+  const auto site = load();
+  ASSERT_EQ(site.exchanges.size(), 1u) << refusal_of(site);
+  const kbix::Config& genk = site.exchanges.front();
+  EXPECT_TRUE(genk.delivers_by_sftp());
+  EXPECT_EQ(genk.export_settings.delivery, kbix::ExportDelivery::sftp);
+  EXPECT_EQ(genk.sftp.host, "sftp.genk.example");
+  EXPECT_EQ(genk.sftp.port, 2222);
+  EXPECT_EQ(genk.sftp.user, "agii");
+  EXPECT_EQ(genk.sftp.identity_file, dir_ / "k/id");
+  EXPECT_EQ(genk.sftp.known_hosts_file, dir_ / "k/kh");
+  EXPECT_EQ(genk.sftp.outbound_dir, "inkomend");
+  EXPECT_TRUE(genk.sftp.return_dir.empty());
+  EXPECT_EQ(genk.sftp.connect_timeout, std::chrono::seconds(5));
+  EXPECT_EQ(genk.sftp.keepalive, std::chrono::seconds(9));
+  // The exchange's poll interval stays [export]'s.
+  EXPECT_EQ(genk.sftp.poll_interval, std::chrono::seconds(7));
+}
+
+TEST_F(SftpDropConfigTest, TheDefaultIsTheOutboxAndItHasNoServer) {
+  export_exchange("genk", "genk-art20-2021", genk_export("delivery = \"outbox\"\n"));
+  auto site = load();
+  ASSERT_EQ(site.exchanges.size(), 1u) << refusal_of(site);
+  EXPECT_FALSE(site.exchanges.front().delivers_by_sftp());
+  export_exchange("genk", "genk-art20-2021", genk_export("") + drop_server());
+  site = load();
+  ASSERT_EQ(site.refused.size(), 1u);
+  EXPECT_NE(refusal_of(site).find("has no [sftp] unless [export] delivery = \"sftp\""),
+            std::string::npos)
+      << refusal_of(site);
+  EXPECT_NE(refusal_of(site).find(position_of("[sftp]")), std::string::npos) << refusal_of(site);
+}
+
+// Each refusal names the file, line and column of what is wrong, and never echoes a value.
+struct DropRefusal {
+  std::string name;
+  std::string delivery;  // the [export] delivery line
+  std::string sections;  // what follows [export]
+  std::string at;        // the line the error points at (its start)
+  std::string says;      // part of the message
+};
+
+class SftpDropRefusal : public SftpDropConfigTest,
+                        public ::testing::WithParamInterface<DropRefusal> {};
+
+TEST_P(SftpDropRefusal, IsRefusedWithItsPosition) {
+  const DropRefusal& param = GetParam();
+  export_exchange("genk", "genk-art20-2021", genk_export(param.delivery) + param.sections);
+  const auto site = load();
+  EXPECT_TRUE(site.exchanges.empty());
+  ASSERT_EQ(site.refused.size(), 1u);
+  const std::string refusal = refusal_of(site);
+  EXPECT_NE(refusal.find(param.says), std::string::npos) << refusal;
+  EXPECT_NE(refusal.find(position_of(param.at)), std::string::npos) << refusal;
+  EXPECT_EQ(refusal.find("sftp.genk.example"), std::string::npos) << "no value echoed";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    KeysAndSections, SftpDropRefusal,
+    ::testing::Values(DropRefusal{"UnknownDelivery", "delivery = \"ftp\"\n", "", "delivery",
+                                  "must be \"outbox\""},
+                      DropRefusal{"SftpDeliveryWithoutServer", "delivery = \"sftp\"\n", "",
+                                  "[exchange]", "[sftp]"},
+                      DropRefusal{"ReturnDirectory", "delivery = \"sftp\"\n",
+                                  drop_server("return_dir = \"uitgaand\"\n"), "return_dir",
+                                  "nothing comes back"},
+                      DropRefusal{"PollIntervalInSftp", "delivery = \"sftp\"\n",
+                                  drop_server("poll_interval_seconds = 5\n"),
+                                  "poll_interval_seconds = 5", "[export] poll_interval_seconds"},
+                      DropRefusal{"DownloadCap", "delivery = \"sftp\"\n",
+                                  drop_server("max_download_bytes = 4096\n"), "max_download_bytes",
+                                  "nothing comes back"},
+                      DropRefusal{"NoDropDirectory", "delivery = \"sftp\"\n",
+                                  "\n[sftp]\nhost = \"sftp.genk.example\"\nuser = \"agii\"\n"
+                                  "identity_file = \"k/id\"\nknown_hosts_file = \"k/kh\"\n",
+                                  "[sftp]", "outbound_dir"},
+                      DropRefusal{"TypoInTheServer", "delivery = \"sftp\"\n",
+                                  drop_server("hots = \"x\"\n"), "hots", "unknown key"},
+                      DropRefusal{"PartnerWithSftp", "delivery = \"sftp\"\n",
+                                  drop_server() + "\n[partner]\nname = \"Stad Genk\"\n",
+                                  "[partner]", "has no [partner]"},
+                      DropRefusal{"PartnerWithOutbox", "", "\n[partner]\nname = \"Stad Genk\"\n",
+                                  "[partner]", "has no [partner]"}),
+    [](const auto& test_case) { return test_case.param.name; });
+
+}  // namespace

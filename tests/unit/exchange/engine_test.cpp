@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "engine_fixture.hpp"
 #include "kbix/audit/audit.hpp"
 #include "kbix/core/config.hpp"
 #include "kbix/domain/extract_export.hpp"
@@ -39,7 +40,7 @@ const fs::path kKeys = KBIX_ENVELOPE_TEST_KEYS;
 const fs::path kProtocol =
     fs::path(KBIX_SOURCE_DIR) / "config/protocols/vdab-derde-pijler-2023.toml";
 
-class Engine : public ::testing::Test {
+class Engine : public test::EngineFixture {
  protected:
   void SetUp() override {
     dir_ = test::make_temp_dir("kbix-engine");
@@ -53,33 +54,6 @@ class Engine : public ::testing::Test {
     open_engine();
     generate_extract(200);
   }
-  // The run store, the audit log and the engine, from what is on disk (again after a crash).
-  void open_engine() {
-    exchange_.reset();
-    audit_.reset();
-    store_.reset();
-    auto store = RunStore::open(dir_ / "state/runs.sqlite");
-    ASSERT_TRUE(store) << store.error().describe();
-    store_.emplace(std::move(*store));
-    AuditOptions options;
-    options.directory = dir_ / "state/audit";
-    options.checkpoint_every = 1000;
-    options.signing_key = kKeys / "agii-sign-rsa.key";
-    options.signing_certificate = kKeys / "agii-sign-rsa.crt";
-    auto audit = AuditLog::open(options);
-    ASSERT_TRUE(audit) << audit.error().describe();
-    audit_.emplace(std::move(*audit));
-    if (!remote_) remote_.emplace(dir_ / "remote");
-    exchange_.emplace(config_, *store_, *audit_, remote_->connector());
-  }
-  void TearDown() override {
-    exchange_.reset();
-    audit_.reset();
-    store_.reset();
-    std::error_code ignored;
-    if (std::getenv("KBIX_KEEP_TEST_DIRS") == nullptr) fs::remove_all(dir_, ignored);
-  }
-
   void write_config() {
     std::ofstream out(dir_ / "kbix.toml");
     out << "[daemon]\nstate_dir = \"" << (dir_ / "state").string() << "\"\n"
@@ -89,11 +63,7 @@ class Engine : public ::testing::Test {
         << "control_group = \"\"\nlog_level = \"warn\"\n\n"
         << "[protocol]\nfile = \"" << kProtocol.string() << "\"\n\n"
         << "[schedule]\nrun_dates = [\"03-15\", \"09-15\"]\nreturn_deadline_days = 30\n\n"
-        << "[keys]\nsigning_certificate = \"" << (kKeys / "agii-sign-rsa.crt").string() << "\"\n"
-        << "signing_key = \"" << (kKeys / "agii-sign-rsa.key").string() << "\"\n"
-        << "decryption_certificate = \"" << (kKeys / "agii-enc-rsa.crt").string() << "\"\n"
-        << "decryption_key = \"" << (kKeys / "agii-enc-rsa.key").string() << "\"\n\n"
-        << "[partner]\nname = \"VDAB\"\n"
+        << example_keys_section() << "[partner]\nname = \"VDAB\"\n"
         << "encryption_certificate = \"" << (kKeys / "vdab-enc-rsa.crt").string() << "\"\n"
         << "signing_certificate = \"" << (kKeys / "vdab-sign-rsa.crt").string() << "\"\n\n"
         << "[sftp]\nhost = \"127.0.0.1\"\nport = 22\nuser = \"unused\"\n"
@@ -128,31 +98,6 @@ class Engine : public ::testing::Test {
       ASSERT_TRUE(answered) << answered.error().describe();
       fs::remove(entry.path());
     }
-  }
-
-  RunRecord run(const std::string& id) {
-    auto found = store_->find(id);
-    EXPECT_TRUE(found && *found);
-    return **found;
-  }
-
-  std::vector<nlohmann::json> audit_entries() const {
-    std::vector<nlohmann::json> entries;
-    std::ifstream in(dir_ / "state/audit/audit.jsonl");
-    for (std::string line; std::getline(in, line);) entries.push_back(nlohmann::json::parse(line));
-    return entries;
-  }
-  int audit_count(const std::string& event) const {
-    int count = 0;
-    for (const auto& entry : audit_entries()) count += entry.value("event", "") == event;
-    return count;
-  }
-  nlohmann::json last_audit(const std::string& event) const {
-    nlohmann::json found;
-    for (const auto& entry : audit_entries()) {
-      if (entry.value("event", "") == event) found = entry;
-    }
-    return found;
   }
 
   std::string start() {
@@ -203,13 +148,6 @@ class Engine : public ::testing::Test {
     EXPECT_TRUE(fs::exists(exchange_->published_output(id)));
     EXPECT_TRUE(fs::exists(exchange_->published_manifest(id)));
   }
-
-  fs::path dir_;
-  Config config_;
-  std::optional<RunStore> store_;
-  std::optional<AuditLog> audit_;
-  std::optional<FakeRemote> remote_;
-  std::optional<Exchange> exchange_;
 };
 
 TEST_F(Engine, RunsTheWholeRoundTripAgainstTheFakeStore) {

@@ -238,5 +238,35 @@ TEST(RunState, AnExportWaitsForItsDeliveryAndNeverPassesARoundTripState) {
   EXPECT_FALSE(is_waiting(RunState::list_sealed));
 }
 
+// The one table says who moves a placed list on: an operator for outbox delivery, kbix itself
+// for an exchange that drops its lists by SFTP. Only there does a placed run stop waiting; the
+// round trip's waiting for its return does not depend on how exports deliver.
+TEST(RunState, PlacedToDeliveredIsTheOperatorsForTheOutboxAndKbixsForAnSftpDrop) {
+  const RunTransition* row = transition_from(RunState::placed, ProtocolKind::export_);
+  ASSERT_NE(row, nullptr);
+  EXPECT_EQ(row->to, RunState::delivered);
+  EXPECT_EQ(row->audit_event, "export.delivered");
+  EXPECT_TRUE(performed_by_operator(*row, ExportDelivery::outbox));
+  EXPECT_FALSE(performed_by_operator(*row, ExportDelivery::sftp));
+  EXPECT_TRUE(is_waiting(RunState::placed, ExportDelivery::outbox));
+  EXPECT_FALSE(is_waiting(RunState::placed, ExportDelivery::sftp));
+  EXPECT_TRUE(is_waiting(RunState::awaiting_return, ExportDelivery::sftp));
+  // No other row of either table changes hands with the delivery.
+  for (const ProtocolKind kind : {ProtocolKind::roundtrip, ProtocolKind::export_}) {
+    for (const auto& other : run_transitions(kind)) {
+      if (&other == row) continue;
+      EXPECT_EQ(performed_by_operator(other, ExportDelivery::outbox),
+                performed_by_operator(other, ExportDelivery::sftp))
+          << to_string(other.from);
+      EXPECT_EQ(is_waiting(other.from, ExportDelivery::outbox),
+                is_waiting(other.from, ExportDelivery::sftp))
+          << to_string(other.from);
+    }
+  }
+  EXPECT_EQ(to_string(ExportDelivery::sftp), "sftp");
+  EXPECT_EQ(parse_export_delivery("outbox"), ExportDelivery::outbox);
+  EXPECT_FALSE(parse_export_delivery("SFTP"));
+}
+
 }  // namespace
 }  // namespace kbix

@@ -3,10 +3,11 @@
 //
 // kbix.toml holds what belongs to AgII and the daemon ([daemon], [keys], [audit], [notify],
 // [metrics]); each exchange is a file of its own in [daemon] exchanges_dir ([exchange], [schedule],
-// [partner], [sftp]). A `Config` is the view one exchange runs with: the daemon-wide settings plus
-// that exchange's own; `SiteConfig` holds them all. A kbix.toml of the single-exchange form (its
-// own [protocol], [schedule], [partner], [sftp]) is still read as one exchange; `kbix config
-// migrate` moves it into exchanges.d.
+// [partner], [sftp]; an export: [exchange], [export], [schedule] when scheduled, and [sftp] only
+// when it delivers by SFTP). A `Config` is the view one exchange runs with: the daemon-wide
+// settings plus that exchange's own; `SiteConfig` holds them all. A kbix.toml of the
+// single-exchange form (its own [protocol], [schedule], [partner], [sftp]) is still read as one
+// exchange; `kbix config migrate` moves it into exchanges.d.
 //
 // Every key is known: an unknown key, a wrong type, a missing file or a relative path that leaves
 // the configuration directory is an error "FILE:LINE:COL: message" (code "config.*"). Relative
@@ -21,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "kbix/core/export_delivery.hpp"
 #include "kbix/core/ops_config.hpp"
 #include "kbix/core/protocol.hpp"
 #include "kbix/core/result.hpp"
@@ -60,6 +62,10 @@ struct ExportSettings {
   std::string profile = "xlsx-agile";  // one of the protocol's profiles
   std::filesystem::path recipient_certificate;  // profile "cms": the municipality's certificate
   std::filesystem::path status_dir;             // status return: published for AgII's counsellors
+  // "outbox" (an operator delivers) or "sftp": kbix drops the list itself into the [sftp]
+  // section's outbound_dir, the municipality's drop directory (no return_dir: nothing comes back
+  // that way). The password never goes with it.
+  ExportDelivery delivery = ExportDelivery::outbox;
 };
 
 struct ScheduleConfig {
@@ -152,6 +158,11 @@ struct Config {
   ExportSettings export_settings;  // [export]: export exchanges only
 
   [[nodiscard]] bool is_export() const { return protocol.kind == ProtocolKind::export_; }
+  // An export whose lists kbix drops on the municipality's SFTP server itself ([sftp] is then
+  // the drop's server; otherwise an export has none).
+  [[nodiscard]] bool delivers_by_sftp() const {
+    return is_export() && export_settings.delivery == ExportDelivery::sftp;
+  }
   // Where this export exchange's lists wait for an operator to deliver them.
   [[nodiscard]] std::filesystem::path outbox() const { return daemon.outbox_dir / exchange.name; }
 

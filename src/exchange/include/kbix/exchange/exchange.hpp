@@ -124,7 +124,8 @@ class Exchange {
                                                 const PasswordRelease& request,
                                                 const AuditActor& actor);
   // The operator delivered a placed list: placed -> delivered (audited first); the next step
-  // removes the outbox copy. Errors: run.unknown, export.bad_channel, run.not_steppable.
+  // removes the outbox copy. Errors: run.unknown, export.bad_channel, run.not_steppable,
+  // export.delivered_by_kbix (the exchange delivers by SFTP: kbix's own step records it).
   Status record_delivery(const std::string& run_id, const DeliveryRecord& request,
                          const AuditActor& actor);
   // An export whose protocol has ended: removes its outbox copies, lists, sealed passwords and
@@ -156,7 +157,9 @@ class Exchange {
   void set_observer(ExchangeObserver* observer) { observer_ = observer; }
 
   const Config& config() const { return config_; }
-  void replace_config(Config config) { config_ = std::move(config); }
+  // A reload: the next step reads the new settings; the real transport follows a changed [sftp]
+  // (a connector passed to the constructor stays).
+  void replace_config(Config config);
 
   std::filesystem::path run_directory(const std::string& run_id) const;
   std::filesystem::path published_output(const std::string& run_id) const;
@@ -180,6 +183,12 @@ class Exchange {
   Result<StepOutcome> make_list(const RunRecord& run);
   Result<StepOutcome> place_list(const RunRecord& run);
   Result<StepOutcome> finish_export(const RunRecord& run);
+  // placed -> delivered when the exchange delivers by SFTP (export_delivery.cpp): the list is
+  // dropped on the municipality's server once, as the round trip's upload is.
+  Result<StepOutcome> deliver_list(const RunRecord& run);
+  // A passing failure of that drop: the run stays placed (audited export.delivery_failed, the
+  // attempt counted in its facts) and the next tick tries again; returns the error to report.
+  Error keep_placed_for_next_attempt(const RunRecord& run, const Error& error);
   Result<RunRecord> export_run(const std::string& run_id) const;
   Result<StepOutcome> seal_outbound(const RunRecord& run);
   // The inbox of a source several exchanges read (shared_inbox.cpp).
@@ -212,8 +221,15 @@ class Exchange {
   Status wipe_work(const std::string& run_id, bool keep_output) const;
   void progress(const std::string& run_id, std::string step, std::uint64_t done,
                 std::uint64_t total);
+  // progress() of one run's transfer, for SftpClient/RemoteStore calls.
+  TransferProgress transfer_progress(const std::string& run_id, const std::string& step) {
+    return [this, run_id, step](std::uint64_t done, std::uint64_t total) {
+      progress(run_id, step, done, total);
+    };
+  }
 
   Config config_;
+  bool own_connector_;  // connect_ is sftp_remote_store(config_.sftp), not the caller's
   RemoteStoreConnector connect_;
   RunStore& store_;
   AuditLog& audit_;

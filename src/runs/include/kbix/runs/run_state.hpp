@@ -6,6 +6,7 @@
 #include <span>
 #include <string_view>
 
+#include "kbix/core/export_delivery.hpp"
 #include "kbix/core/protocol.hpp"
 
 namespace kbix {
@@ -24,8 +25,8 @@ enum class RunState {
   // An export (municipal list, DESIGN.md §2): extract_sealed -> list_sealed -> placed ->
   // delivered -> done.
   list_sealed,  // the protected file made, its password sealed to AgII's own certificate
-  placed,       // the file is in the exchange's outbox; an operator delivers it
-  delivered,    // an operator recorded the delivery; the outbox copy is removed next
+  placed,       // the file is in the exchange's outbox; an operator (or kbix, by SFTP) delivers it
+  delivered,    // the delivery is recorded; the outbox copy is removed next
   done,
   failed,
   cancelled
@@ -50,6 +51,9 @@ struct RunTransition {
   std::string_view alternative_event;  // empty when there is none
   bool by_poll;                        // performed by the return poll, not by a step
   bool by_operator = false;            // performed by an operator's command (export delivered)
+  // ... except for an exchange that delivers by SFTP ([export] delivery = "sftp"): there the row
+  // is kbix's own step (the drop to the municipality's server), not an operator's.
+  bool by_kbix_for_sftp = false;
 };
 
 // One table per protocol kind: the round trip's, and the export's.
@@ -57,7 +61,12 @@ std::span<const RunTransition> run_transitions(ProtocolKind kind = ProtocolKind:
 // The row that leaves `state`, or nullptr for done, failed and cancelled (and for a state the
 // kind never passes through).
 const RunTransition* transition_from(RunState state, ProtocolKind kind = ProtocolKind::roundtrip);
-// A run waits for something outside kbix here: a partner's return, an operator's delivery.
-bool is_waiting(RunState state);
+// Whether an operator performs `row` for an exchange delivering its lists this way.
+bool performed_by_operator(const RunTransition& row,
+                           ExportDelivery delivery = ExportDelivery::outbox);
+// A run waits for something outside kbix here: a partner's return (a row done by the poll), an
+// operator's delivery (a row performed by an operator for this kind of delivery). A placed run of
+// an exchange that delivers by SFTP is not waiting: kbix's next step drops the list.
+bool is_waiting(RunState state, ExportDelivery delivery = ExportDelivery::outbox);
 
 }  // namespace kbix
