@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <array>
-#include <iterator>
 #include <unordered_map>
 #include <utility>
 
@@ -101,6 +100,18 @@ Format format_of(std::string_view bytes) {
   return Format::csv;
 }
 
+// At most max_bytes + 1 bytes of `in`: enough to tell that it is too large.
+std::string bounded_read(std::istream& in, std::uint64_t max_bytes) {
+  std::string bytes;
+  std::array<char, 64 * 1024> buffer{};
+  while (in && bytes.size() <= max_bytes) {
+    const auto want = std::min<std::uint64_t>(buffer.size(), max_bytes + 1 - bytes.size());
+    in.read(buffer.data(), static_cast<std::streamsize>(want));
+    bytes.append(buffer.data(), static_cast<std::size_t>(in.gcount()));
+  }
+  return bytes;
+}
+
 }  // namespace
 
 Result<StatusImport> read_status_return_bytes(std::string_view bytes, std::string_view source_name,
@@ -126,14 +137,7 @@ Result<StatusImport> read_status_return_bytes(std::string_view bytes, std::strin
 Result<StatusImport> read_status_return(std::istream& in, std::string_view source_name,
                                         const RowReferences& references,
                                         const StatusReturnOptions& options) {
-  // Read at most one byte beyond the limit: enough to tell that the stream is too large.
-  std::string bytes;
-  std::array<char, 64 * 1024> buffer{};
-  while (in && bytes.size() <= options.max_bytes) {
-    const auto want = std::min<std::uint64_t>(buffer.size(), options.max_bytes + 1 - bytes.size());
-    in.read(buffer.data(), static_cast<std::streamsize>(want));
-    bytes.append(buffer.data(), static_cast<std::size_t>(in.gcount()));
-  }
+  const std::string bytes = bounded_read(in, options.max_bytes);
   if (bytes.size() > options.max_bytes) return too_large(source_name, options.max_bytes);
   if (in.bad()) {
     return fail("io.read", std::string(source_name) + ": read error; nothing was imported");
@@ -152,10 +156,10 @@ Result<StatusImport> read_status_return(const std::filesystem::path& file,
                                            " bytes, more than the limit of " +
                                            std::to_string(options.max_bytes));
   }
-  std::string bytes;
-  bytes.reserve(static_cast<std::size_t>(input->size()));
-  bytes.assign(std::istreambuf_iterator<char>(input->stream()), std::istreambuf_iterator<char>());
+  // Bounded again while reading: the file may grow after its size was taken.
+  const std::string bytes = bounded_read(input->stream(), options.max_bytes);
   if (input->read_failed()) return fail("io.read", name + ": read error; nothing was imported");
+  if (bytes.size() > options.max_bytes) return too_large(name, options.max_bytes);
   auto result = read_status_return_bytes(bytes, name, references, options);
   if (!result) return result;
   // Of exactly the bytes that were read and checked.
