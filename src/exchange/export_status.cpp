@@ -1,5 +1,6 @@
 // The status coming back from a municipality (the template protocol): an operator drops the
-// municipality's file in <inbox_dir>/status-<exchange>/; each tick reads it (kbix/municipal/
+// municipality's file (*.xlsx or *.csv, the extension in any case; the reader tells the format
+// by content) in <inbox_dir>/status-<exchange>/; each tick reads it (kbix/municipal/
 // status_return.hpp: size-bounded, whole file refused on any unknown reference, value outside
 // the closed list, duplicate or damage), publishes the statuses with the INSZ for AgII's
 // counsellors in [export] status_dir, audits it and removes the file. A refused file is renamed
@@ -7,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include "kbix/core/logging.hpp"
 #include "kbix/core/untrusted_text.hpp"
@@ -19,6 +21,21 @@
 namespace kbix {
 
 namespace fs = std::filesystem;
+
+namespace {
+
+// A status return by its name: an Excel workbook or a CSV file, the extension in any case.
+bool is_status_return_name(const std::string& name) {
+  if (name.empty() || name.front() == '.') return false;
+  const auto dot = name.rfind('.');
+  if (dot == std::string::npos) return false;
+  std::string extension = name.substr(dot + 1);
+  std::transform(extension.begin(), extension.end(), extension.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return extension == "csv" || extension == "xlsx";
+}
+
+}  // namespace
 
 fs::path Exchange::status_inbox() const {
   return config_.daemon.inbox_dir / ("status-" + config_.exchange.name);
@@ -42,7 +59,7 @@ Status Exchange::import_status_returns(Clock::time_point now) {
   for (fs::directory_iterator entry(inbox, error); !error && entry != fs::directory_iterator();
        entry.increment(error)) {
     const std::string name = entry->path().filename().string();
-    if (name.front() != '.' && name.ends_with(".csv")) files.push_back(entry->path());
+    if (is_status_return_name(name)) files.push_back(entry->path());
   }
   std::sort(files.begin(), files.end());
   for (const auto& file : files) {

@@ -4,10 +4,12 @@
 
 #include <algorithm>
 #include <array>
-#include <streambuf>
 #include <unordered_map>
 #include <utility>
 
+#include "internal/status_records.hpp"
+#include "internal/status_workbook.hpp"
+#include "kbix/core/digest.hpp"
 #include "kbix/core/file_safety.hpp"
 #include "kbix/core/input_file.hpp"
 #include "kbix/domain/csv.hpp"
@@ -15,70 +17,9 @@
 namespace kbix::municipal {
 namespace {
 
+using internal::refusal;
+
 constexpr std::string_view kPublishedHeader = "insz;status;datum_ontvangen\n";
-
-// Hands out at most `limit` bytes of `source`; exceeded() tells whether the source had more.
-class LimitedInput final : public std::streambuf {
- public:
-  LimitedInput(std::streambuf* source, std::uint64_t limit) : source_(source), left_(limit) {}
-  bool exceeded() const { return exceeded_; }
-
- protected:
-  int_type underflow() override {
-    if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
-    if (left_ == 0) {
-      exceeded_ = exceeded_ || !traits_type::eq_int_type(source_->sgetc(), traits_type::eof());
-      return traits_type::eof();
-    }
-    const auto want = static_cast<std::streamsize>(
-        std::min<std::uint64_t>(left_, static_cast<std::uint64_t>(buffer_.size())));
-    const std::streamsize got = source_->sgetn(buffer_.data(), want);
-    if (got <= 0) return traits_type::eof();
-    left_ -= static_cast<std::uint64_t>(got);
-    setg(buffer_.data(), buffer_.data(), buffer_.data() + got);
-    return traits_type::to_int_type(*gptr());
-  }
-
- private:
-  std::streambuf* source_;
-  std::uint64_t left_;
-  bool exceeded_ = false;
-  std::array<char, 64 * 1024> buffer_{};
-};
-
-std::string at(std::string_view source, std::uint64_t line, std::size_t column) {
-  return std::string(source) + ":" + std::to_string(line) + ":" + std::to_string(column) + ": ";
-}
-
-std::string_view trim(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t");
-  if (first == std::string_view::npos) return {};
-  const auto last = text.find_last_not_of(" \t");
-  return text.substr(first, last - first + 1);
-}
-
-char lower(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-char upper(char c) {
-  return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
-}
-
-bool same_ignoring_case(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
-                                            [](char x, char y) { return lower(x) == lower(y); });
-}
-
-// The first field (1-based) holding a C0 control character other than TAB, LF, CR, or DEL.
-std::size_t field_with_control(const std::vector<std::string_view>& fields) {
-  for (std::size_t i = 0; i < fields.size(); ++i) {
-    for (const char c : fields[i]) {
-      const auto byte = static_cast<unsigned char>(c);
-      if ((byte < 0x20 && c != '\t' && c != '\n' && c != '\r') || byte == 0x7F) return i + 1;
-    }
-  }
-  return 0;
-}
 
 // A refusal of the CSV layer under this reader's codes; CsvReader's text names file, line and
 // field and never the content.
@@ -98,55 +39,37 @@ Unexpected<Error> csv_refusal(Error error) {
   return fail(std::move(error));
 }
 
-Unexpected<Error> refusal(ErrorCode code, std::string message) {
-  return fail(code, std::move(message) + "; the whole file is refused, nothing was imported");
-}
+// The CSV format: kbix/domain/csv.hpp over the bytes in place, "file:line:column: " in messages.
+class CsvRecords final : public internal::RecordSource {
+ public:
+  CsvRecords(std::string_view bytes, std::string source, std::uint64_t max_rows)
+      : source_(source), reader_(bytes, std::move(source), limits(max_rows), true) {}
+  Result<bool> next(std::vector<std::string_view>& fields) override {
+    auto got = reader_.next(fields);
+    if (!got) return csv_refusal(std::move(got).error());
+    return *got;
+  }
+  std::uint64_t line() const override { return reader_.record_line(); }
+  std::string where(std::uint64_t line, std::size_t column) const override {
+    if (line == 0) return source_ + ": ";
+    return source_ + ":" + std::to_string(line) + ":" +
+           (column == 0 ? std::string() : std::to_string(column) + ":") + " ";
+  }
+  bool fixed_width() const override { return true; }
+  std::string_view empty_what() const override { return "the file"; }
 
-struct Columns {
-  std::size_t count = 0;
-  std::size_t reference = 0;  // 0-based
-  std::size_t status = 0;
+ private:
+  static CsvLimits limits(std::uint64_t max_rows) {
+    CsvLimits limits;
+    limits.max_records = max_rows + 1;  // and the header
+    return limits;
+  }
+  std::string source_;
+  CsvReader reader_;
 };
 
-Result<Columns> find_columns(const std::vector<std::string_view>& header, std::string_view source,
-                             std::uint64_t line, const StatusReturnOptions& options) {
-  Columns columns;
-  columns.count = header.size();
-  std::size_t reference_hits = 0;
-  std::size_t status_hits = 0;
-  for (std::size_t i = 0; i < header.size(); ++i) {
-    const std::string_view name = trim(header[i]);
-    if (same_ignoring_case(name, options.reference_column)) {
-      if (++reference_hits == 2) {
-        return refusal("status.duplicate_column", at(source, line, i + 1) + "the column \"" +
-                                                      options.reference_column +
-                                                      "\" appears twice");
-      }
-      columns.reference = i;
-    } else if (same_ignoring_case(name, options.status_column)) {
-      if (++status_hits == 2) {
-        return refusal("status.duplicate_column", at(source, line, i + 1) + "the column \"" +
-                                                      options.status_column + "\" appears twice");
-      }
-      columns.status = i;
-    }
-  }
-  if (reference_hits == 0 || status_hits == 0) {
-    const std::string& missing =
-        reference_hits == 0 ? options.reference_column : options.status_column;
-    return refusal("status.missing_column", std::string(source) + ":" + std::to_string(line) +
-                                                ": the header has no column \"" + missing + "\"");
-  }
-  return columns;
-}
-
-// The list's own spelling of `value`, or nullptr when it is not in the closed list.
-const std::string* closed_list_entry(const std::vector<std::string>& allowed,
-                                     std::string_view value) {
-  for (const auto& entry : allowed) {
-    if (same_ignoring_case(entry, value)) return &entry;
-  }
-  return nullptr;
+bool starts_with(std::string_view bytes, std::string_view signature) {
+  return bytes.substr(0, signature.size()) == signature;
 }
 
 bool is_iso_date(std::string_view text) {
@@ -159,99 +82,67 @@ bool is_iso_date(std::string_view text) {
   return month >= 1 && month <= 12 && day >= 1 && day <= 31;
 }
 
+Unexpected<Error> too_large(std::string_view source, std::uint64_t max_bytes) {
+  return refusal("status.too_large", std::string(source) + ": more than " +
+                                         std::to_string(max_bytes) +
+                                         " bytes (the limit for a status return)");
+}
+
+enum class Format { csv, workbook, compound_file };
+
+Format format_of(std::string_view bytes) {
+  // A ZIP archive (an .xlsx is one) starts with a local file header, or with the end of central
+  // directory of an empty archive; an OLE compound file with its own signature.
+  if (starts_with(bytes, "PK\x03\x04") || starts_with(bytes, "PK\x05\x06")) {
+    return Format::workbook;
+  }
+  if (starts_with(bytes, internal::kCompoundFileSignature)) return Format::compound_file;
+  return Format::csv;
+}
+
+// At most max_bytes + 1 bytes of `in`: enough to tell that it is too large.
+std::string bounded_read(std::istream& in, std::uint64_t max_bytes) {
+  std::string bytes;
+  std::array<char, 64 * 1024> buffer{};
+  while (in && bytes.size() <= max_bytes) {
+    const auto want = std::min<std::uint64_t>(buffer.size(), max_bytes + 1 - bytes.size());
+    in.read(buffer.data(), static_cast<std::streamsize>(want));
+    bytes.append(buffer.data(), static_cast<std::size_t>(in.gcount()));
+  }
+  return bytes;
+}
+
 }  // namespace
+
+Result<StatusImport> read_status_return_bytes(std::string_view bytes, std::string_view source_name,
+                                              const RowReferences& references,
+                                              const StatusReturnOptions& options) {
+  const std::string source(source_name);
+  if (bytes.size() > options.max_bytes) return too_large(source, options.max_bytes);
+  switch (format_of(bytes)) {
+    case Format::workbook: {
+      auto sheet = internal::open_status_workbook(bytes, source, options);
+      if (!sheet) return fail(std::move(sheet).error());
+      return internal::apply_status_rules(**sheet, references, options);
+    }
+    case Format::compound_file:
+      return internal::compound_file_refusal(bytes, source);
+    case Format::csv:
+      break;
+  }
+  CsvRecords records(bytes, source, options.max_rows);
+  return internal::apply_status_rules(records, references, options);
+}
 
 Result<StatusImport> read_status_return(std::istream& in, std::string_view source_name,
                                         const RowReferences& references,
                                         const StatusReturnOptions& options) {
-  std::vector<std::string> allowed = options.allowed_statuses;
-  if (allowed.empty()) {
-    for (const auto status : kDefaultActivityStatuses) allowed.emplace_back(status);
+  const std::string bytes = bounded_read(in, options.max_bytes);
+  if (bytes.size() > options.max_bytes) return too_large(source_name, options.max_bytes);
+  if (in.bad()) {
+    return fail("io.read", std::string(source_name) + ": read error; nothing was imported");
   }
-  LimitedInput limited(in.rdbuf(), options.max_bytes);
-  std::istream bounded(&limited);
-  CsvLimits limits;
-  limits.max_records = options.max_rows + 1;  // and the header
-  const std::string source(source_name);
-  CsvReader reader(bounded, source, limits);
-  auto too_large = [&] {
-    return refusal("status.too_large", source + ": more than " + std::to_string(options.max_bytes) +
-                                           " bytes (the limit for a status return)");
-  };
-
-  std::vector<std::string_view> fields;
-  auto got = reader.next(fields);
-  if (limited.exceeded()) return too_large();
-  if (!got) return csv_refusal(std::move(got).error());
-  if (!*got) return refusal("status.empty", source + ": the file is empty (no header)");
-  if (const std::size_t bad = field_with_control(fields); bad != 0) {
-    return refusal("status.control_character",
-                   at(source, reader.record_line(), bad) + "a control character in the header");
-  }
-  auto columns = find_columns(fields, source, reader.record_line(), options);
-  if (!columns) return fail(std::move(columns).error());
-
-  StatusImport result;
-  std::unordered_map<std::string, std::uint64_t> seen;  // reference -> line
-  std::string reference;
-  for (;;) {
-    got = reader.next(fields);
-    if (limited.exceeded()) return too_large();
-    if (!got) return csv_refusal(std::move(got).error());
-    if (!*got) break;
-    const std::uint64_t line = reader.record_line();
-    ++result.data_rows;
-    if (result.data_rows > options.max_rows) {
-      return refusal("status.too_large", at(source, line, 1) + "more than " +
-                                             std::to_string(options.max_rows) + " rows");
-    }
-    if (fields.size() != columns->count) {
-      return refusal("status.column_count",
-                     at(source, line, std::min(fields.size(), columns->count) + 1) +
-                         std::to_string(fields.size()) + " fields where the header has " +
-                         std::to_string(columns->count));
-    }
-    if (const std::size_t bad = field_with_control(fields); bad != 0) {
-      return refusal("status.control_character", at(source, line, bad) + "a control character");
-    }
-    const std::string_view typed = trim(fields[columns->reference]);
-    const std::string_view status = trim(fields[columns->status]);
-    const std::size_t reference_column = columns->reference + 1;
-    const std::size_t status_column = columns->status + 1;
-    if (typed.empty()) {
-      if (!status.empty()) {
-        return refusal("status.missing_reference",
-                       at(source, line, reference_column) + "a status without a row reference");
-      }
-      ++result.blank_rows;
-      continue;
-    }
-    reference.assign(typed.begin(), typed.end());
-    std::transform(reference.begin(), reference.end(), reference.begin(), upper);
-    const auto insz =
-        RowReferences::is_reference(reference) ? references.insz_of(reference) : std::nullopt;
-    if (!insz) {
-      return refusal("status.unknown_reference",
-                     at(source, line, reference_column) +
-                         "not a row reference that kbix issued in this exchange");
-    }
-    if (const auto [earlier, fresh] = seen.emplace(reference, line); !fresh) {
-      return refusal("status.duplicate_reference", at(source, line, reference_column) +
-                                                       "the same row reference as line " +
-                                                       std::to_string(earlier->second));
-    }
-    if (status.empty()) {
-      ++result.without_status;
-      continue;
-    }
-    const std::string* canonical = closed_list_entry(allowed, status);
-    if (canonical == nullptr) {
-      return refusal("status.unknown_status",
-                     at(source, line, status_column) + "a status outside the closed list");
-    }
-    result.statuses.push_back(ReturnedStatus{*insz, reference, *canonical, line});
-  }
-  return result;
+  return read_status_return_bytes(bytes, source_name, references, options);
 }
 
 Result<StatusImport> read_status_return(const std::filesystem::path& file,
@@ -265,12 +156,14 @@ Result<StatusImport> read_status_return(const std::filesystem::path& file,
                                            " bytes, more than the limit of " +
                                            std::to_string(options.max_bytes));
   }
-  auto result = read_status_return(input->stream(), name, references, options);
+  // Bounded again while reading: the file may grow after its size was taken.
+  const std::string bytes = bounded_read(input->stream(), options.max_bytes);
   if (input->read_failed()) return fail("io.read", name + ": read error; nothing was imported");
+  if (bytes.size() > options.max_bytes) return too_large(name, options.max_bytes);
+  auto result = read_status_return_bytes(bytes, name, references, options);
   if (!result) return result;
-  auto digest = input->sha256_hex();
-  if (!digest) return fail(std::move(digest).error());
-  result->sha256 = std::move(*digest);
+  // Of exactly the bytes that were read and checked.
+  result->sha256 = sha256_hex(bytes);
   return result;
 }
 

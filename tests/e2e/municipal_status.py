@@ -16,9 +16,8 @@ import msoffcrypto
 import openpyxl
 
 
-def main():
-    listing, password_file, out, kind, statuses = sys.argv[1:6]
-    statuses = statuses.split(",")
+def decrypted_list(listing, password_file):
+    """The list's plain workbook (a file object), decrypted as the municipality's Excel would."""
     with open(password_file, encoding="utf-8") as f:
         password = f.read().strip()
     with open(listing, "rb") as f:
@@ -26,7 +25,13 @@ def main():
         office.load_key(password=password)
         plain = io.BytesIO()
         office.decrypt(plain, verify_integrity=True)
-    sheet = openpyxl.load_workbook(plain).worksheets[0]
+    return plain
+
+
+def main():
+    listing, password_file, out, kind, statuses = sys.argv[1:6]
+    statuses = statuses.split(",")
+    sheet = openpyxl.load_workbook(decrypted_list(listing, password_file)).worksheets[0]
     rows = list(sheet.iter_rows(values_only=True))
     if kind == "dump":
         import json
