@@ -6,10 +6,12 @@
 // counsellors in [export] status_dir, audits it and removes the file. A refused file is renamed
 // "<name>.refused" (kept, never read again) and the refusal audited with its line, never a value.
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cctype>
 
+#include "internal/exchange_internal.hpp"
 #include "kbix/core/logging.hpp"
 #include "kbix/core/untrusted_text.hpp"
 #include "kbix/core/utc_time.hpp"
@@ -50,10 +52,8 @@ Status Exchange::import_status_returns(Clock::time_point now) {
   const fs::path inbox = status_inbox();
   std::error_code error;
   if (!fs::exists(inbox, error)) {
-    fs::create_directories(inbox, error);
-    // Like the extract inbox: the operators' group writes, kbix reads.
-    fs::permissions(inbox, fs::perms::owner_all | fs::perms::group_all | fs::perms::set_gid, error);
-    return ok();
+    // Like the extract inbox (2770): the operators' group writes, kbix reads.
+    return ensure_group_folder(inbox, S_ISGID | 0770, config_.daemon.control_group);
   }
   std::vector<fs::path> files;
   for (fs::directory_iterator entry(inbox, error); !error && entry != fs::directory_iterator();

@@ -3,8 +3,7 @@
 // certificate, placed in the exchange's outbox for an operator, and its outbox copy removed once
 // the operator has recorded the delivery (or kbix has dropped it by SFTP: export_delivery.cpp).
 // exchange.cpp commits, audits and handles failure.
-#include <grp.h>
-#include <unistd.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 
@@ -65,29 +64,10 @@ Status seal_password(const Config& config, const office::FilePassword& password,
   return ok();
 }
 
-// The exchange's outbox folder: readable by the operators' group (control_group) only.
+// The exchange's outbox folder: 2750, of the operators' group (control_group); setgid, so each
+// list made inside keeps that group.
 Status prepare_outbox(const Config& config) {
-  const fs::path dir = config.outbox();
-  std::error_code error;
-  fs::create_directories(dir, error);
-  if (error) return fail("io.create", "cannot create the outbox " + dir.string());
-  // 2750: setgid, so each list made inside keeps the directory's (the operators') group.
-  fs::permissions(
-      dir,
-      fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::set_gid,
-      error);
-  if (!config.daemon.control_group.empty()) {
-    std::vector<char> buffer(16384);
-    group entry{};
-    group* found = nullptr;
-    if (::getgrnam_r(config.daemon.control_group.c_str(), &entry, buffer.data(), buffer.size(),
-                     &found) != 0 ||
-        found == nullptr || ::chown(dir.c_str(), static_cast<uid_t>(-1), found->gr_gid) != 0) {
-      return fail("io.permissions", "cannot give the outbox " + dir.string() + " to group " +
-                                        config.daemon.control_group);
-    }
-  }
-  return ok();
+  return ensure_group_folder(config.outbox(), S_ISGID | 0750, config.daemon.control_group);
 }
 
 }  // namespace
