@@ -16,6 +16,7 @@
 #include "kbix/core/file_safety.hpp"
 #include "kbix/core/input_file.hpp"
 #include "kbix/core/logging.hpp"
+#include "kbix/core/untrusted_text.hpp"
 #include "kbix/domain/extract_export.hpp"
 #include "kbix/envelope/envelope.hpp"
 #include "kbix/envelope/sealed_bytes.hpp"
@@ -124,7 +125,11 @@ Result<Exchange::StepOutcome> Exchange::seal_extract(const RunRecord& run) {
   if (own_fd >= 0) {
     sealing = std::jthread([&, fields = current_log_fields()] {
       const ScopedLogFields same_fields(fields);
-      sealed.emplace(seal_file(snapshot_config, own_fd, extract_label, snapshot));
+      try {  // a daemon boundary (invariant 16): an exception fails the step, not the process
+        sealed.emplace(seal_file(snapshot_config, own_fd, extract_label, snapshot));
+      } catch (const std::exception& error) {
+        sealed.emplace(fail("run.internal_error", sanitize_untrusted_text(error.what())));
+      }
       ::close(own_fd);
     });
   }
