@@ -3,17 +3,24 @@
 //
 //   envelope_cli seal KEY_DIR rsa|ec gcm|cbc INPUT OUTPUT   (AgII seals for VDAB)
 //   envelope_cli open KEY_DIR rsa|ec INPUT OUTPUT           (VDAB opens, AgII pinned)
+//   envelope_cli open-memory KEY_DIR rsa|ec INPUT           (the same into anonymous memory,
+//                                                            read back once as the merge does)
+#include <unistd.h>
+
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "kbix/envelope/envelope.hpp"
+#include "kbix/envelope/sealed_bytes.hpp"
 
 namespace {
 
 int usage() {
   std::fprintf(stderr,
                "usage: envelope_cli seal KEY_DIR rsa|ec gcm|cbc INPUT OUTPUT\n"
-               "       envelope_cli open KEY_DIR rsa|ec INPUT OUTPUT\n");
+               "       envelope_cli open KEY_DIR rsa|ec INPUT OUTPUT\n"
+               "       envelope_cli open-memory KEY_DIR rsa|ec INPUT\n");
   return 2;
 }
 
@@ -44,7 +51,7 @@ int main(int argc, char** argv) {
     if (!report) return report_error(report.error());
     return 0;
   }
-  if (command == "open" && argc == 6) {
+  if ((command == "open" && argc == 6) || (command == "open-memory" && argc == 5)) {
     const std::string keys = argv[2];
     const std::string type = argv[3];
     kbix::OpenerConfig config;
@@ -53,9 +60,20 @@ int main(int argc, char** argv) {
     config.pinned_signer_certificates = {keys + "/agii-sign-" + type + ".crt"};
     auto opener = kbix::Opener::create(config);
     if (!opener) return report_error(opener.error());
-    auto report = opener->open(argv[4], argv[5]);
-    if (!report) return report_error(report.error());
-    return 0;
+    if (command == "open") {
+      auto report = opener->open(argv[4], argv[5]);
+      if (!report) return report_error(report.error());
+      return 0;
+    }
+    auto opened = kbix::open_into_memory(*opener, argv[4]);
+    if (!opened) return report_error(opened.error());
+    std::vector<char> piece(1 << 20);
+    std::uint64_t read_back = 0;
+    for (ssize_t got = 0; (got = ::pread(opened->fd(), piece.data(), piece.size(),
+                                         static_cast<off_t>(read_back))) > 0;) {
+      read_back += static_cast<std::uint64_t>(got);
+    }
+    return read_back == opened->size() ? 0 : 1;
   }
   return usage();
 }

@@ -86,6 +86,16 @@ Result<InputFile> InputFile::open(const std::filesystem::path& path, ErrorCode c
   return InputFile(path, fd, static_cast<std::uint64_t>(info.st_size));
 }
 
+Result<InputFile> InputFile::adopt(int fd, std::filesystem::path label, ErrorCode code) {
+  struct stat info {};
+  if (fd < 0 || ::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+    const std::string what(fd < 0 ? "not open" : describe_file_type(info.st_mode));
+    if (fd >= 0) ::close(fd);
+    return fail(code, label.string() + " is " + what + ", not a regular file; it is not read");
+  }
+  return InputFile(std::move(label), fd, static_cast<std::uint64_t>(info.st_size));
+}
+
 InputFile::InputFile(std::filesystem::path path, int fd, std::uint64_t size)
     : path_(std::move(path)), fd_(fd), size_(size) {}
 

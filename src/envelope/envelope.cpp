@@ -17,6 +17,7 @@
 
 #include "internal/envelope_internal.hpp"
 #include "kbix/core/config.hpp"
+#include "kbix/core/digest.hpp"
 #include "kbix/core/file_safety.hpp"
 
 namespace kbix {
@@ -33,6 +34,28 @@ bool input_is_empty(BIO* in) {
   const int got = BIO_read(in, &probe, 1);
   (void)BIO_seek(in, 0);
   return got <= 0;
+}
+
+// The SHA-256 the signer computed over the content (its messageDigest attribute), as hex; empty
+// when the signer is not SHA-256 (then the caller's digest of the plaintext is missing).
+std::string signed_content_sha256(CMS_ContentInfo* signed_data) {
+  STACK_OF(CMS_SignerInfo)* signers = CMS_get0_SignerInfos(signed_data);
+  CMS_SignerInfo* signer = signers != nullptr && sk_CMS_SignerInfo_num(signers) == 1
+                               ? sk_CMS_SignerInfo_value(signers, 0)
+                               : nullptr;
+  X509_ALGOR* digest_algorithm = nullptr;
+  if (signer != nullptr)
+    CMS_SignerInfo_get0_algs(signer, nullptr, nullptr, &digest_algorithm, nullptr);
+  const ASN1_OBJECT* algorithm = nullptr;
+  if (digest_algorithm != nullptr) X509_ALGOR_get0(&algorithm, nullptr, nullptr, digest_algorithm);
+  const auto* digest =
+      algorithm != nullptr && OBJ_obj2nid(algorithm) == NID_sha256
+          ? static_cast<const ASN1_OCTET_STRING*>(CMS_signed_get0_data_by_OBJ(
+                signer, OBJ_nid2obj(NID_pkcs9_messageDigest), -3, V_ASN1_OCTET_STRING))
+          : nullptr;
+  ERR_clear_error();
+  if (digest == nullptr || ASN1_STRING_length(digest) != 32) return {};
+  return to_hex(std::span(ASN1_STRING_get0_data(digest), 32));
 }
 
 // Streams `in` through a SignedData encoder into `sink` (the envelope chain) and finalises both:
@@ -215,7 +238,15 @@ Result<SealReport> Sealer::seal_bio(BIO* in, std::string_view input_name,
   for (const auto& recipient : state_->recipients) KBIX_TRY(check_recipient(recipient));
   auto file = AtomicFile::create(output, 0600);
   if (!file) return fail(std::move(file).error());
+  // The sealed bytes are digested on their way to the file.
   BioPtr out = buffered_fd_writer(file->fd());
+  BIO* digest = out ? BIO_new(BIO_f_md()) : nullptr;
+  if (digest != nullptr && BIO_set_md(digest, EVP_sha256()) > 0) {
+    out = BioPtr(BIO_push(digest, out.release()));
+  } else {
+    BIO_free(digest);
+    out.reset();
+  }
 
   const EVP_CIPHER* cipher =
       state_->profile == EnvelopeProfile::gcm ? EVP_aes_256_gcm() : EVP_aes_256_cbc();
@@ -245,10 +276,19 @@ Result<SealReport> Sealer::seal_bio(BIO* in, std::string_view input_name,
                     (streamed ? openssl_reason() : streamed.error().message));
   }
   const std::uint64_t plaintext_bytes = *streamed;
+  std::array<unsigned char, EVP_MAX_MD_SIZE> sealed_digest{};
+  const int sealed_digest_bytes =
+      BIO_gets(out.get(), reinterpret_cast<char*>(sealed_digest.data()), EVP_MAX_MD_SIZE);
+  if (sealed_digest_bytes != 32) {
+    return fail("envelope.seal_failed", "cannot digest the sealed file: " + openssl_reason());
+  }
   out.reset();
   KBIX_TRY(file->commit());
   SealReport report;
   report.plaintext_bytes = plaintext_bytes;
+  report.sealed_sha256 = to_hex(std::span(sealed_digest.data(), 32));
+  report.plaintext_sha256 = plaintext_bytes == 0 ? sha256_hex(std::string_view())
+                                                 : signed_content_sha256(signed_data.get());
   report.sealed_bytes = size_of_file(output).value_or(0);
   spdlog::debug("envelope: sealed {} bytes into {} ({} bytes, profile {})", plaintext_bytes,
                 output.filename().string(), report.sealed_bytes, to_string(state_->profile));

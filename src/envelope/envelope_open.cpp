@@ -476,9 +476,9 @@ Result<OpenReport> Opener::open_to(const std::filesystem::path& input,
         name));
     KBIX_TRY(out.flush());
   }
-  // CMS_verify reads the content back through the same (read-write) descriptor.
-  BioPtr content(::lseek(*plaintext, 0, SEEK_SET) == 0 ? BIO_new_fd(*plaintext, BIO_NOCLOSE)
-                                                       : nullptr);
+  // CMS_verify reads the content back through the same (read-write) descriptor, 4 KiB a call:
+  // a read buffer in front of it saves most of the system calls.
+  BioPtr content(::lseek(*plaintext, 0, SEEK_SET) == 0 ? buffered_fd_reader(*plaintext) : nullptr);
   const int flags = CMS_BINARY | CMS_NOINTERN | CMS_NO_SIGNER_CERT_VERIFY;
   if (!content ||
       CMS_verify(signed_data->get(), pins.get(), nullptr, content.get(), nullptr, flags) != 1) {

@@ -1,15 +1,17 @@
 #include "kbix/envelope/sealed_bytes.hpp"
 
+#include <fcntl.h>
 #include <openssl/crypto.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <limits>
 #include <optional>
 #include <string>
 #include <utility>
 
+#include "internal/memory_file.hpp"
 #include "internal/open_target.hpp"
 
 namespace kbix {
@@ -19,80 +21,28 @@ namespace {
 // recipient and signer infos; real files hold a few kilobytes of it).
 constexpr std::uint64_t kStructureAllowanceBytes = 1 << 20;
 
-// An anonymous memory file (memfd): no name in any file system; its content is wiped before it
-// is closed.
-class MemoryFile {
- public:
-  static Result<MemoryFile> create(const char* name) {
-    const int fd = ::memfd_create(name, MFD_CLOEXEC);
-    if (fd < 0) {
-      return fail("io.memory",
-                  std::string("cannot create an anonymous memory file: ") + std::strerror(errno));
-    }
-    return MemoryFile(fd);
-  }
-  MemoryFile(MemoryFile&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  MemoryFile& operator=(MemoryFile&&) = delete;
-  MemoryFile(const MemoryFile&) = delete;
-  MemoryFile& operator=(const MemoryFile&) = delete;
-  ~MemoryFile() {
-    if (fd_ < 0) return;
-    wipe();
-    ::close(fd_);
-  }
-  int fd() const noexcept { return fd_; }
+using envelope_detail::MemoryFile;
 
-  Status write_all(std::span<const std::byte> bytes) {
-    while (!bytes.empty()) {
-      const ssize_t written = ::write(fd_, bytes.data(), bytes.size());
-      if (written < 0 && errno == EINTR) continue;
-      if (written <= 0) {
-        return fail("io.memory", std::string("cannot write to an anonymous memory file: ") +
-                                     std::strerror(errno));
-      }
-      bytes = bytes.subspan(static_cast<std::size_t>(written));
-    }
-    return ok();
+// Copies the whole content of `file` (at most `limit` bytes) into a SecretBytes.
+Result<SecretBytes> read_all(const MemoryFile& file, std::size_t limit, std::string_view name) {
+  const off_t size = ::lseek(file.fd(), 0, SEEK_END);
+  if (size < 0) return fail("io.memory", std::string(name) + ": cannot size the memory file");
+  if (static_cast<std::uint64_t>(size) > limit) {
+    return fail("envelope.too_large", std::string(name) + ": the content is " +
+                                          std::to_string(size) + " bytes, more than the limit of " +
+                                          std::to_string(limit));
   }
-
-  // Copies the whole content (at most `limit` bytes) into a SecretBytes.
-  Result<SecretBytes> read_all(std::size_t limit, std::string_view name) const {
-    const off_t size = ::lseek(fd_, 0, SEEK_END);
-    if (size < 0) return fail("io.memory", std::string(name) + ": cannot size the memory file");
-    if (static_cast<std::uint64_t>(size) > limit) {
-      return fail("envelope.too_large",
-                  std::string(name) + ": the content is " + std::to_string(size) +
-                      " bytes, more than the limit of " + std::to_string(limit));
-    }
-    SecretBytes out(static_cast<std::size_t>(size));
-    std::size_t done = 0;
-    while (done < out.size()) {
-      const ssize_t got =
-          ::pread(fd_, out.writable().data() + done, out.size() - done, static_cast<off_t>(done));
-      if (got < 0 && errno == EINTR) continue;
-      if (got <= 0) return fail("io.memory", std::string(name) + ": cannot read the memory file");
-      done += static_cast<std::size_t>(got);
-    }
-    return out;
+  SecretBytes out(static_cast<std::size_t>(size));
+  std::size_t done = 0;
+  while (done < out.size()) {
+    const ssize_t got = ::pread(file.fd(), out.writable().data() + done, out.size() - done,
+                                static_cast<off_t>(done));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return fail("io.memory", std::string(name) + ": cannot read the memory file");
+    done += static_cast<std::size_t>(got);
   }
-
- private:
-  explicit MemoryFile(int fd) : fd_(fd) {}
-  // Overwrites the pages in place (mapping them), then gives them back to the kernel.
-  void wipe() noexcept {
-    const off_t size = ::lseek(fd_, 0, SEEK_END);
-    if (size > 0) {
-      void* map = ::mmap(nullptr, static_cast<std::size_t>(size), PROT_READ | PROT_WRITE,
-                         MAP_SHARED, fd_, 0);
-      if (map != MAP_FAILED) {
-        OPENSSL_cleanse(map, static_cast<std::size_t>(size));
-        ::munmap(map, static_cast<std::size_t>(size));
-      }
-    }
-    (void)::ftruncate(fd_, 0);
-  }
-  int fd_ = -1;
-};
+  return out;
+}
 
 // open_bytes' target: the scratch file and the output both in anonymous memory.
 class MemoryTarget final : public envelope_detail::OpenTarget {
@@ -101,7 +51,7 @@ class MemoryTarget final : public envelope_detail::OpenTarget {
   Result<int> output() override { return make(output_, "kbix-open-content"); }
   std::string output_label() const override { return "memory file of the opened content"; }
   Status commit() override { return ok(); }
-  const std::optional<MemoryFile>& content() const { return output_; }
+  std::optional<MemoryFile>& content() { return output_; }
 
  private:
   static Result<int> make(std::optional<MemoryFile>& slot, const char* name) {
@@ -154,7 +104,30 @@ Result<SecretBytes> open_bytes(const Opener& opener, const std::filesystem::path
   MemoryTarget target;
   auto report = opener.open_to(input, target, max_bytes + kStructureAllowanceBytes);
   if (!report) return fail(std::move(report).error());
-  return target.content()->read_all(max_bytes, input.filename().string());
+  return read_all(*target.content(), max_bytes, input.filename().string());
+}
+
+OpenedInMemory::OpenedInMemory(std::unique_ptr<envelope_detail::MemoryFile> content,
+                               OpenReport report)
+    : content_(std::move(content)), report_(std::move(report)) {}
+OpenedInMemory::OpenedInMemory(OpenedInMemory&&) noexcept = default;
+OpenedInMemory& OpenedInMemory::operator=(OpenedInMemory&&) noexcept = default;
+OpenedInMemory::~OpenedInMemory() = default;
+
+int OpenedInMemory::fd() const noexcept {
+  return content_->fd();
+}
+
+Result<InputFile> OpenedInMemory::input(const std::string& label) const {
+  return InputFile::adopt(::fcntl(content_->fd(), F_DUPFD_CLOEXEC, 0), label, "io.read");
+}
+
+Result<OpenedInMemory> open_into_memory(const Opener& opener, const std::filesystem::path& input) {
+  MemoryTarget target;
+  auto report = opener.open_to(input, target, std::numeric_limits<std::uint64_t>::max());
+  if (!report) return fail(std::move(report).error());
+  return OpenedInMemory(std::make_unique<MemoryFile>(std::move(*target.content())),
+                        std::move(*report));
 }
 
 }  // namespace kbix

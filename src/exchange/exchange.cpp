@@ -382,6 +382,8 @@ Result<RunState> Exchange::step_locked(const std::string& run_id) {
   const RunRecord run = **found;
   const ExportDelivery delivery = config_.export_settings.delivery;
   if (is_terminal(run.state) || is_waiting(run.state, delivery)) return run.state;
+  // A verified return is kept only for the merge step of its run that follows.
+  if (run.state != RunState::return_verified) verified_return_.reset();
   // Every line logged during this step (sftp, envelope, ...) names the run and the step.
   const ScopedLogFields step_fields({run.id, "run." + std::string(to_string(run.state)), ""});
   // Plaintext never outlives its step (inv. 10): work/ is emptied before and after, except the

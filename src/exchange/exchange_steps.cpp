@@ -1,12 +1,14 @@
 // The steps of a round trip (see kbix/exchange.hpp): each returns the state it reached and the
-// facts to commit with it; exchange.cpp commits, audits and handles failure.
+// facts to commit with it; exchange.cpp commits, audits and handles failure. The steps that take
+// the partner's return (verify, merge) are in return_steps.cpp.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdio>
-#include <ctime>
 #include <fstream>
 #include <memory>
+#include <sstream>
+#include <thread>
 
 #include "internal/exchange_internal.hpp"
 #include "internal/once_upload.hpp"
@@ -14,13 +16,11 @@
 #include "kbix/core/digest.hpp"
 #include "kbix/core/file_safety.hpp"
 #include "kbix/core/input_file.hpp"
-#include "kbix/core/utc_time.hpp"
+#include "kbix/core/logging.hpp"
+#include "kbix/core/untrusted_text.hpp"
 #include "kbix/domain/extract_export.hpp"
-#include "kbix/domain/manifest.hpp"
-#include "kbix/domain/merge.hpp"
-#include "kbix/domain/output_scan.hpp"
-#include "kbix/domain/pseudonym.hpp"
 #include "kbix/envelope/envelope.hpp"
+#include "kbix/envelope/sealed_bytes.hpp"
 #include "kbix/exchange/exchange.hpp"
 #include "kbix/reports/run_reports.hpp"
 #include "kbix/runs/run_id.hpp"
@@ -33,27 +33,27 @@ namespace fs = std::filesystem;
 
 namespace {
 
-Result<OpenReport> open_sealed(const OpenerConfig& config, const fs::path& sealed,
-                               const fs::path& plaintext) {
-  auto opener = Opener::create(config);
-  if (!opener) return fail(std::move(opener).error());
-  std::error_code ignored;
-  fs::remove(plaintext, ignored);
-  return opener->open(sealed, plaintext);
-}
-
-Result<SealReport> seal_file(const SealerConfig& config, const fs::path& plaintext,
-                             const fs::path& sealed) {
+Result<SealReport> seal_file(const SealerConfig& config, int plaintext_fd,
+                             const std::string& plaintext_name, const fs::path& sealed) {
   auto sealer = Sealer::create(config);
   if (!sealer) return fail(std::move(sealer).error());
-  return sealer->seal(plaintext, sealed);
+  return sealer->seal(plaintext_fd, plaintext_name, sealed);
 }
 
-Result<SealReport> seal_file(const SealerConfig& config, InputFile& plaintext,
-                             const fs::path& sealed) {
-  auto sealer = Sealer::create(config);
-  if (!sealer) return fail(std::move(sealer).error());
-  return sealer->seal(plaintext.fd(), plaintext.path().string(), sealed);
+// A descriptor of its own (its own offset) on the very file open at `fd` (the same inode,
+// whatever its name now points to), or -1 when /proc does not give one.
+int reopen_same_file(int fd) {
+  const int own = ::open(("/proc/self/fd/" + std::to_string(fd)).c_str(),
+                         O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  struct stat opened {
+  }, again{};
+  if (own >= 0 && ::fstat(fd, &opened) == 0 && ::fstat(own, &again) == 0 &&
+      S_ISREG(again.st_mode) && opened.st_dev == again.st_dev && opened.st_ino == again.st_ino) {
+    const int flags = ::fcntl(own, F_GETFL);
+    if (flags >= 0 && ::fcntl(own, F_SETFL, flags & ~O_NONBLOCK) == 0) return own;
+  }
+  if (own >= 0) ::close(own);
+  return -1;
 }
 
 // The operator's extract, opened once (issue 13 item 3); a name that is gone is
@@ -67,41 +67,6 @@ Result<InputFile> open_extract(const fs::path& extract) {
   return InputFile::open(extract, "run.extract_not_regular");
 }
 
-Status sync_file(const fs::path& file) {
-  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0 || ::fsync(fd) != 0) {
-    if (fd >= 0) ::close(fd);
-    return fail("io.sync", "cannot fsync " + file.string());
-  }
-  ::close(fd);
-  return ok();
-}
-
-std::int64_t epoch_of_utc(const std::string& timestamp) {
-  std::tm utc{};
-  if (std::sscanf(timestamp.c_str(), "%4d-%2d-%2dT%2d:%2d:%2dZ", &utc.tm_year, &utc.tm_mon,
-                  &utc.tm_mday, &utc.tm_hour, &utc.tm_min, &utc.tm_sec) != 6) {
-    return 0;
-  }
-  utc.tm_year -= 1900;
-  utc.tm_mon -= 1;
-  return static_cast<std::int64_t>(::timegm(&utc));
-}
-
-// Invariant 13: a return is opened only in the partner's profile and with a signingTime after
-// this run's upload began (older runs without that fact: after the run was created) and not
-// after now, both give or take the configured clock skew.
-OpenerConfig return_opener_for_run(const Config& config, const RunRecord& run) {
-  using std::chrono::system_clock;
-  OpenerConfig opener = return_opener_config(config);
-  std::int64_t since = run.facts.value("upload_started_epoch", std::int64_t{0});
-  if (since == 0) since = epoch_of_utc(run.created_at_utc);
-  const auto skew = config.partner.signing_time_skew;
-  opener.signing_window = OpenerConfig::SigningWindow{
-      system_clock::time_point(std::chrono::seconds(since)) - skew, system_clock::now() + skew};
-  return opener;
-}
-
 nlohmann::json export_facts(const ExportReport& report) {
   return {{"rows", report.rows},
           {"exported", report.exported},
@@ -111,29 +76,15 @@ nlohmann::json export_facts(const ExportReport& report) {
           {"calendar_warnings", report.calendar_warnings}};
 }
 
-nlohmann::json merge_facts(const MergeReport& report) {
-  return {{"snapshot_rows", report.snapshot_rows},
-          {"sent", report.sent},
-          {"returned", report.returned},
-          {"matched", report.matched},
-          {"not_sent", report.not_sent},
-          {"sent_missing_from_return", report.sent_missing_from_return},
-          {"output_rows", report.output_rows}};
-}
-
-// The last gate before publication (invariant 4), read on two threads (file_pieces.hpp);
-// `observer` sees every record it passes, in order.
-Status scan_merged_output(const fs::path& output, OutputObserver* observer = nullptr) {
-  auto file = InputFile::open(output, "io.read");
-  if (!file) return fail(std::move(file).error());
-  auto scanned = observer == nullptr
-                     ? scan_output(file->fd(), file->stream(), "output.csv")
-                     : scan_output(file->fd(), file->stream(), "output.csv", *observer);
-  if (!scanned) return fail(std::move(scanned).error());
-  return ok();
-}
-
 }  // namespace
+
+// Opens a sealed file of this run into anonymous memory (kbix/envelope/sealed_bytes.hpp): its
+// plaintext is never on disk, and a killed process leaves none behind.
+Result<OpenedInMemory> open_sealed_in_memory(const OpenerConfig& config, const fs::path& sealed) {
+  auto opener = Opener::create(config);
+  if (!opener) return fail(std::move(opener).error());
+  return open_into_memory(*opener, sealed);
+}
 
 // Copies `from` to `to` atomically without ever replacing `to` (publication happens once).
 Status publish_copy(const fs::path& from, const fs::path& to) {
@@ -161,39 +112,73 @@ Result<Exchange::StepOutcome> Exchange::seal_extract(const RunRecord& run) {
   if (!input) return fail(std::move(input).error());
   const std::string extract_name = extract.filename().string();
   const fs::path dir = run_directory(run.id);
-  const fs::path list_plain = dir / "work" / "outbound.csv";
-  ExportReport report;
-  {
-    BufferedOutput list(list_plain);
-    if (!list.good()) return fail("io.write", "cannot prepare " + dir.string());
-    auto checked = export_outbound(input->fd(), input->stream(), extract_name, config_.protocol,
-                                   list.stream());
-    if (input->read_failed()) return fail("io.read", "cannot read " + extract.string());
-    if (!checked) return fail(std::move(checked).error());
-    KBIX_TRY(list.close());
-    report = *checked;
-  }
-  if (report.exported == 0) {
-    return fail("run.empty_extract", extract_name + ": no valid INSZ to send");
-  }
-  auto extract_sha = input->sha256_hex();
-  if (!extract_sha) return fail(std::move(extract_sha).error());
+  // The extract is read twice, at once: the export checks it in pieces (two threads) while the
+  // sealing reads it through a descriptor of its own on a third; the sealing also gives the
+  // SHA-256 of the extract (as signed) and of the sealed snapshot (as written). A failed check
+  // wins, and then the snapshot just sealed is removed (none is left, as when the sealing came
+  // after the check). Without /proc, the sealing comes after the check.
   const fs::path snapshot = dir / "snapshot.csv.p7m";
-  auto sealed = seal_file(snapshot_sealer_config(config_), *input, snapshot);
-  if (!sealed) return fail(std::move(sealed).error());
-  auto snapshot_sha = sha256_file_hex(snapshot);
-  if (!snapshot_sha) return fail(std::move(snapshot_sha).error());
+  const SealerConfig snapshot_config = snapshot_sealer_config(config_);
+  const std::string extract_label = input->path().string();
+  std::optional<Result<SealReport>> sealed;
+  const int own_fd = reopen_same_file(input->fd());
+  std::jthread sealing;
+  if (own_fd >= 0) {
+    sealing = std::jthread([&, fields = current_log_fields()] {
+      const ScopedLogFields same_fields(fields);
+      try {  // a daemon boundary (invariant 16): an exception fails the step, not the process
+        sealed.emplace(seal_file(snapshot_config, own_fd, extract_label, snapshot));
+      } catch (const std::exception& error) {
+        sealed.emplace(fail("run.internal_error", sanitize_untrusted_text(error.what())));
+      }
+      ::close(own_fd);
+    });
+  }
+  // The outbound list (INSZ only) is made in memory and sealed from there: never on disk.
+  std::ostringstream list_plain;
+  auto checked = [&]() -> Result<ExportReport> {
+    auto exported =
+        export_outbound(input->fd(), input->stream(), extract_name, config_.protocol, list_plain);
+    if (input->read_failed()) return fail("io.read", "cannot read " + extract.string());
+    if (!exported) return fail(std::move(exported).error());
+    if (exported->exported == 0) {
+      return fail("run.empty_extract", extract_name + ": no valid INSZ to send");
+    }
+    return exported;
+  }();
+  if (sealing.joinable()) sealing.join();
+  if (!checked) {
+    if (sealed && *sealed) {
+      std::error_code ignored;
+      fs::remove(snapshot, ignored);
+    }
+    return fail(std::move(checked).error());
+  }
+  const ExportReport& report = *checked;
+  if (!sealed) sealed.emplace(seal_file(snapshot_config, input->fd(), extract_label, snapshot));
+  if (!*sealed) return fail(std::move(*sealed).error());
+  const SealReport& snapshot_sealed = **sealed;
+  std::string extract_sha = snapshot_sealed.plaintext_sha256;
+  if (extract_sha.empty()) {  // a signer that does not digest with SHA-256
+    auto computed = input->sha256_hex();
+    if (!computed) return fail(std::move(computed).error());
+    extract_sha = std::move(*computed);
+  }
   const fs::path list = dir / "outbound-list.csv.p7m";
-  auto list_sealed = seal_file(snapshot_sealer_config(config_), list_plain, list);
+  auto list_sealer = Sealer::create(snapshot_sealer_config(config_));
+  if (!list_sealer) return fail(std::move(list_sealer).error());
+  auto list_sealed = [&] {
+    const std::string text = std::move(list_plain).str();
+    return seal_bytes(*list_sealer, std::as_bytes(std::span(text.data(), text.size())),
+                      "outbound.csv", list);
+  }();
   if (!list_sealed) return fail(std::move(list_sealed).error());
-  auto list_sha = sha256_file_hex(list);
-  if (!list_sha) return fail(std::move(list_sha).error());
   return StepOutcome{RunState::extract_sealed,
-                     {{"extract_sha256", *extract_sha},
-                      {"extract_bytes", sealed->plaintext_bytes},
-                      {"snapshot_sha256", *snapshot_sha},
-                      {"snapshot_bytes", sealed->sealed_bytes},
-                      {"outbound_list_sha256", *list_sha},
+                     {{"extract_sha256", extract_sha},
+                      {"extract_bytes", snapshot_sealed.plaintext_bytes},
+                      {"snapshot_sha256", snapshot_sealed.sealed_sha256},
+                      {"snapshot_bytes", snapshot_sealed.sealed_bytes},
+                      {"outbound_list_sha256", list_sealed->sealed_sha256},
                       {"export", export_facts(report)}},
                      "run.extract_sealed"};
 }
@@ -204,34 +189,42 @@ Result<Exchange::StepOutcome> Exchange::seal_extract(const RunRecord& run) {
 Result<Exchange::StepOutcome> Exchange::seal_outbound(const RunRecord& run) {
   KBIX_TRY(remove_sealed_extract(run));
   const fs::path dir = run_directory(run.id);
-  const fs::path outbound_plain = dir / "work" / "outbound.csv";
   const fs::path list = dir / "outbound-list.csv.p7m";
   std::uint64_t rows = 0;
   std::error_code missing;
+  std::optional<OpenedInMemory> opened_list;
+  std::string outbound_plain;  // an earlier version's run: exported from the snapshot here
   if (run.facts.contains("outbound_list_sha256") && fs::exists(list, missing)) {
-    KBIX_TRY(open_sealed(own_file_opener_config(config_), list, outbound_plain));
+    auto opened = open_sealed_in_memory(own_file_opener_config(config_), list);
+    if (!opened) return fail(std::move(opened).error());
+    opened_list.emplace(std::move(*opened));
     rows = run.facts.value("export", nlohmann::json::object()).value("exported", std::uint64_t{0});
   } else {
-    const fs::path snapshot_plain = dir / "work" / "snapshot.csv";
-    KBIX_TRY(
-        open_sealed(own_file_opener_config(config_), dir / "snapshot.csv.p7m", snapshot_plain));
-    BufferedInput in(snapshot_plain);
-    BufferedOutput out(outbound_plain);
-    if (!in.good() || !out.good()) return fail("io.write", "cannot prepare " + dir.string());
-    auto exported = export_outbound(in.stream(), "snapshot.csv", config_.protocol, out.stream());
+    auto snapshot =
+        open_sealed_in_memory(own_file_opener_config(config_), dir / "snapshot.csv.p7m");
+    if (!snapshot) return fail(std::move(snapshot).error());
+    auto in = snapshot->input("snapshot.csv");
+    if (!in) return fail(std::move(in).error());
+    std::ostringstream out;
+    auto exported = export_outbound(in->stream(), "snapshot.csv", config_.protocol, out);
     if (!exported) return fail(std::move(exported).error());
-    KBIX_TRY(out.close());
+    outbound_plain = std::move(out).str();
     rows = exported->exported;
   }
   auto sealer_config = outbound_sealer_config(config_);
   if (!sealer_config) return fail(std::move(sealer_config).error());
+  auto sealer = Sealer::create(*sealer_config);
+  if (!sealer) return fail(std::move(sealer).error());
   const fs::path outbound = dir / "outbound.csv.p7m";
-  auto sealed = seal_file(*sealer_config, outbound_plain, outbound);
+  auto sealed =
+      opened_list
+          ? sealer->seal(opened_list->fd(), "outbound.csv", outbound)
+          : seal_bytes(*sealer,
+                       std::as_bytes(std::span(outbound_plain.data(), outbound_plain.size())),
+                       "outbound.csv", outbound);
   if (!sealed) return fail(std::move(sealed).error());
-  auto outbound_sha = sha256_file_hex(outbound);
-  if (!outbound_sha) return fail(std::move(outbound_sha).error());
   return StepOutcome{RunState::outbound_sealed,
-                     {{"outbound_sha256", *outbound_sha},
+                     {{"outbound_sha256", sealed->sealed_sha256},
                       {"outbound_bytes", sealed->sealed_bytes},
                       {"outbound_rows", rows},
                       {"envelope_profile", config_.partner.envelope_profile}},
@@ -289,140 +282,6 @@ Result<Exchange::StepOutcome> Exchange::upload_outbound(const RunRecord& run) {
   facts["upload"] = "uploaded";
   facts["outbound_remote_bytes"] = *sent;
   return StepOutcome{RunState::uploaded, facts, "run.upload"};
-}
-
-// return_downloaded -> return_verified: tag and pinned signature (inv. 3), bound to this run
-// (inv. 13: profile, signingTime, never accepted before), columns checked by the merge;
-// plaintext exists only in work/ during this step.
-Result<Exchange::StepOutcome> Exchange::verify_return(const RunRecord& run) {
-  const fs::path dir = run_directory(run.id);
-  const fs::path sealed = dir / "return.csv.p7m";
-  auto opened = open_sealed(return_opener_for_run(config_, run), sealed, dir / "work/return.csv");
-  if (!opened) return fail(std::move(opened).error());
-  auto sha = sha256_file_hex(sealed);
-  if (!sha) return fail(std::move(sha).error());
-  auto earlier = store_.remember_accepted_return(run.id, *sha);
-  if (!earlier) return fail(std::move(earlier).error());
-  if (*earlier) {
-    return fail("envelope.replayed", "return.csv.p7m (SHA-256 " + *sha +
-                                         ") was already accepted by run " + **earlier +
-                                         ": a replayed return, refused");
-  }
-  return StepOutcome{
-      RunState::return_verified,
-      {{"return_signer_sha256", opened->signer_fingerprint_sha256},
-       {"return_decryption_sha256", opened->decryption_fingerprint_sha256},
-       {"return_plaintext_bytes", opened->plaintext_bytes},
-       {"return_profile", to_string(opened->profile)},
-       {"return_signed_at",
-        opened->signing_time ? utc_timestamp(*opened->signing_time) : std::string()}},
-      "run.return_verified"};
-}
-
-// return_verified -> merged: join, pseudonymise, scan (inv. 4) and describe in a manifest; the
-// output waits in work/output.csv (the one file kept between steps) until it is published.
-Result<Exchange::StepOutcome> Exchange::merge_return(const RunRecord& run) {
-  const fs::path dir = run_directory(run.id);
-  const fs::path snapshot_plain = dir / "work/snapshot.csv";
-  const fs::path return_plain = dir / "work/return.csv";
-  const fs::path partial = dir / "work/output.csv";
-  KBIX_TRY(open_sealed(own_file_opener_config(config_), dir / "snapshot.csv.p7m", snapshot_plain));
-  KBIX_TRY(open_sealed(return_opener_for_run(config_, run), dir / "return.csv.p7m", return_plain));
-  maybe_kill_at("merge_opened");  // test hook: plaintext of both files is in work/ now
-  // The article 7 quality report is counted while the merge reads both files. A merge that fails
-  // (a return it refuses, too) is reported from a reading of its own, and that reading's error,
-  // when it has one, comes first, as when the report was made before the merge.
-  const auto as_of = std::chrono::floor<std::chrono::days>(Clock::now());
-  QualityTally quality_tally(config_.protocol, as_of);
-  std::optional<PseudonymKey> key;
-  auto merged = [&]() -> Result<MergeReport> {
-    if (config_.protocol.pseudonym == PseudonymMode::hmac_sha256) {
-      if (!config_.keys.pseudonym_key_file) {
-        return fail("pseudonym.key_missing",
-                    "the protocol asks for hmac-sha256 pseudonyms but keys.pseudonym_key_file is "
-                    "not set in " +
-                        config_.file.string());
-      }
-      auto loaded = PseudonymKey::load(*config_.keys.pseudonym_key_file);
-      if (!loaded) return fail(std::move(loaded).error());
-      key.emplace(std::move(*loaded));
-    }
-    progress(run.id, "merge", 0, run.facts.value("return_plaintext_bytes", std::uint64_t{0}));
-    auto returned = InputFile::open(return_plain, "io.read");
-    auto snapshot = InputFile::open(snapshot_plain, "io.read");
-    BufferedOutput out(partial);
-    if (!returned || !snapshot || !out.good()) {
-      return fail("io.write", "cannot prepare the merge in " + dir.string());
-    }
-    const std::string return_name = return_remote_name(config_.protocol.id, run.id);
-    auto report = merge_and_pseudonymise(
-        returned->fd(), returned->stream(), return_name, snapshot->fd(), snapshot->stream(),
-        "snapshot.csv", config_.protocol, key ? &*key : nullptr, out.stream(), {}, &quality_tally);
-    if (!report) return fail(std::move(report).error());
-    KBIX_TRY(out.close());
-    return report;
-  }();
-  if (!merged) {
-    auto quality =
-        write_quality_reports(dir, run.id, snapshot_plain, return_plain, config_.protocol, as_of);
-    if (!quality) return fail(std::move(quality).error());
-    KBIX_TRY(record(run.id, "report.quality", *quality));
-    return fail(std::move(merged).error());
-  }
-  const MergeReport report = *merged;
-  auto quality = write_quality_reports(dir, run.id, quality_tally.report(report));
-  if (!quality) return fail(std::move(quality).error());
-  KBIX_TRY(record(run.id, "report.quality", *quality));
-  // The output scan (invariant 4), which also counts the disclosure classes: one read for both.
-  progress(run.id, "scan", 0, report.output_rows);
-  DisclosureCounter disclosure_classes(config_.protocol);
-  const bool counts_classes = !config_.protocol.disclosure.quasi_identifiers.empty();
-  KBIX_TRY(scan_merged_output(partial, counts_classes ? &disclosure_classes : nullptr));
-  auto disclosure =
-      write_disclosure_report(dir, run.id, partial, config_.protocol, disclosure_classes);
-  if (!disclosure) return fail(std::move(disclosure).error());
-  if (*disclosure) {
-    KBIX_TRY(record(run.id, "report.disclosure", (*disclosure)->audit_details));
-    KBIX_TRY(refuse_if_blocked(**disclosure, dir));
-    // Suppression rewrote the output: the scan reads the bytes that are published.
-    if ((*disclosure)->report.rewrote_output()) KBIX_TRY(scan_merged_output(partial));
-  }
-  KBIX_TRY(sync_file(partial));
-  auto output_sha = sha256_file_hex(partial);
-  if (!output_sha) return fail(std::move(output_sha).error());
-
-  Manifest manifest;
-  manifest.run_id = run.id;
-  manifest.protocol_id = config_.protocol.id;
-  manifest.created_at_utc = utc_timestamp(Clock::now());
-  manifest.output_file = published_output(run.id).filename().string();
-  manifest.output_sha256 = *output_sha;
-  std::error_code size_error;
-  manifest.output_bytes = fs::file_size(partial, size_error);
-  if (size_error) return fail("io.read", "cannot read the size of " + partial.string());
-  manifest.pseudonym_mode = to_string(config_.protocol.pseudonym);
-  manifest.pseudonym_key_id = key ? key->key_id() : "";
-  manifest.columns = config_.protocol.output_columns();
-  manifest.merge_report = report;
-  if (run.facts.contains("export")) {
-    const auto& e = run.facts["export"];
-    manifest.export_report.rows = e.value("rows", std::uint64_t{0});
-    manifest.export_report.exported = e.value("exported", std::uint64_t{0});
-    manifest.export_report.invalid_insz = e.value("invalid_insz", std::uint64_t{0});
-    manifest.export_report.duplicate_insz = e.value("duplicate_insz", std::uint64_t{0});
-    manifest.export_report.bis_insz = e.value("bis_insz", std::uint64_t{0});
-    manifest.export_report.calendar_warnings = e.value("calendar_warnings", std::uint64_t{0});
-  }
-  describe_reports(*disclosure, dir, config_.protocol.id, run.id, manifest);
-  KBIX_TRY(write_file_atomically(dir / "manifest.json", to_json(manifest), 0640));
-  return StepOutcome{RunState::merged,
-                     {{"merge", merge_facts(report)},
-                      {"output_sha256", *output_sha},
-                      {"output_bytes", manifest.output_bytes},
-                      {"pseudonym_mode", manifest.pseudonym_mode},
-                      {"pseudonym_key_id", manifest.pseudonym_key_id},
-                      {"scan", "no INSZ found"}},
-                     "run.merged"};
 }
 
 // merged -> published: atomic, once (inv. 8): a file already published is compared by SHA-256.

@@ -267,6 +267,29 @@ TEST(UploadCrash, ACancelledRunKilledBeforeTheRenameLeavesNothingOnTheServer) {
   EXPECT_EQ(world.kbix("audit verify").exit_code, 0);
 }
 
+// Killed in the merge step while the plaintexts of the snapshot and of the return are both open
+// (inv. 10): they live in anonymous memory only, so nothing of them is on disk after the kill,
+// not even in work/; the restart opens both again and finishes the run once.
+TEST(MergeCrash, KilledWithBothPlaintextsOpenLeavesNoneOnDiskAndFinishes) {
+  ExchangeWorld world("e2e-crash-merge-opened");
+  world.generate_extract(120, 21);
+  SimulatorThread partner(world);
+  const auto killed = world.kbix("run once --start --wait 60", "KBIX_TEST_KILL_AFTER=merge_opened");
+  ASSERT_TRUE(killed.killed_by_sigkill()) << "exit " << killed.exit_code << ": " << killed.output;
+  for (const auto& file : files_under(world.state_dir())) {
+    EXPECT_FALSE(file.filename().string().ends_with(".csv")) << "plaintext on disk: " << file;
+    EXPECT_EQ(file.string().find("/work/"), std::string::npos) << "work file on disk: " << file;
+  }
+  ASSERT_TRUE(world.knows_personal_numbers());
+  const auto found = world.personal_data_found();
+  EXPECT_TRUE(found.empty()) << found.size() << " INSZ on disk, first: " << found.front();
+
+  const auto resumed = world.kbix("run once --wait 60");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find(" done since"), std::string::npos) << resumed.output;
+  expect_finished_exactly_once(world, partner);
+}
+
 INSTANTIATE_TEST_SUITE_P(EveryState, DaemonCrashAfterState,
                          ::testing::Values("extract_sealed", "outbound_sealed", "uploaded",
                                            "awaiting_return", "return_downloaded",

@@ -61,6 +61,19 @@ inline BioPtr buffered_fd_writer(int fd) {
   return BioPtr(BIO_push(buffer, file));
 }
 
+// Reads a descriptor (not closed) through a 1 MiB buffer, for readers that ask for little at a
+// time (CMS_verify's content copy).
+inline BioPtr buffered_fd_reader(int fd) {
+  BIO* file = BIO_new_fd(fd, BIO_NOCLOSE);
+  BIO* buffer = BIO_new(BIO_f_buffer());
+  if (file == nullptr || buffer == nullptr || BIO_set_read_buffer_size(buffer, 1L << 20) <= 0) {
+    BIO_free(file);
+    BIO_free(buffer);
+    return nullptr;
+  }
+  return BioPtr(BIO_push(buffer, file));
+}
+
 // Pops and frees BIOs from `top` down to (not including) `stop`, as OpenSSL's own streaming
 // writers do; `stop` stays with its owner.
 inline void free_chain_until(BIO* top, BIO* stop) {

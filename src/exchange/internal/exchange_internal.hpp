@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "kbix/core/result.hpp"
+#include "kbix/envelope/sealed_bytes.hpp"
 #include "kbix/runs/run_state.hpp"
 
 namespace kbix {
@@ -15,9 +16,14 @@ namespace kbix {
 // process sends itself SIGKILL right after committing that state. Inside the upload step,
 // "upload_renaming" kills it after the temporary name is committed and before the remote rename,
 // "upload_renamed" after the rename and before `uploaded` is committed; "merge_opened" in the
-// merge once both plaintexts are in work/.
+// merge once both plaintexts are open (in anonymous memory).
 void maybe_kill_after(RunState reached);
 void maybe_kill_at(std::string_view point);
+
+// Opens a sealed file of a run into anonymous memory (kbix/envelope/sealed_bytes.hpp), with a
+// fresh Opener of `config` (exchange_steps.cpp).
+Result<OpenedInMemory> open_sealed_in_memory(const OpenerConfig& config,
+                                             const std::filesystem::path& sealed);
 
 // Copies `from` to `to` (mode 0640) atomically without ever replacing `to`: a published output,
 // an export's outbox copy (exchange_steps.cpp).

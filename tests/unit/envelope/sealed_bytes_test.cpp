@@ -5,8 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <filesystem>
+#include <iterator>
 #include <string>
 
+#include "kbix/core/digest.hpp"
 #include "unit/envelope/envelope_fixture.hpp"
 
 namespace kbix::test {
@@ -131,6 +134,63 @@ TEST_F(SealedBytesTest, ContentOverTheLimitIsRefused) {
   ASSERT_FALSE(opened);
   EXPECT_EQ(opened.error().code, "envelope.too_large");
   EXPECT_TRUE(open_bytes(make_opener(own_opener()), dir / "state.p7m", secret.size()));
+}
+
+// A large file opened into memory: exactly the content, read through descriptors of a memory
+// file that has no name on disk; nothing is written next to the sealed file; damage and a
+// foreign signer are refused with the codes of Opener::open.
+TEST_F(SealedBytesTest, OpenIntoMemoryGivesTheContentWithoutAFile) {
+  std::string large;
+  for (int i = 0; i < 40000; ++i) large += "synthetic row " + std::to_string(i) + ";85073003328\n";
+  write_file(dir / "plain.csv", large);
+  auto sealer = make_sealer(own_sealer());
+  ASSERT_TRUE(sealer.seal(dir / "plain.csv", dir / "big.p7m"));
+  std::filesystem::remove(dir / "plain.csv");
+
+  auto opened = open_into_memory(make_opener(own_opener()), dir / "big.p7m");
+  ASSERT_TRUE(opened) << opened.error().describe();
+  EXPECT_EQ(opened->size(), large.size());
+  EXPECT_EQ(entries(dir.path()), std::vector<std::string>{"big.p7m"});
+  const auto link = std::filesystem::read_symlink("/proc/self/fd/" + std::to_string(opened->fd()));
+  EXPECT_EQ(link.string().rfind("/memfd:", 0), 0u) << link;
+  for (int pass = 0; pass < 2; ++pass) {  // each input() reads from the start
+    auto input = opened->input("big.csv");
+    ASSERT_TRUE(input) << input.error().describe();
+    EXPECT_EQ(input->size(), large.size());
+    const std::string read_back((std::istreambuf_iterator<char>(input->stream())),
+                                std::istreambuf_iterator<char>());
+    EXPECT_TRUE(read_back == large) << "pass " << pass;
+  }
+
+  std::string damaged = read_file(dir / "big.p7m");
+  damaged[damaged.size() / 2] = static_cast<char>(damaged[damaged.size() / 2] ^ 0x01);
+  write_file(dir / "damaged.p7m", damaged);
+  auto refused = open_into_memory(make_opener(own_opener()), dir / "damaged.p7m");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, "envelope.integrity");
+  auto vdab_signed = make_sealer(sealer_config("vdab", "agii", "rsa", EnvelopeProfile::gcm));
+  ASSERT_TRUE(seal_bytes(vdab_signed, as_bytes(secret), "secret", dir / "other.p7m"));
+  auto unknown = open_into_memory(make_opener(own_opener()), dir / "other.p7m");
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, "envelope.unknown_signer");
+}
+
+// The sealer's report carries the SHA-256 of the plaintext and of the sealed file, equal to
+// digests taken by reading the files again (what the run steps did before).
+TEST_F(SealedBytesTest, SealReportDigestsEqualTheFilesDigests) {
+  write_file(dir / "plain.csv", secret);
+  for (const auto profile : {EnvelopeProfile::gcm, EnvelopeProfile::cbc}) {
+    auto sealer = make_sealer(sealer_config("agii", "agii", "rsa", profile));
+    auto sealed = sealer.seal(dir / "plain.csv", dir / "sealed.p7m");
+    ASSERT_TRUE(sealed) << sealed.error().describe();
+    EXPECT_EQ(sealed->plaintext_sha256, sha256_hex(secret));
+    EXPECT_EQ(sealed->sealed_sha256, sha256_hex(read_file(dir / "sealed.p7m")));
+  }
+  auto sealer = make_sealer(own_sealer());
+  auto empty = seal_bytes(sealer, {}, "nothing", dir / "empty.p7m");
+  ASSERT_TRUE(empty) << empty.error().describe();
+  EXPECT_EQ(empty->plaintext_sha256, sha256_hex(""));
+  EXPECT_EQ(empty->sealed_sha256, sha256_hex(read_file(dir / "empty.p7m")));
 }
 
 TEST(SecretBytesTest, MoveLeavesTheSourceEmpty) {

@@ -29,6 +29,10 @@ class InputFile {
   // Errors: `code` (not a regular file: a symbolic link, FIFO, directory, device, socket),
   // "io.read" (cannot be opened, e.g. missing or not readable).
   static Result<InputFile> open(const std::filesystem::path& path, ErrorCode code);
+  // A descriptor kbix made itself (an anonymous memory file of opened content,
+  // kbix/envelope/sealed_bytes.hpp), owned from now on; `label` names it in messages. The same
+  // regular-file check, error `code`.
+  static Result<InputFile> adopt(int fd, std::filesystem::path label, ErrorCode code);
 
   InputFile(InputFile&&) noexcept;
   InputFile& operator=(InputFile&&) noexcept;

@@ -50,8 +50,9 @@ struct bio_st;  // OpenSSL's BIO (openssl/types.h)
 
 namespace kbix {
 
-struct Config;      // kbix/config.hpp
-class SecretBytes;  // kbix/envelope/sealed_bytes.hpp
+struct Config;         // kbix/config.hpp
+class SecretBytes;     // kbix/envelope/sealed_bytes.hpp
+class OpenedInMemory;  // kbix/envelope/sealed_bytes.hpp
 namespace envelope_detail {
 class OpenTarget;  // internal/open_target.hpp
 }
@@ -73,6 +74,10 @@ struct SealerConfig {
 struct SealReport {
   std::uint64_t plaintext_bytes = 0;
   std::uint64_t sealed_bytes = 0;
+  // SHA-256 (hex) of the plaintext, as signed (the signature's messageDigest attribute), and of
+  // the sealed file, taken while it was written: the caller need not read either file again.
+  std::string plaintext_sha256;
+  std::string sealed_sha256;
 };
 
 class Sealer {
@@ -149,6 +154,8 @@ class Opener {
   // open() and open_bytes() share every check; only where the plaintext goes differs.
   friend Result<SecretBytes> open_bytes(const Opener& opener, const std::filesystem::path& input,
                                         std::size_t max_bytes);
+  friend Result<OpenedInMemory> open_into_memory(const Opener& opener,
+                                                 const std::filesystem::path& input);
   Result<OpenReport> open_to(const std::filesystem::path& input,
                              envelope_detail::OpenTarget& target,
                              std::uint64_t max_input_bytes) const;

@@ -15,16 +15,25 @@
 // Error codes: those of Sealer::seal and Opener::open, "envelope.too_large" when the sealed file
 // is larger than max_bytes plus 1 MiB of structure or the content larger than max_bytes, and
 // "io.memory" when no anonymous memory file can be made.
+// open_into_memory: the same checks for a large file (a snapshot, a return for the merge); the
+// verified content stays in its anonymous memory file, read through a descriptor (never mapped,
+// so it does not count in the process's resident set), and is wiped when the OpenedInMemory
+// ends. Nothing of it is ever on disk, and a killed process leaves nothing behind. During the
+// open, the decrypted SignedData is in anonymous memory too: about twice the content's size.
+//
 // Does NOT guarantee: that memory is locked (pages may be swapped out), or that copies the
 // caller makes from bytes() are wiped.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 
+#include "kbix/core/input_file.hpp"
 #include "kbix/core/result.hpp"
 #include "kbix/envelope/envelope.hpp"
 
@@ -63,5 +72,36 @@ Result<SealReport> seal_bytes(const Sealer& sealer, std::span<const std::byte> p
 // Opens a sealed file into memory: at most `max_bytes` of content.
 Result<SecretBytes> open_bytes(const Opener& opener, const std::filesystem::path& input,
                                std::size_t max_bytes);
+
+namespace envelope_detail {
+class MemoryFile;  // internal/memory_file.hpp
+}
+
+// The verified content of a sealed file, in an anonymous memory file (see above).
+class OpenedInMemory {
+ public:
+  OpenedInMemory(OpenedInMemory&&) noexcept;
+  OpenedInMemory& operator=(OpenedInMemory&&) noexcept;
+  ~OpenedInMemory();  // wipes the content
+
+  // The memory file's own descriptor (valid while this object lives; read with pread).
+  int fd() const noexcept;
+  std::uint64_t size() const noexcept { return report_.plaintext_bytes; }
+  const OpenReport& report() const noexcept { return report_; }
+  // A descriptor of its own on the content, from offset 0, called `label` in messages (error
+  // "io.read"); the content is wiped only when this object ends.
+  Result<InputFile> input(const std::string& label) const;
+
+ private:
+  friend Result<OpenedInMemory> open_into_memory(const Opener& opener,
+                                                 const std::filesystem::path& input);
+  OpenedInMemory(std::unique_ptr<envelope_detail::MemoryFile> content, OpenReport report);
+  std::unique_ptr<envelope_detail::MemoryFile> content_;
+  OpenReport report_;
+};
+
+// Opens a large sealed file into anonymous memory, with every check of Opener::open and its
+// limit on the sealed file's size.
+Result<OpenedInMemory> open_into_memory(const Opener& opener, const std::filesystem::path& input);
 
 }  // namespace kbix

@@ -23,6 +23,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -245,6 +246,9 @@ class Exchange {
   ReadinessTracker readiness_;
   Clock::time_point last_progress_write_{};
   std::set<std::string> quarantine_refused_;  // audited once each, left on the server
+  // The return the last step verified, kept in memory for its merge (exchange_steps.cpp).
+  struct VerifiedReturn;
+  std::shared_ptr<VerifiedReturn> verified_return_;
 };
 
 // The single *.csv file in `inbox` (the operator's KBI extract), which must open as a regular
