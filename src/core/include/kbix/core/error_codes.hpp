@@ -465,7 +465,7 @@ inline constexpr ErrorCodeInfo kErrorCodes[] = {
      "a status return holds a value outside the protocol's closed list: the whole file is refused"},
     {"status.workbook_damaged", Retry::never,
      "the status return workbook's ZIP container or XML is damaged, or uses something kbix "
-     "refuses (a DTD, an external entity, a second sheet): ask for a new file"},
+     "refuses (a DTD, an entity, a sheet outside xl/, a cell twice): ask for a new file"},
 };
 
 // The prefixes, the module that produces each, and what the group is about (docs/errors.md).
