@@ -144,6 +144,27 @@ std::string run_id_of(const CommandOutcome& started) {
   return std::regex_search(started.output, match, id) ? match[1].str() : "";
 }
 
+// Starts Genk's list with the request reference `reference` and waits until it is placed: its
+// run id and outbox file, or both empty when it was not (the failure is reported).
+struct PlacedList {
+  std::string id;
+  fs::path file;
+};
+PlacedList place_genk_list(ExchangeWorld& world, const Daemon& daemon,
+                           const std::string& reference) {
+  const auto started = world.kbix("run start genk --request-ref " + reference);
+  EXPECT_EQ(started.exit_code, 0) << started.output;
+  const bool placed = eventually(
+      [&] {
+        auto runs = newest_runs(world);
+        return runs.contains("genk") && runs["genk"].state == RunState::placed;
+      },
+      std::chrono::seconds(60));
+  EXPECT_TRUE(placed) << read_file(daemon.log_file());
+  if (started.exit_code != 0 || !placed) return {};
+  return {run_id_of(started), newest_runs(world)["genk"].facts.value("outbox_file", "")};
+}
+
 std::string today_text() {
   return format_date(std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()));
 }
@@ -494,17 +515,10 @@ TEST(MunicipalExports, AMunicipalityWithItsOwnCertificateGetsACmsFileOpenSslOpen
   const Scratch scratch;
   setup.generate(3000, 2029);
   Daemon daemon(world);
-  const auto started = world.kbix("run start genk --request-ref GENK-2026-050");
-  ASSERT_EQ(started.exit_code, 0) << started.output;
-  const std::string id = run_id_of(started);
-  ASSERT_TRUE(eventually(
-      [&] {
-        auto runs = newest_runs(world);
-        return runs.contains("genk") && runs["genk"].state == RunState::placed;
-      },
-      std::chrono::seconds(60)))
-      << read_file(daemon.log_file());
-  const fs::path placed = newest_runs(world)["genk"].facts.value("outbox_file", "");
+  const PlacedList list = place_genk_list(world, daemon, "GENK-2026-050");
+  ASSERT_FALSE(list.id.empty());
+  const std::string& id = list.id;
+  const fs::path& placed = list.file;
   EXPECT_EQ(placed.extension(), ".p7m");
   const fs::path signed_der = scratch.dir / "signed.der";
   const fs::path workbook = scratch.dir / "list.xlsx";
@@ -546,17 +560,10 @@ TEST(MunicipalExports, TheZipProfileOpensWith7zAndTheReleasedPassword) {
   const Scratch scratch;
   setup.generate(3000, 2030);
   Daemon daemon(world);
-  const auto started = world.kbix("run start genk --request-ref GENK-2026-051");
-  ASSERT_EQ(started.exit_code, 0) << started.output;
-  const std::string id = run_id_of(started);
-  ASSERT_TRUE(eventually(
-      [&] {
-        auto runs = newest_runs(world);
-        return runs.contains("genk") && runs["genk"].state == RunState::placed;
-      },
-      std::chrono::seconds(60)))
-      << read_file(daemon.log_file());
-  const fs::path placed = newest_runs(world)["genk"].facts.value("outbox_file", "");
+  const PlacedList list = place_genk_list(world, daemon, "GENK-2026-051");
+  ASSERT_FALSE(list.id.empty());
+  const std::string& id = list.id;
+  const fs::path& placed = list.file;
   EXPECT_EQ(placed.extension(), ".zip");
   const auto released = world.kbix("export password " + id + " --channel phone");
   ASSERT_EQ(released.exit_code, 0) << released.output;
