@@ -91,6 +91,12 @@ TEST(Notify, FailureOverdueAndExpiryMessagesReachTheRelayOnceAndHoldNoInsz) {
     ops->stop();
     ASSERT_TRUE((*instance)->close("test"));
   }
+  // The partner never took the cancelled run's file: without this, the simulator below would
+  // answer it too and whether its quarantine notice arrives before the second run fails would
+  // depend on timing.
+  const auto untaken = ExchangeWorld::files_under(world.sshd().sftp_root() / "naar-vdab");
+  ASSERT_EQ(untaken.size(), 1u) << "the cancelled run's outbound file";
+  fs::remove(untaken.front());
   // 2. A run that fails for good, through the real binary: the partner signs with a certificate
   //    AgII has not pinned (envelope.unknown_signer is never retried). Forced: the cadence
   //    counts the first run, which uploaded.
