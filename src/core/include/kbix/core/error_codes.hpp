@@ -506,12 +506,17 @@ inline constexpr ErrorPrefixInfo kErrorPrefixes[] = {
     {"status", "municipal", "the status a municipality sends back (template protocol)"},
 };
 
+// The index of `code` in the registry, or std::size(kErrorCodes) when it is not registered.
+constexpr std::size_t error_code_index(std::string_view code) {
+  std::size_t index = 0;
+  while (index < std::size(kErrorCodes) && kErrorCodes[index].code != code) ++index;
+  return index;
+}
+
 // The registry row of `code`, or nothing when the text is not a registered code.
 constexpr const ErrorCodeInfo* find_error_code(std::string_view code) {
-  for (const auto& info : kErrorCodes) {
-    if (info.code == code) return &info;
-  }
-  return nullptr;
+  const std::size_t index = error_code_index(code);
+  return index < std::size(kErrorCodes) ? &kErrorCodes[index] : nullptr;
 }
 
 // An error code checked against the registry: at compile time from a literal, at run time
@@ -520,10 +525,10 @@ class ErrorCode {
  public:
   // Fails to compile ("unregistered error code") for a literal that is not in kErrorCodes.
   template <std::size_t N>
+  // The check compares an index, not a pointer: GCC's -fsanitize=undefined makes a comparison of
+  // a pointer into the table with nullptr no longer a constant expression.
   consteval ErrorCode(const char (&literal)[N])  // NOLINT: implicit on purpose
-      : info_(find_error_code(std::string_view(literal, N - 1))) {
-    if (info_ == nullptr) throw "unregistered error code: add it to kErrorCodes in error_codes.hpp";
-  }
+      : info_(checked(error_code_index(std::string_view(literal, N - 1)))) {}
   // For codes that arrive as text: nothing when the text is not registered.
   static std::optional<ErrorCode> from_text(std::string_view code) {
     const ErrorCodeInfo* info = find_error_code(code);
@@ -538,6 +543,12 @@ class ErrorCode {
 
  private:
   constexpr explicit ErrorCode(const ErrorCodeInfo* info) : info_(info) {}
+  static consteval const ErrorCodeInfo* checked(std::size_t index) {
+    if (index >= std::size(kErrorCodes)) {
+      throw "unregistered error code: add it to kErrorCodes in error_codes.hpp";
+    }
+    return &kErrorCodes[index];
+  }
   const ErrorCodeInfo* info_;
 };
 
