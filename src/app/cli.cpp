@@ -8,6 +8,7 @@
 
 #include "internal/cli_commands.hpp"
 #include "internal/cli_reports.hpp"
+#include "kbix/exchange/exchange.hpp"
 #include "kbix_version.hpp"
 
 namespace kbix {
@@ -164,7 +165,7 @@ int run_cli(int argc, char** argv) {
   password->add_option("RUN_ID", export_options.run_id, "the export run")->required();
   password->add_option("--channel", export_options.channel, "how you send it")
       ->required()
-      ->check(CLI::IsMember({"sms", "phone", "letter", "in-person"}));
+      ->check(CLI::IsMember(password_channels()));
   auto* again = password->add_flag("--again", export_options.again,
                                    "release it a second time (needs --reason)");
   password->add_option("--reason", export_options.reason, "why it is released again (audited)")
@@ -177,7 +178,7 @@ int run_cli(int argc, char** argv) {
   delivered->add_option("RUN_ID", export_options.run_id, "the export run")->required();
   delivered->add_option("--channel", export_options.channel, "how it was delivered")
       ->required()
-      ->check(CLI::IsMember({"sharepoint", "email", "sftp"}));
+      ->check(CLI::IsMember(delivery_channels()));
   delivered->add_option("--reference", export_options.reference,
                         "where to find it again, e.g. the SharePoint folder or a ticket "
                         "(audited, no personal data)");

@@ -14,11 +14,33 @@ std::tm utc_parts(std::chrono::system_clock::time_point when) {
 }
 }  // namespace
 
+// strftime's %a and %b follow the C locale, which kbix never changes: English, as RFC 5322 asks.
+std::string utc_formatted(std::chrono::system_clock::time_point when, UtcShape shape) {
+  const std::tm utc = utc_parts(when);
+  char text[64];
+  std::size_t length = 0;
+  switch (shape) {
+    case UtcShape::date:
+      length = std::strftime(text, sizeof text, "%Y-%m-%d", &utc);
+      break;
+    case UtcShape::compact:
+      length = std::strftime(text, sizeof text, "%Y%m%dT%H%M%SZ", &utc);
+      break;
+    case UtcShape::readable:
+      length = std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%SZ", &utc);
+      break;
+    case UtcShape::rfc5322:
+      length = std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S +0000", &utc);
+      break;
+  }
+  return std::string(text, length);
+}
+
 std::string utc_timestamp(std::chrono::system_clock::time_point when) {
   const std::tm utc = utc_parts(when);
   char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
+  const std::size_t length = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return std::string(text, length);
 }
 
 std::string utc_timestamp_millis(std::chrono::system_clock::time_point when) {

@@ -7,16 +7,13 @@
 #include "internal/channels.hpp"
 #include "internal/curl_easy.hpp"
 #include "kbix/core/file_safety.hpp"
+#include "kbix/core/utc_time.hpp"
 
 namespace kbix::detail {
 namespace {
 
-std::string rfc5322_date(std::time_t when) {
-  std::tm utc{};
-  gmtime_r(&when, &utc);
-  char text[64];
-  std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S +0000", &utc);
-  return text;
+std::string rfc5322_date(std::chrono::system_clock::time_point when) {
+  return utc_formatted(when, UtcShape::rfc5322);
 }
 
 // Lines end in CRLF on the wire.
@@ -60,7 +57,7 @@ class EmailChannel final : public NotifyChannel {
       to_header += (to_header.empty() ? "" : ", ") + address;
     }
     const std::string message =
-        crlf("Date: " + rfc5322_date(std::time(nullptr)) + "\nFrom: " + config_.from +
+        crlf("Date: " + rfc5322_date(std::chrono::system_clock::now()) + "\nFrom: " + config_.from +
              "\nTo: " + to_header + "\nSubject: " + notice.subject +
              "\nMIME-Version: 1.0\nContent-Type: text/plain; "
              "charset=utf-8\nContent-Transfer-Encoding: 8bit\n"

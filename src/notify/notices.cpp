@@ -2,6 +2,7 @@
 
 #include <optional>
 
+#include "kbix/core/utc_time.hpp"
 #include "kbix/envelope/keys.hpp"
 #include "kbix/notify/notice.hpp"
 
@@ -16,12 +17,7 @@ std::string host_name() {
 }
 
 std::string date_of(std::chrono::system_clock::time_point when) {
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(when);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%d", &utc);
-  return text;
+  return utc_formatted(when, UtcShape::date);
 }
 
 std::string subject_of(const Config& config, const std::string& what) {

@@ -1,13 +1,13 @@
 #include "kbix/reports/evidence.hpp"
 
 #include <algorithm>
-#include <ctime>
 #include <fstream>
 #include <map>
 #include <set>
 
 #include "kbix/core/digest.hpp"
 #include "kbix/core/protocol.hpp"
+#include "kbix/core/utc_time.hpp"
 #include "kbix/envelope/keys.hpp"
 
 namespace kbix {
@@ -18,12 +18,7 @@ using nlohmann::json;
 namespace {
 
 std::string utc(std::chrono::system_clock::time_point when) {
-  const std::time_t t = std::chrono::system_clock::to_time_t(when);
-  std::tm parts{};
-  gmtime_r(&t, &parts);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%SZ", &parts);
-  return text;
+  return utc_formatted(when, UtcShape::readable);
 }
 
 std::uint64_t num(const json& object, const char* key) {

@@ -3,22 +3,18 @@
 #include <openssl/rand.h>
 
 #include <cstdio>
-#include <ctime>
 #include <stdexcept>
+
+#include "kbix/core/utc_time.hpp"
 
 namespace kbix {
 
 std::string make_run_id(std::chrono::system_clock::time_point now) {
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
   unsigned char random[2];
   if (RAND_bytes(random, sizeof random) != 1) throw std::runtime_error("RAND_bytes failed");
-  char text[64];
-  std::snprintf(text, sizeof text, "%04d%02d%02dT%02d%02d%02dZ-%02x%02x", utc.tm_year + 1900,
-                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, random[0],
-                random[1]);
-  return text;
+  char suffix[8];
+  std::snprintf(suffix, sizeof suffix, "-%02x%02x", random[0], random[1]);
+  return utc_formatted(now, UtcShape::compact) + suffix;
 }
 
 bool is_valid_run_id(std::string_view text) {

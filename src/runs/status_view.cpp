@@ -1,12 +1,12 @@
 #include "kbix/runs/status_view.hpp"
 
 #include <cstdio>
-#include <ctime>
 #include <set>
 #include <sstream>
 
 #include "kbix/core/exit_code.hpp"
 #include "kbix/core/untrusted_text.hpp"
+#include "kbix/core/utc_time.hpp"
 #include "kbix/runs/schedule.hpp"
 
 namespace kbix {
@@ -29,12 +29,7 @@ std::optional<std::string> next_scheduled_run_utc(const Config& config, const Ru
   const auto next = next_scheduled_run(config.schedule, config.protocol,
                                        last_run_day(store, config.exchange.name), now);
   if (!next) return std::nullopt;
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(*next);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return std::string(text);
+  return utc_timestamp(*next);
 }
 
 ExchangeStatus exchange_status(const Config& config, const RunStore& store,
