@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "internal/zeroed_table.hpp"
+#include "kbix/domain/value_slot.hpp"
 
 namespace kbix::detail {
 
@@ -34,21 +35,11 @@ class U64Set {
     while (slots < count * 2) slots *= 2;
     if (slots > slots_.size()) resize(slots);
   }
-  // Asks the CPU for the slot of `value` ahead of its insert (a miss a person otherwise).
-  void prefetch(std::uint64_t value) const {
-    if (!slots_.empty()) __builtin_prefetch(&slots_[slot_of(value, slots_.size() - 1)]);
-  }
 
  private:
-  static std::size_t slot_of(std::uint64_t value, std::size_t mask) {
-    value ^= value >> 33;  // the low digits of an INSZ are its check digits: mix before masking
-    value *= 0xff51afd7ed558ccdULL;
-    value ^= value >> 33;
-    return static_cast<std::size_t>(value) & mask;
-  }
   static bool place(ZeroedTable<std::uint64_t>& slots, std::uint64_t value) {
     const std::size_t mask = slots.size() - 1;
-    for (std::size_t at = slot_of(value, mask);; at = (at + 1) & mask) {
+    for (std::size_t at = value_slot(value, mask);; at = (at + 1) & mask) {
       if (slots[at] == value) return false;
       if (slots[at] == 0) {
         slots[at] = value;

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include <cstdint>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -45,6 +46,16 @@ class Insz {
 };
 
 std::ostream& operator<<(std::ostream& out, const Insz& insz);  // prints "<insz>"
+
+// What Insz::parse finds, without its error message or its digits: for a loop over a million rows
+// (the export). Nullopt exactly when Insz::parse fails.
+struct InszFacts {
+  std::uint64_t value = 0;  // Insz::value()
+  bool bis = false;
+  bool after_2000 = false;
+  bool calendar_warning = false;
+};
+std::optional<InszFacts> insz_facts(std::string_view text);
 
 // True when `digits` is exactly 11 ASCII digits passing the month and checksum rules.
 bool is_valid_insz_digits(std::string_view digits);
