@@ -17,7 +17,7 @@
 #include <random>
 
 #include "internal/cli_commands.hpp"
-#include "kbix/core/config.hpp"
+#include "kbix/config/config.hpp"
 #include "kbix/core/exit_code.hpp"
 #include "kbix/envelope/envelope.hpp"
 #include "kbix/sftp/sftp.hpp"

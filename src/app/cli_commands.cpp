@@ -9,7 +9,7 @@
 
 #include "kbix/app/cli.hpp"
 #include "kbix/audit/audit_verify.hpp"
-#include "kbix/core/config.hpp"
+#include "kbix/config/config.hpp"
 #include "kbix/core/logging.hpp"
 #include "kbix/core/untrusted_text.hpp"
 #include "kbix/daemon/control_protocol.hpp"

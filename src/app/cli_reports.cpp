@@ -7,7 +7,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "kbix/core/config.hpp"
+#include "kbix/config/config.hpp"
 #include "kbix/core/exit_code.hpp"
 #include "kbix/core/file_safety.hpp"
 #include "kbix/reports/evidence.hpp"

@@ -16,7 +16,7 @@
 #include <ctime>
 
 #include "internal/envelope_internal.hpp"
-#include "kbix/core/config.hpp"
+#include "kbix/config/config.hpp"
 #include "kbix/core/digest.hpp"
 #include "kbix/core/file_safety.hpp"
 

@@ -4,7 +4,7 @@
 #include <sstream>
 
 #include "internal/envelope_internal.hpp"
-#include "kbix/core/config.hpp"
+#include "kbix/config/config.hpp"
 #include "kbix/core/utc_time.hpp"
 #include "kbix/envelope/keys.hpp"
 

@@ -17,7 +17,7 @@
 #include <mutex>
 
 #include "internal/sftp_session.hpp"
-#include "kbix/core/config.hpp"
+#include "kbix/config/config.hpp"
 #include "kbix/core/file_safety.hpp"
 #include "kbix/core/untrusted_text.hpp"
 

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "kbix/core/config.hpp"
+#include "kbix/config/config.hpp"
 #include "unit/envelope/envelope_fixture.hpp"
 
 namespace kbix::test {

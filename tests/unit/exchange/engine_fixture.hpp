@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "kbix/audit/audit.hpp"
-#include "kbix/core/config.hpp"
+#include "kbix/config/config.hpp"
 #include "kbix/exchange/exchange.hpp"
 #include "kbix/runs/run_store.hpp"
 #include "support/fake_remote_store.hpp"

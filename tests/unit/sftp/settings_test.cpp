@@ -4,7 +4,7 @@
 #include <sstream>
 #include <string>
 
-#include "kbix/core/config.hpp"
+#include "kbix/config/config.hpp"
 #include "kbix/sftp/sftp.hpp"
 
 namespace kbix {

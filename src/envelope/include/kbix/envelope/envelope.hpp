@@ -50,7 +50,7 @@ struct bio_st;  // OpenSSL's BIO (openssl/types.h)
 
 namespace kbix {
 
-struct Config;         // kbix/config.hpp
+struct Config;         // kbix/config/config.hpp
 class SecretBytes;     // kbix/envelope/sealed_bytes.hpp
 class OpenedInMemory;  // kbix/envelope/sealed_bytes.hpp
 namespace envelope_detail {

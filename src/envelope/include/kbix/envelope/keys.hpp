@@ -22,7 +22,7 @@ typedef struct evp_pkey_st EVP_PKEY;  // NOLINT
 
 namespace kbix {
 
-struct Config;  // kbix/config.hpp
+struct Config;  // kbix/config/config.hpp
 
 enum class KeyType { rsa, ec, other };
 

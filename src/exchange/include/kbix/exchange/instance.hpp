@@ -19,7 +19,7 @@
 #include <string_view>
 
 #include "kbix/audit/audit.hpp"
-#include "kbix/core/config.hpp"
+#include "kbix/config/config.hpp"
 #include "kbix/core/result.hpp"
 #include "kbix/runs/run_store.hpp"
 

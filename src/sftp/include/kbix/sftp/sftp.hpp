@@ -78,7 +78,7 @@ struct RemoteListing {
   std::vector<RejectedRemoteName> rejected;
 };
 
-struct SftpConfig;  // kbix/config.hpp
+struct SftpConfig;  // kbix/config/config.hpp
 // Settings from the [sftp] section of kbix.toml; algorithm lists and poll_settle keep defaults.
 SftpSettings make_sftp_settings(const SftpConfig& config);
 

@@ -22,8 +22,8 @@
 #include <string>
 #include <vector>
 
+#include "kbix/config/ops_config.hpp"
 #include "kbix/core/export_delivery.hpp"
-#include "kbix/core/ops_config.hpp"
 #include "kbix/core/protocol.hpp"
 #include "kbix/core/result.hpp"
 

@@ -5,7 +5,7 @@
 #include <system_error>
 
 #include "internal/config_sections.hpp"
-#include "kbix/core/config.hpp"
+#include "kbix/config/config.hpp"
 
 namespace kbix {
 namespace {

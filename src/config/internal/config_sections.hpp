@@ -1,5 +1,5 @@
 // The readers of kbix.toml's sections, shared by the single-exchange form (kbix.toml) and the
-// exchange files of exchanges.d (internal to the core module).
+// exchange files of exchanges.d (internal to the config module).
 #pragma once
 
 #include <filesystem>
@@ -7,8 +7,8 @@
 #include <string_view>
 
 #include "internal/ops_config_reader.hpp"
-#include "internal/toml_reader.hpp"
-#include "kbix/core/config.hpp"
+#include "kbix/config/config.hpp"
+#include "kbix/core/toml_reader.hpp"
 
 namespace kbix::detail {
 

@@ -8,7 +8,7 @@
 #include <regex>
 #include <sstream>
 
-#include "kbix/core/config.hpp"
+#include "kbix/config/config.hpp"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "kbix/core/config.hpp"
+#include "kbix/config/config.hpp"
 
 #include <gtest/gtest.h>
 
