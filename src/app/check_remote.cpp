@@ -141,10 +141,10 @@ int check_remote(const GlobalOptions& options) {
     if (sealed) probe = scratch.path / "probe.p7m";
   }
 
-  const std::string connect_what = "connect to " + sftp.user + "@" + sftp.host + ":" +
-                                   std::to_string(sftp.port) +
-                                   " (pinned host key, key authentication)";
-  auto client = SftpClient::connect(make_sftp_settings(sftp));
+  const std::string connect_what =
+      "connect to " + sftp.connection.user + "@" + sftp.connection.host + ":" +
+      std::to_string(sftp.connection.port) + " (pinned host key, key authentication)";
+  auto client = SftpClient::connect(sftp.connection);
   if (!client) {
     out.line(false, connect_what, client.error().describe());
     for (const auto& [role, dir] : directories) {

@@ -259,10 +259,12 @@ std::optional<Error> conflict(const Config& candidate, const std::vector<Config>
     const auto& a = other.sftp;
     const auto& b = candidate.sftp;
     if (candidate.is_export() || other.is_export()) continue;  // no partner server
-    if (a.host == b.host && a.port == b.port && a.user == b.user && a.return_dir == b.return_dir) {
+    const auto& server = b.connection;
+    if (a.connection.host == server.host && a.connection.port == server.port &&
+        a.connection.user == server.user && a.return_dir == b.return_dir) {
       return Error{"config.overlapping_exchange",
                    at.return_dir + ": exchange " + other.exchange.name + " (" + other_file +
-                       ") already reads returns from " + b.user + "@" + b.host + ":" +
+                       ") already reads returns from " + server.user + "@" + server.host + ":" +
                        b.return_dir + "; each exchange needs a return directory of its own"};
     }
   }

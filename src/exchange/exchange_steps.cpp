@@ -377,7 +377,7 @@ Status Exchange::download_return(const RunRecord& run, RemoteStore& remote,
 }
 
 Result<std::unique_ptr<RemoteStore>> Exchange::connect_remote(const std::string& run_id) {
-  const SftpSettings settings = make_sftp_settings(config_.sftp);
+  const SftpSettings& settings = config_.sftp.connection;
   RetryPolicy policy;
   policy.max_attempts = 3;
   auto client = with_retry(policy, [&](int) { return connect_(); });

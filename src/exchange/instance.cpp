@@ -31,7 +31,8 @@ AuditActor current_user_actor() {
 
 Status check_secret_files(const Config& config) {
   std::vector<fs::path> secrets = {config.keys.signing_key, config.keys.decryption_key};
-  if (!config.sftp.identity_file.empty()) secrets.push_back(config.sftp.identity_file);
+  if (!config.sftp.connection.identity_file.empty())
+    secrets.push_back(config.sftp.connection.identity_file);
   if (config.keys.key_passphrase_file) secrets.push_back(*config.keys.key_passphrase_file);
   if (config.keys.pseudonym_key_file) secrets.push_back(*config.keys.pseudonym_key_file);
   for (const auto& pair : config.keys.previous_decryption_keys) secrets.push_back(pair.key);

@@ -26,6 +26,7 @@
 #include "kbix/core/export_delivery.hpp"
 #include "kbix/core/protocol.hpp"
 #include "kbix/core/result.hpp"
+#include "kbix/sftp/sftp_settings.hpp"
 
 namespace kbix {
 
@@ -109,19 +110,13 @@ struct PartnerConfig {
   std::chrono::seconds signing_time_skew{600};
 };
 
+// An exchange's [sftp] section: how to reach the server (the sftp module's own settings) and what
+// the exchange does there.
 struct SftpConfig {
-  std::string host;
-  int port = 22;
-  std::string user;
-  std::filesystem::path identity_file;
-  std::filesystem::path known_hosts_file;
+  SftpSettings connection;  // host, port, user, keys, timeouts, min_file_age_seconds (min_age)
   std::string outbound_dir;
   std::string return_dir;
-  std::chrono::seconds connect_timeout{20};
-  std::chrono::seconds operation_deadline{600};
-  std::chrono::seconds keepalive{30};
   std::chrono::seconds poll_interval{300};
-  std::chrono::seconds min_file_age{60};
   // A hostile server cannot fill the disk: the largest return downloaded (unset: 50 times the
   // run's outbound file plus 64 MiB), and the quarantine's caps and age.
   std::optional<std::uint64_t> max_download_bytes;
