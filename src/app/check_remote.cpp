@@ -20,6 +20,7 @@
 #include "kbix/config/config.hpp"
 #include "kbix/core/exit_code.hpp"
 #include "kbix/envelope/envelope.hpp"
+#include "kbix/exchange/exchange_keys.hpp"
 #include "kbix/sftp/sftp.hpp"
 
 namespace kbix::cli {

@@ -18,6 +18,7 @@
 #include "kbix/daemon/operations.hpp"
 #include "kbix/envelope/keys.hpp"
 #include "kbix/exchange/exchange.hpp"
+#include "kbix/exchange/exchange_keys.hpp"
 #include "kbix/exchange/instance.hpp"
 #include "kbix/runs/status_view.hpp"
 

@@ -7,6 +7,7 @@
 #include "kbix/domain/output_scan.hpp"
 #include "kbix/envelope/sealed_bytes.hpp"
 #include "kbix/exchange/exchange.hpp"
+#include "kbix/exchange/exchange_keys.hpp"
 
 namespace kbix {
 

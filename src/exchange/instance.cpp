@@ -12,6 +12,7 @@
 #include "kbix/core/file_safety.hpp"
 #include "kbix/envelope/keys.hpp"
 #include "kbix/exchange/exchange.hpp"
+#include "kbix/exchange/exchange_keys.hpp"
 
 namespace kbix {
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "kbix/config/config.hpp"
+#include "kbix/exchange/exchange_keys.hpp"
 #include "unit/envelope/envelope_fixture.hpp"
 
 namespace kbix::test {
