@@ -166,8 +166,13 @@ void read_sftp(TableReader& table, const std::filesystem::path& dir, SftpConfig&
   }
 }
 
-void read_audit(TableReader& table, const std::filesystem::path& dir,
-                const std::filesystem::path& state_dir, AuditConfig& out) {
+void read_audit(TableReader& table, const std::filesystem::path& dir, const DaemonConfig& daemon,
+                const KeysConfig& keys, AuditSettings& out) {
+  const std::filesystem::path& state_dir = daemon.state_dir;
+  out.directory = state_dir / "audit";
+  out.signing_key = keys.signing_key;
+  out.signing_certificate = keys.signing_certificate;
+  out.key_passphrase_file = keys.key_passphrase_file;
   out.checkpoint_every =
       static_cast<int>(table.integer("checkpoint_every", false, 1, 1000000).value_or(100));
   out.rotate_bytes =

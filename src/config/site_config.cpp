@@ -318,7 +318,7 @@ Result<SiteConfig> load_site_config(const fs::path& file) {
   KBIX_TRY(detail::section(root, file, "keys",
                            [&](TableReader& t) { detail::read_keys(t, dir, base.keys); }));
   KBIX_TRY(detail::section(root, file, "audit", [&](TableReader& t) {
-    detail::read_audit(t, dir, base.daemon.state_dir, base.audit);
+    detail::read_audit(t, dir, base.daemon, base.keys, base.audit);
   }));
   KBIX_TRY(detail::read_operations_sections(root, file, dir, base.notify, base.metrics));
 

@@ -48,19 +48,6 @@ Status check_secret_files(const Config& config) {
   return ok();
 }
 
-AuditOptions audit_options(const Config& config) {
-  AuditOptions options;
-  options.directory = config.daemon.state_dir / "audit";
-  options.checkpoint_every = config.audit.checkpoint_every;
-  options.rotate_bytes = config.audit.rotate_bytes;
-  options.signing_key = config.keys.signing_key;
-  options.signing_certificate = config.keys.signing_certificate;
-  options.key_passphrase_file = config.keys.key_passphrase_file;
-  options.checkpoint_copy = config.audit.checkpoint_copy;
-  options.checkpoint_journal = config.audit.checkpoint_journal;
-  return options;
-}
-
 namespace {
 
 // Exchanges whose own secret (the SSH identity) fails the check join the refused ones.
@@ -169,7 +156,7 @@ Result<std::unique_ptr<Instance>> Instance::open(const fs::path& config_file, st
   auto store = RunStore::open(cfg.daemon.state_dir / "runs.sqlite3");
   if (!store) return fail(std::move(store).error());
   instance->store_ = std::make_unique<RunStore>(std::move(*store));
-  auto audit = AuditLog::open(audit_options(cfg));
+  auto audit = AuditLog::open(cfg.audit);
   if (!audit) return fail(std::move(audit).error());
   instance->audit_ = std::make_unique<AuditLog>(std::move(*audit));
   AuditLog& log = *instance->audit_;

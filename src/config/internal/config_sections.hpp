@@ -26,8 +26,10 @@ void read_partner(TableReader& table, const std::filesystem::path& dir, PartnerC
 enum class SftpUse { round_trip, drop };
 void read_sftp(TableReader& table, const std::filesystem::path& dir, SftpConfig& out,
                SftpUse use = SftpUse::round_trip);
-void read_audit(TableReader& table, const std::filesystem::path& dir,
-                const std::filesystem::path& state_dir, AuditConfig& out);
+// [audit], and the audit log's directory (<state_dir>/audit) and signing key from [daemon] and
+// [keys], read before it.
+void read_audit(TableReader& table, const std::filesystem::path& dir, const DaemonConfig& daemon,
+                const KeysConfig& keys, AuditSettings& out);
 
 // Reads one required section with `read`, then checks it for unknown keys.
 template <class Read>

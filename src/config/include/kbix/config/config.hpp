@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "kbix/audit/audit_settings.hpp"
 #include "kbix/config/ops_config.hpp"
 #include "kbix/core/export_delivery.hpp"
 #include "kbix/core/protocol.hpp"
@@ -128,15 +129,6 @@ struct SftpConfig {
 // The download cap for a return to an outbound file of `outbound_bytes` (see SftpConfig).
 std::uint64_t return_download_cap(const SftpConfig& config, std::uint64_t outbound_bytes);
 
-struct AuditConfig {
-  int checkpoint_every = 100;
-  std::int64_t rotate_bytes = 64LL * 1024 * 1024;
-  // Each signed checkpoint is also appended here (outside the state directory) ...
-  std::optional<std::filesystem::path> checkpoint_copy;
-  // ... and sent to the system journal (field KBIX_CHECKPOINT), so a cut is found (inv. 9).
-  bool checkpoint_journal = true;
-};
-
 struct Config {
   std::filesystem::path file;  // kbix.toml
   ExchangeSettings exchange;
@@ -147,7 +139,7 @@ struct Config {
   KeysConfig keys;
   PartnerConfig partner;
   SftpConfig sftp;
-  AuditConfig audit;
+  AuditSettings audit;             // [audit], its directory and key from [daemon] and [keys]
   NotifyConfig notify;             // optional [notify]
   MetricsConfig metrics;           // optional [metrics]
   ExportSettings export_settings;  // [export]: export exchanges only

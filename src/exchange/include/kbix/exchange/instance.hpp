@@ -66,7 +66,4 @@ AuditActor current_user_actor();
 // Checks every private-key-like file of the configuration (inv. 7). "security.key_file_mode".
 Status check_secret_files(const Config& config);
 
-// AuditOptions from the configuration: <state_dir>/audit, the AgII signing key for checkpoints.
-AuditOptions audit_options(const Config& config);
-
 }  // namespace kbix
