@@ -1,5 +1,5 @@
 // The sftp module's default algorithms (what [sftp] fills is
-// tests/unit/config/sftp_section_test.cpp).
+// tests/unit/config/sections_test.cpp).
 #include <gtest/gtest.h>
 
 #include <set>
