@@ -17,9 +17,10 @@
 #include <random>
 
 #include "internal/cli_commands.hpp"
-#include "kbix/core/config.hpp"
+#include "kbix/config/config.hpp"
 #include "kbix/core/exit_code.hpp"
 #include "kbix/envelope/envelope.hpp"
+#include "kbix/exchange/exchange_keys.hpp"
 #include "kbix/sftp/sftp.hpp"
 
 namespace kbix::cli {
@@ -141,10 +142,10 @@ int check_remote(const GlobalOptions& options) {
     if (sealed) probe = scratch.path / "probe.p7m";
   }
 
-  const std::string connect_what = "connect to " + sftp.user + "@" + sftp.host + ":" +
-                                   std::to_string(sftp.port) +
-                                   " (pinned host key, key authentication)";
-  auto client = SftpClient::connect(make_sftp_settings(sftp));
+  const std::string connect_what =
+      "connect to " + sftp.connection.user + "@" + sftp.connection.host + ":" +
+      std::to_string(sftp.connection.port) + " (pinned host key, key authentication)";
+  auto client = SftpClient::connect(sftp.connection);
   if (!client) {
     out.line(false, connect_what, client.error().describe());
     for (const auto& [role, dir] : directories) {

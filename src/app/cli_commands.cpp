@@ -9,7 +9,7 @@
 
 #include "kbix/app/cli.hpp"
 #include "kbix/audit/audit_verify.hpp"
-#include "kbix/core/config.hpp"
+#include "kbix/config/config.hpp"
 #include "kbix/core/logging.hpp"
 #include "kbix/core/untrusted_text.hpp"
 #include "kbix/daemon/control_protocol.hpp"
@@ -18,6 +18,7 @@
 #include "kbix/daemon/operations.hpp"
 #include "kbix/envelope/keys.hpp"
 #include "kbix/exchange/exchange.hpp"
+#include "kbix/exchange/exchange_keys.hpp"
 #include "kbix/exchange/instance.hpp"
 #include "kbix/runs/status_view.hpp"
 
@@ -277,7 +278,7 @@ int status_check(const GlobalOptions& options) {
   if (::access(audit_dir.c_str(), R_OK | X_OK) == 0) {
     AuditVerifyOptions verify;
     verify.directory = audit_dir;
-    verify.certificate = config->keys.signing_certificate;
+    verify.certificate = config->audit.signing_certificate;
     verify.previous_certificates = config->keys.previous_signing_certificates;
     const auto report = verify_audit(verify);
     input.audit_intact = report.ok;
@@ -413,8 +414,8 @@ int audit_verify(const GlobalOptions& options, const AuditOptionsCli& audit) {
   auto site = load_site_config(options.config_file);
   auto config = site ? Result<Config>(site->base) : Result<Config>(fail(site.error()));
   if (config) {
-    verify.directory = config->daemon.state_dir / "audit";
-    verify.certificate = config->keys.signing_certificate;
+    verify.directory = config->audit.directory;
+    verify.certificate = config->audit.signing_certificate;
     verify.previous_certificates = config->keys.previous_signing_certificates;
     verify.checkpoint_every = static_cast<std::uint64_t>(config->audit.checkpoint_every);
   } else if (audit.log_files.empty()) {
@@ -451,7 +452,7 @@ int audit_show(const GlobalOptions& options, const AuditOptionsCli& audit) {
   auto site = load_site_config(options.config_file);
   auto config = site ? Result<Config>(site->base) : Result<Config>(fail(site.error()));
   if (config) {
-    source.directory = config->daemon.state_dir / "audit";
+    source.directory = config->audit.directory;
   } else if (audit.log_files.empty()) {
     std::cerr << "kbix: " << config.error().describe() << "\n";
     return kExitConfig;

@@ -7,7 +7,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "kbix/core/config.hpp"
+#include "kbix/config/config.hpp"
 #include "kbix/core/exit_code.hpp"
 #include "kbix/core/file_safety.hpp"
 #include "kbix/reports/evidence.hpp"
@@ -96,7 +96,7 @@ EvidenceSources sources_of(const Config& config) {
   sources.checkpoint_certificate = config.keys.signing_certificate;
   sources.runs_dir = config.daemon.state_dir / "runs";
   sources.output_dir = config.daemon.output_dir;
-  sources.known_hosts_file = config.sftp.known_hosts_file;
+  sources.known_hosts_file = config.sftp.connection.known_hosts_file;
   sources.protocol_id = config.protocol.id;
   sources.envelope_profile = config.partner.envelope_profile;
   sources.certificates = {{"partner encryption", config.partner.encryption_certificate},

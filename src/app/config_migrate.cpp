@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "internal/cli_commands.hpp"
-#include "kbix/core/config.hpp"
+#include "kbix/config/config.hpp"
 #include "kbix/core/exit_code.hpp"
 #include "kbix/core/file_safety.hpp"
 

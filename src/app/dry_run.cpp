@@ -7,7 +7,7 @@
 #include <streambuf>
 
 #include "internal/cli_commands.hpp"
-#include "kbix/core/config.hpp"
+#include "kbix/config/config.hpp"
 #include "kbix/core/exit_code.hpp"
 #include "kbix/domain/extract_export.hpp"
 #include "kbix/exchange/exchange.hpp"

@@ -75,7 +75,7 @@ Status check_details(const nlohmann::json& value, const std::string& path) {
 }  // namespace detail
 
 struct AuditLog::State {
-  AuditOptions options;
+  AuditSettings options;
   std::mutex mutex;
   int fd = -1;
   std::uint64_t next_seq = 1;
@@ -238,7 +238,7 @@ AuditLog::AuditLog(AuditLog&&) noexcept = default;
 AuditLog& AuditLog::operator=(AuditLog&&) noexcept = default;
 AuditLog::~AuditLog() = default;
 
-Result<AuditLog> AuditLog::open(const AuditOptions& options) {
+Result<AuditLog> AuditLog::open(const AuditSettings& options) {
   auto state = std::make_unique<State>();
   state->options = options;
   std::error_code error;

@@ -6,7 +6,7 @@
 
 #include "internal/protocol_export.hpp"
 #include "internal/protocol_privacy.hpp"
-#include "internal/toml_reader.hpp"
+#include "kbix/core/toml_reader.hpp"
 
 namespace kbix {
 

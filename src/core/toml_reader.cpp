@@ -1,4 +1,4 @@
-#include "internal/toml_reader.hpp"
+#include "kbix/core/toml_reader.hpp"
 
 #include <algorithm>
 #include <fstream>

@@ -3,7 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "kbix/core/config.hpp"
+#include "kbix/config/config.hpp"
 #include "kbix/core/untrusted_text.hpp"
 #include "kbix/domain/output_scan.hpp"
 #include "kbix/runs/run_id.hpp"

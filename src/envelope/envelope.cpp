@@ -16,7 +16,6 @@
 #include <ctime>
 
 #include "internal/envelope_internal.hpp"
-#include "kbix/core/config.hpp"
 #include "kbix/core/digest.hpp"
 #include "kbix/core/file_safety.hpp"
 
@@ -293,60 +292,6 @@ Result<SealReport> Sealer::seal_bio(BIO* in, std::string_view input_name,
   spdlog::debug("envelope: sealed {} bytes into {} ({} bytes, profile {})", plaintext_bytes,
                 output.filename().string(), report.sealed_bytes, to_string(state_->profile));
   return report;
-}
-
-// ---- configurations for a run -----------------------------------------------------------------
-
-Result<SealerConfig> outbound_sealer_config(const Config& config,
-                                            std::chrono::system_clock::time_point now) {
-  auto profile = parse_envelope_profile(config.partner.envelope_profile);
-  if (!profile) return fail(std::move(profile).error());
-  auto partner = newest_valid_certificate(listed_or_single(config.partner.encryption_certificates,
-                                                           config.partner.encryption_certificate),
-                                          now);
-  if (!partner) return fail(std::move(partner).error());
-  SealerConfig sealer = snapshot_sealer_config(config);
-  sealer.recipient_certificates = {*partner, config.keys.decryption_certificate};
-  sealer.profile = *profile;
-  return sealer;
-}
-
-SealerConfig snapshot_sealer_config(const Config& config) {
-  SealerConfig sealer;
-  sealer.signing_certificate = config.keys.signing_certificate;
-  sealer.signing_key = config.keys.signing_key;
-  sealer.key_passphrase_file = config.keys.key_passphrase_file;
-  sealer.recipient_certificates = {config.keys.decryption_certificate};
-  sealer.profile = EnvelopeProfile::gcm;
-  return sealer;
-}
-
-OpenerConfig return_opener_config(const Config& config) {
-  OpenerConfig opener = own_file_opener_config(config);
-  opener.pinned_signer_certificates =
-      listed_or_single(config.partner.signing_certificates, config.partner.signing_certificate);
-  opener.signer_valid_at_signing_time = false;  // a partner's certificate must be valid now
-  // The loader admits only "gcm" and "cbc"; anything else would fall to the stricter gcm.
-  auto profile = parse_envelope_profile(config.partner.envelope_profile);
-  opener.required_profile = profile ? *profile : EnvelopeProfile::gcm;
-  return opener;
-}
-
-OpenerConfig own_file_opener_config(const Config& config) {
-  OpenerConfig opener;
-  opener.our_certificate = config.keys.decryption_certificate;
-  opener.our_key = config.keys.decryption_key;
-  opener.key_passphrase_file = config.keys.key_passphrase_file;
-  for (const auto& pair : config.keys.previous_decryption_keys) {
-    opener.previous_keys.push_back({pair.certificate, pair.key});
-  }
-  opener.pinned_signer_certificates = {config.keys.signing_certificate};
-  opener.pinned_signer_certificates.insert(opener.pinned_signer_certificates.end(),
-                                           config.keys.previous_signing_certificates.begin(),
-                                           config.keys.previous_signing_certificates.end());
-  // Snapshots are kept for the retention period, longer than a certificate lives.
-  opener.signer_valid_at_signing_time = true;
-  return opener;
 }
 
 }  // namespace kbix

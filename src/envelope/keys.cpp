@@ -169,4 +169,26 @@ bool PrivateKey::matches(const Certificate& certificate) const {
   return same;
 }
 
+Result<std::filesystem::path> newest_valid_certificate(
+    const std::vector<std::filesystem::path>& certificates,
+    std::chrono::system_clock::time_point now) {
+  if (certificates.empty()) return fail("keys.unreadable", "no certificate is configured");
+  const std::filesystem::path* chosen = nullptr;
+  std::optional<Certificate> best;
+  for (const auto& file : certificates) {
+    auto certificate = Certificate::load(file);
+    if (!certificate || certificate->not_before() > now || certificate->not_after() <= now) {
+      continue;
+    }
+    const bool newer = !best || certificate->not_before() > best->not_before() ||
+                       (certificate->not_before() == best->not_before() &&
+                        certificate->not_after() > best->not_after());
+    if (newer) {
+      best = std::move(*certificate);
+      chosen = &file;
+    }
+  }
+  return chosen != nullptr ? *chosen : certificates.back();
+}
+
 }  // namespace kbix

@@ -43,18 +43,18 @@ std::int64_t epoch_seconds(std::chrono::system_clock::time_point when) {
 Exchange::Exchange(Config config, RunStore& store, AuditLog& audit, RemoteStoreConnector remote)
     : config_(std::move(config)),
       own_connector_(!remote),
-      connect_(remote ? std::move(remote) : sftp_remote_store(make_sftp_settings(config_.sftp))),
+      connect_(remote ? std::move(remote) : sftp_remote_store(config_.sftp.connection)),
       store_(store),
       audit_(audit),
       readiness_(
           [this](const std::string& name) {
             return run_id_from_return_name(config_.protocol.id, name).has_value();
           },
-          config_.sftp.min_file_age) {}
+          config_.sftp.connection.min_age) {}
 
 void Exchange::replace_config(Config config) {
   config_ = std::move(config);
-  if (own_connector_) connect_ = sftp_remote_store(make_sftp_settings(config_.sftp));
+  if (own_connector_) connect_ = sftp_remote_store(config_.sftp.connection);
 }
 
 fs::path Exchange::run_directory(const std::string& run_id) const {

@@ -22,6 +22,7 @@
 #include "kbix/envelope/envelope.hpp"
 #include "kbix/envelope/sealed_bytes.hpp"
 #include "kbix/exchange/exchange.hpp"
+#include "kbix/exchange/exchange_keys.hpp"
 #include "kbix/reports/run_reports.hpp"
 #include "kbix/runs/run_id.hpp"
 #include "kbix/sftp/retry.hpp"
@@ -377,7 +378,7 @@ Status Exchange::download_return(const RunRecord& run, RemoteStore& remote,
 }
 
 Result<std::unique_ptr<RemoteStore>> Exchange::connect_remote(const std::string& run_id) {
-  const SftpSettings settings = make_sftp_settings(config_.sftp);
+  const SftpSettings& settings = config_.sftp.connection;
   RetryPolicy policy;
   policy.max_attempts = 3;
   auto client = with_retry(policy, [&](int) { return connect_(); });

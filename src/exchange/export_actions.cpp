@@ -7,6 +7,7 @@
 #include "kbix/domain/output_scan.hpp"
 #include "kbix/envelope/sealed_bytes.hpp"
 #include "kbix/exchange/exchange.hpp"
+#include "kbix/exchange/exchange_keys.hpp"
 
 namespace kbix {
 
@@ -116,7 +117,8 @@ Status Exchange::record_delivery(const std::string& run_id, const DeliveryRecord
   if (config_.delivers_by_sftp()) {
     return fail("export.delivered_by_kbix",
                 "exchange " + config_.exchange.name + " delivers its lists to " +
-                    config_.sftp.user + "@" + config_.sftp.host + ":" + config_.sftp.outbound_dir +
+                    config_.sftp.connection.user + "@" + config_.sftp.connection.host + ":" +
+                    config_.sftp.outbound_dir +
                     " itself ([export] delivery = \"sftp\"): kbix records the delivery of run " +
                     run_id + " when the drop is done (see kbix status); nothing to record by hand");
   }

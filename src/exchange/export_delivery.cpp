@@ -21,7 +21,8 @@ namespace {
 
 // "user@host:port/dir": where the lists of this exchange are dropped (for messages and status).
 std::string drop_target(const SftpConfig& sftp) {
-  return sftp.user + "@" + sftp.host + ":" + std::to_string(sftp.port) + " " + sftp.outbound_dir;
+  return sftp.connection.user + "@" + sftp.connection.host + ":" +
+         std::to_string(sftp.connection.port) + " " + sftp.outbound_dir;
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "kbix/core/utc_time.hpp"
 #include "kbix/envelope/envelope.hpp"
 #include "kbix/exchange/exchange.hpp"
+#include "kbix/exchange/exchange_keys.hpp"
 #include "kbix/municipal/row_references.hpp"
 #include "kbix/municipal/status_return.hpp"
 

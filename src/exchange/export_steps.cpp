@@ -15,6 +15,7 @@
 #include "kbix/envelope/envelope.hpp"
 #include "kbix/envelope/sealed_bytes.hpp"
 #include "kbix/exchange/exchange.hpp"
+#include "kbix/exchange/exchange_keys.hpp"
 #include "kbix/municipal/municipal_list.hpp"
 #include "kbix/municipal/row_references.hpp"
 #include "kbix/office/password.hpp"

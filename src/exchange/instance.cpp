@@ -12,6 +12,7 @@
 #include "kbix/core/file_safety.hpp"
 #include "kbix/envelope/keys.hpp"
 #include "kbix/exchange/exchange.hpp"
+#include "kbix/exchange/exchange_keys.hpp"
 
 namespace kbix {
 
@@ -31,7 +32,8 @@ AuditActor current_user_actor() {
 
 Status check_secret_files(const Config& config) {
   std::vector<fs::path> secrets = {config.keys.signing_key, config.keys.decryption_key};
-  if (!config.sftp.identity_file.empty()) secrets.push_back(config.sftp.identity_file);
+  if (!config.sftp.connection.identity_file.empty())
+    secrets.push_back(config.sftp.connection.identity_file);
   if (config.keys.key_passphrase_file) secrets.push_back(*config.keys.key_passphrase_file);
   if (config.keys.pseudonym_key_file) secrets.push_back(*config.keys.pseudonym_key_file);
   for (const auto& pair : config.keys.previous_decryption_keys) secrets.push_back(pair.key);
@@ -44,19 +46,6 @@ Status check_secret_files(const Config& config) {
     KBIX_TRY(check_private_file(secret));
   }
   return ok();
-}
-
-AuditOptions audit_options(const Config& config) {
-  AuditOptions options;
-  options.directory = config.daemon.state_dir / "audit";
-  options.checkpoint_every = config.audit.checkpoint_every;
-  options.rotate_bytes = config.audit.rotate_bytes;
-  options.signing_key = config.keys.signing_key;
-  options.signing_certificate = config.keys.signing_certificate;
-  options.key_passphrase_file = config.keys.key_passphrase_file;
-  options.checkpoint_copy = config.audit.checkpoint_copy;
-  options.checkpoint_journal = config.audit.checkpoint_journal;
-  return options;
 }
 
 namespace {
@@ -167,7 +156,7 @@ Result<std::unique_ptr<Instance>> Instance::open(const fs::path& config_file, st
   auto store = RunStore::open(cfg.daemon.state_dir / "runs.sqlite3");
   if (!store) return fail(std::move(store).error());
   instance->store_ = std::make_unique<RunStore>(std::move(*store));
-  auto audit = AuditLog::open(audit_options(cfg));
+  auto audit = AuditLog::open(cfg.audit);
   if (!audit) return fail(std::move(audit).error());
   instance->audit_ = std::make_unique<AuditLog>(std::move(*audit));
   AuditLog& log = *instance->audit_;

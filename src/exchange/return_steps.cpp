@@ -22,6 +22,7 @@
 #include "kbix/envelope/envelope.hpp"
 #include "kbix/envelope/sealed_bytes.hpp"
 #include "kbix/exchange/exchange.hpp"
+#include "kbix/exchange/exchange_keys.hpp"
 #include "kbix/reports/run_reports.hpp"
 #include "kbix/runs/run_id.hpp"
 

@@ -10,6 +10,7 @@
 
 #include "kbix/core/file_safety.hpp"
 #include "kbix/envelope/keys.hpp"
+#include "kbix/exchange/exchange_keys.hpp"
 #include "kbix/metrics/prometheus_text.hpp"
 
 namespace kbix {

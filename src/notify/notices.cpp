@@ -4,6 +4,7 @@
 
 #include "kbix/core/utc_time.hpp"
 #include "kbix/envelope/keys.hpp"
+#include "kbix/exchange/exchange_keys.hpp"
 #include "kbix/notify/notice.hpp"
 
 namespace kbix {

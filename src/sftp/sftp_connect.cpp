@@ -17,7 +17,6 @@
 #include <mutex>
 
 #include "internal/sftp_session.hpp"
-#include "kbix/core/config.hpp"
 #include "kbix/core/file_safety.hpp"
 #include "kbix/core/untrusted_text.hpp"
 
@@ -96,9 +95,10 @@ std::string errno_text(int error) {
   return std::strerror(error);
 }
 
-void set_keepalive(int fd, std::chrono::seconds interval) {
+void set_keepalive(int fd, std::chrono::milliseconds interval) {
   const int on = 1;
-  const int seconds = static_cast<int>(std::max<std::int64_t>(1, interval.count()));
+  const int seconds = static_cast<int>(std::max<std::int64_t>(
+      1, std::chrono::duration_cast<std::chrono::seconds>(interval).count()));
   const int probes = 3;
   // Best effort: a failure here only weakens dead-peer detection, the deadlines still hold.
   ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
@@ -317,20 +317,6 @@ Result<SftpClient> SftpClient::connect(const SftpSettings& settings) {
   spdlog::info("sftp: connected to {}:{} as {} (cipher {})", settings.host, settings.port,
                settings.user, ssh_get_cipher_out(session->ssh));
   return SftpClient(std::move(session));
-}
-
-SftpSettings make_sftp_settings(const SftpConfig& config) {
-  SftpSettings settings;
-  settings.host = config.host;
-  settings.port = static_cast<std::uint16_t>(config.port);  // the config loader checks the range
-  settings.user = config.user;
-  settings.identity_file = config.identity_file;
-  settings.known_hosts_file = config.known_hosts_file;
-  settings.connect_timeout = config.connect_timeout;
-  settings.operation_deadline = config.operation_deadline;
-  settings.keepalive_interval = config.keepalive;
-  settings.min_age = config.min_file_age;
-  return settings;
 }
 
 }  // namespace kbix

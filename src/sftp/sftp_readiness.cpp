@@ -6,11 +6,11 @@
 
 namespace kbix {
 
-ReadinessTracker::ReadinessTracker(NamePredicate is_final_name, std::chrono::seconds min_age)
+ReadinessTracker::ReadinessTracker(NamePredicate is_final_name, std::chrono::milliseconds min_age)
     : is_final_name_(std::move(is_final_name)), min_age_(min_age) {}
 
 Result<ReadinessTracker> ReadinessTracker::from_pattern(const std::string& full_match_regex,
-                                                        std::chrono::seconds min_age) {
+                                                        std::chrono::milliseconds min_age) {
   try {
     std::regex pattern(full_match_regex, std::regex::ECMAScript);
     return ReadinessTracker(

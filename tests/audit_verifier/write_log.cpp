@@ -9,7 +9,8 @@ int main(int argc, char** argv) {
     std::cerr << "usage: write_log DIR SIGNING_KEY SIGNING_CERT\n";
     return 2;
   }
-  kbix::AuditOptions options;
+  kbix::AuditSettings options;
+  options.checkpoint_journal = false;  // a test's checkpoints stay out of the system journal
   options.directory = argv[1];
   options.signing_key = argv[2];
   options.signing_certificate = argv[3];

@@ -15,7 +15,7 @@
 #include <sstream>
 
 #include "hostile/corpus.hpp"
-#include "kbix/core/config.hpp"
+#include "kbix/config/config.hpp"
 #include "kbix/core/untrusted_text.hpp"
 #include "kbix/domain/extract_export.hpp"
 #include "kbix/domain/merge.hpp"

@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "gemeenten.hpp"
-#include "kbix/core/config.hpp"
 #include "kbix/core/protocol.hpp"
 #include "kbix/domain/csv.hpp"
 #include "synthetic.hpp"

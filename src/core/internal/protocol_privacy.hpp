@@ -5,8 +5,8 @@
 
 #include <filesystem>
 
-#include "internal/toml_reader.hpp"
 #include "kbix/core/protocol.hpp"
+#include "kbix/core/toml_reader.hpp"
 
 namespace kbix::detail {
 

@@ -21,7 +21,7 @@
 #include <optional>
 #include <string>
 
-#include "kbix/core/config.hpp"
+#include "kbix/config/config.hpp"
 #include "kbix/daemon/operations.hpp"
 #include "kbix/exchange/exchange.hpp"
 #include "kbix/exchange/instance.hpp"

@@ -94,13 +94,6 @@ inline std::optional<std::uint64_t> size_of_file(const std::filesystem::path& fi
   return static_cast<std::uint64_t>(info.st_size);
 }
 
-// A configured certificate list; a Config built in code may set only the single field.
-inline std::vector<std::filesystem::path> listed_or_single(
-    const std::vector<std::filesystem::path>& list, const std::filesystem::path& single) {
-  if (!list.empty() || single.empty()) return list;
-  return {single};
-}
-
 // Whether `certificate` is valid at `at` (default: now); `at_text` says when, for the message.
 // `not_yet_valid` and `expired` are the codes for the role ("envelope.signer_expired", ...).
 inline Status check_validity(const Certificate& certificate, const char* role,

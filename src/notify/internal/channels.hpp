@@ -4,7 +4,7 @@
 #include <chrono>
 #include <memory>
 
-#include "kbix/core/ops_config.hpp"
+#include "kbix/config/ops_config.hpp"
 #include "kbix/notify/notifier.hpp"
 
 namespace kbix::detail {

@@ -17,8 +17,9 @@ namespace {
 namespace fs = std::filesystem;
 const fs::path kKeys = KBIX_ENVELOPE_TEST_KEYS;
 
-AuditOptions options_in(const fs::path& dir, const std::string& signer = "agii-sign-rsa") {
-  AuditOptions options;
+AuditSettings options_in(const fs::path& dir, const std::string& signer = "agii-sign-rsa") {
+  AuditSettings options;
+  options.checkpoint_journal = false;  // a test's checkpoints stay out of the system journal
   options.directory = dir;
   options.checkpoint_every = 100;
   options.signing_key = kKeys / (signer + ".key");

@@ -54,8 +54,9 @@ class AuditTruncation : public ::testing::Test {
     fs::remove_all(copy_dir_);
   }
 
-  AuditOptions options() const {
-    AuditOptions options;
+  AuditSettings options() const {
+    AuditSettings options;
+    options.checkpoint_journal = false;  // a test's checkpoints stay out of the system journal
     options.directory = dir_;
     options.checkpoint_every = 100;
     options.signing_key = kKeys / "agii-sign-rsa.key";

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 
-#include "kbix/core/config.hpp"
 #include "unit/envelope/envelope_fixture.hpp"
 
 namespace kbix::test {
@@ -233,69 +232,6 @@ TEST_F(EnvelopeTest, ProfileNamesParse) {
   auto bad = parse_envelope_profile("ecb");
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, "envelope.bad_profile");
-}
-
-}  // namespace
-}  // namespace kbix::test
-
-namespace kbix::test {
-namespace {
-
-// A configuration as config.toml would give it, pointing at the example keys (AgII's view).
-Config example_config() {
-  Config config;
-  config.keys.signing_certificate = key_file("agii-sign-rsa.crt");
-  config.keys.signing_key = key_file("agii-sign-rsa.key");
-  config.keys.decryption_certificate = key_file("agii-enc-rsa.crt");
-  config.keys.decryption_key = key_file("agii-enc-rsa.key");
-  config.partner.name = "VDAB";
-  config.partner.encryption_certificate = key_file("vdab-enc-ec.crt");
-  config.partner.signing_certificate = key_file("vdab-sign-ec.crt");
-  config.partner.envelope_profile = "cbc";
-  return config;
-}
-
-TEST(EnvelopeConfigTest, RunConfigurationsComeFromTheConfigFile) {
-  TempDir dir;
-  const Config config = example_config();
-  write_file(dir / "out.csv", synthetic_csv(10));
-
-  // Outbound: the partner's profile, readable by the partner AND by us.
-  auto outbound = outbound_sealer_config(config);
-  ASSERT_TRUE(outbound) << outbound.error().describe();
-  EXPECT_EQ(outbound->profile, EnvelopeProfile::cbc);
-  ASSERT_TRUE(make_sealer(*outbound).seal(dir / "out.csv", dir / "out.p7m"));
-  auto vdab = opener_config("vdab", "agii", "ec");
-  vdab.pinned_signer_certificates = {key_file("agii-sign-rsa.crt")};
-  auto theirs = make_opener(vdab).open(dir / "out.p7m", dir / "theirs.csv");
-  ASSERT_TRUE(theirs) << theirs.error().describe();
-  EXPECT_EQ(theirs->profile, EnvelopeProfile::cbc);
-  ASSERT_TRUE(make_opener(own_file_opener_config(config)).open(dir / "out.p7m", dir / "o.csv"));
-
-  // Snapshot: gcm, and the partner cannot read it.
-  ASSERT_TRUE(make_sealer(snapshot_sealer_config(config)).seal(dir / "out.csv", dir / "s.p7m"));
-  auto snapshot = make_opener(own_file_opener_config(config)).open(dir / "s.p7m", dir / "s.csv");
-  ASSERT_TRUE(snapshot);
-  EXPECT_EQ(snapshot->profile, EnvelopeProfile::gcm);
-  auto refused = make_opener(vdab).open(dir / "s.p7m", dir / "x.csv");
-  ASSERT_FALSE(refused);
-  EXPECT_EQ(refused.error().code, "envelope.not_for_us");
-
-  // Returns: the partner's signature is pinned, ours is not accepted as a return.
-  auto returns = make_opener(return_opener_config(config));
-  auto own_as_return = returns.open(dir / "out.p7m", dir / "r.csv");
-  ASSERT_FALSE(own_as_return);
-  EXPECT_EQ(own_as_return.error().code, "envelope.unknown_signer");
-
-  auto bad = config;
-  bad.partner.envelope_profile = "ecb";
-  EXPECT_FALSE(outbound_sealer_config(bad));
-
-  auto items = key_check_items(config);
-  ASSERT_EQ(items.size(), 4U);  // one-element lists, no previous keys
-  auto report = check_keys(items, std::nullopt, 60);
-  EXPECT_TRUE(report.ok()) << report.to_text();
-  EXPECT_NE(report.to_text().find("partner VDAB signing certificate"), std::string::npos);
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
-// Key and certificate loading, file-mode refusals, passphrases, and the `keys check` report.
+// Key and certificate loading, file-mode refusals and passphrases (the `keys check` report:
+// tests/unit/exchange/exchange_keys_test.cpp).
 #include "kbix/envelope/keys.hpp"
 
 #include <gtest/gtest.h>
@@ -107,42 +108,6 @@ TEST(KeysTest, PublicKeyFingerprintMatchesTheCertificateKey) {
                 quoted(dir / "fp")),
             0);
   EXPECT_EQ(key->public_key_fingerprint_sha256() + "\n", read_file(dir / "fp"));
-}
-
-TEST(KeysTest, KeysCheckReport) {
-  TempDir dir;
-  std::vector<KeyCheckItem> items = {
-      {"signing", key_file("agii-sign-rsa.crt"), key_file("agii-sign-rsa.key")},
-      {"partner encryption", key_file("vdab-enc-ec.crt"), std::nullopt},
-  };
-  auto report = check_keys(items, std::nullopt, 60);
-  EXPECT_TRUE(report.ok()) << report.to_text();
-  ASSERT_EQ(report.lines.size(), 2U);
-  const std::string text = report.to_text();
-  EXPECT_NE(text.find(Certificate::load(key_file("agii-sign-rsa.crt"))->fingerprint_sha256()),
-            std::string::npos);
-  EXPECT_NE(text.find("days left"), std::string::npos);
-  EXPECT_EQ(text.rfind("OK   signing: sha256:", 0), 0U) << text;
-
-  // Within the warning period (the example certificates live 400 days).
-  auto warned = check_keys(items, std::nullopt, 500);
-  EXPECT_FALSE(warned.ok());
-  EXPECT_NE(warned.to_text().find("warning period"), std::string::npos);
-
-  write_shifted_certificate(key_file("vdab-enc-ec.crt"), key_file("vdab-enc-ec.key"), -30, -1,
-                            dir / "expired.crt");
-  auto expired = check_keys({{"old", dir / "expired.crt", std::nullopt}}, std::nullopt, 0);
-  EXPECT_FALSE(expired.ok());
-  EXPECT_NE(expired.to_text().find("EXPIRED"), std::string::npos);
-
-  auto mismatch = check_keys(
-      {{"mixed", key_file("agii-sign-rsa.crt"), key_file("vdab-sign-rsa.key")}}, std::nullopt, 0);
-  EXPECT_FALSE(mismatch.ok());
-  EXPECT_NE(mismatch.to_text().find("does not match"), std::string::npos);
-
-  auto missing = check_keys({{"gone", dir / "missing.crt", std::nullopt}}, std::nullopt, 0);
-  EXPECT_FALSE(missing.ok());
-  EXPECT_NE(missing.to_text().find("keys.unreadable"), std::string::npos);
 }
 
 }  // namespace

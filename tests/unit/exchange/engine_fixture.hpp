@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "kbix/audit/audit.hpp"
-#include "kbix/core/config.hpp"
+#include "kbix/config/config.hpp"
 #include "kbix/exchange/exchange.hpp"
 #include "kbix/runs/run_store.hpp"
 #include "support/fake_remote_store.hpp"
@@ -46,7 +46,8 @@ class EngineFixture : public ::testing::Test {
     auto store = RunStore::open(dir_ / "state/runs.sqlite");
     ASSERT_TRUE(store) << store.error().describe();
     store_.emplace(std::move(*store));
-    AuditOptions options;
+    AuditSettings options;
+    options.checkpoint_journal = false;  // a test's checkpoints stay out of the system journal
     options.directory = dir_ / "state/audit";
     options.checkpoint_every = 1000;
     options.signing_key = kEngineKeys / "agii-sign-rsa.key";

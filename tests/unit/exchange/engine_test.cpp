@@ -17,7 +17,7 @@
 
 #include "engine_fixture.hpp"
 #include "kbix/audit/audit.hpp"
-#include "kbix/core/config.hpp"
+#include "kbix/config/config.hpp"
 #include "kbix/domain/extract_export.hpp"
 #include "kbix/envelope/envelope.hpp"
 #include "kbix/exchange/exchange.hpp"

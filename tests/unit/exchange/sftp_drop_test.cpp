@@ -19,7 +19,7 @@
 
 #include "engine_fixture.hpp"
 #include "kbix/audit/audit.hpp"
-#include "kbix/core/config.hpp"
+#include "kbix/config/config.hpp"
 #include "kbix/core/digest.hpp"
 #include "kbix/exchange/exchange.hpp"
 #include "kbix/runs/run_state.hpp"

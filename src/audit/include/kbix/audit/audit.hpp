@@ -30,6 +30,7 @@
 #include <string>
 #include <string_view>
 
+#include "kbix/audit/audit_settings.hpp"
 #include "kbix/core/result.hpp"
 
 namespace kbix {
@@ -49,20 +50,9 @@ struct AuditEvent {
   std::string exchange{};  // the exchange the entry is about; empty (and not written) for none
 };
 
-struct AuditOptions {
-  std::filesystem::path directory;
-  int checkpoint_every = 100;
-  std::int64_t rotate_bytes = 64LL << 20;
-  std::filesystem::path signing_key;
-  std::filesystem::path signing_certificate;
-  std::optional<std::filesystem::path> key_passphrase_file;
-  std::optional<std::filesystem::path> checkpoint_copy;  // each checkpoint appended here too
-  bool checkpoint_journal = false;                       // and sent to the system journal
-};
-
 class AuditLog {
  public:
-  static Result<AuditLog> open(const AuditOptions& options);
+  static Result<AuditLog> open(const AuditSettings& settings);
   AuditLog(AuditLog&&) noexcept;
   AuditLog& operator=(AuditLog&&) noexcept;
   ~AuditLog();

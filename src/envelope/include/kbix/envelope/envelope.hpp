@@ -50,7 +50,6 @@ struct bio_st;  // OpenSSL's BIO (openssl/types.h)
 
 namespace kbix {
 
-struct Config;         // kbix/config.hpp
 class SecretBytes;     // kbix/envelope/sealed_bytes.hpp
 class OpenedInMemory;  // kbix/envelope/sealed_bytes.hpp
 namespace envelope_detail {
@@ -163,20 +162,5 @@ class Opener {
   explicit Opener(std::shared_ptr<const State> state) : state_(std::move(state)) {}
   std::shared_ptr<const State> state_;
 };
-
-// The four uses in a run, built from the configuration (keys and partner sections):
-// outbound files: to the partner's newest valid encryption certificate (newest_valid_certificate)
-// AND to our own decryption certificate, the partner's profile;
-Result<SealerConfig> outbound_sealer_config(
-    const Config& config,
-    std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
-// KBI snapshots: to our own decryption certificate only, gcm;
-SealerConfig snapshot_sealer_config(const Config& config);
-// returns: opened with our decryption key (then the previous ones), every listed partner signing
-// certificate pinned, the partner's profile required (the caller adds the run's signing window);
-OpenerConfig return_opener_config(const Config& config);
-// snapshots and our own outbound files: opened with our decryption key (then the previous ones),
-// our signing certificate and the previous ones pinned, each valid when it signed.
-OpenerConfig own_file_opener_config(const Config& config);
 
 }  // namespace kbix

@@ -1,4 +1,4 @@
-// Keys: loading X.509 certificates and PEM private keys, and the `kbix keys check` report.
+// Keys: loading X.509 certificates and PEM private keys, and the choice among a rollover list.
 //
 // Callers hold Certificate and PrivateKey objects, never raw key bytes. A private key file (and a
 // passphrase file) readable or writable by group or others is refused before it is read
@@ -21,8 +21,6 @@ typedef struct x509_st X509;          // NOLINT: OpenSSL's own spelling
 typedef struct evp_pkey_st EVP_PKEY;  // NOLINT
 
 namespace kbix {
-
-struct Config;  // kbix/config.hpp
 
 enum class KeyType { rsa, ec, other };
 
@@ -75,58 +73,6 @@ class PrivateKey {
 // "keys.unreadable".
 Result<std::filesystem::path> newest_valid_certificate(
     const std::vector<std::filesystem::path>& certificates,
-    std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
-
-// What `kbix keys check` looks at: a labelled certificate, optionally with its private key.
-struct KeyCheckItem {
-  KeyCheckItem() = default;
-  KeyCheckItem(std::string label_, std::filesystem::path certificate_,
-               std::optional<std::filesystem::path> private_key_ = std::nullopt,
-               std::string list_ = {}, bool selects_newest_ = false, bool previous_ = false)
-      : label(std::move(label_)),
-        certificate(std::move(certificate_)),
-        private_key(std::move(private_key_)),
-        list(std::move(list_)),
-        selects_newest(selects_newest_),
-        previous(previous_) {}
-
-  std::string label;  // "signing", "partner encryption", ...
-  std::filesystem::path certificate;
-  std::optional<std::filesystem::path> private_key;
-  // Rollover: items of one list share `list` (empty: a certificate on its own). An expired or
-  // soon-expiring entry is only a warning while another entry of its list is valid beyond the
-  // warning period; a list holding only such entries fails. `selects_newest`: the list is used
-  // through newest_valid_certificate (the chosen entry is marked "used now"), otherwise every
-  // valid entry is accepted. `previous`: an earlier key kept to open older files; its expiry is
-  // no problem (its key must still load and match).
-  std::string list;
-  bool selects_newest = false;
-  bool previous = false;
-};
-
-struct KeyCheckLine {
-  std::string label;
-  bool ok = false;
-  bool warning = false;  // ok, but shown as "WARN" (an expired entry covered by its list)
-  std::string text;  // one line for the operator: fingerprint, subject, expiry, days left or error
-};
-
-struct KeyCheckReport {
-  std::vector<KeyCheckLine> lines;
-  bool ok() const;
-  std::string to_text() const;  // one line per item, "OK"/"WARN"/"FAIL" first
-};
-
-// What `kbix keys check` checks for a configuration: our signing and decryption certificates with
-// their keys, our previous keys and certificates, and every listed partner encryption and signing
-// certificate (labels numbered "#N" when a list holds several, so each label is unique).
-std::vector<KeyCheckItem> key_check_items(const Config& config);
-
-// Loads every item; an item fails when it cannot be loaded, its key does not match its
-// certificate, it is not yet valid, or it expires within `warning_days` of `now`.
-KeyCheckReport check_keys(
-    const std::vector<KeyCheckItem>& items,
-    const std::optional<std::filesystem::path>& passphrase_file, int warning_days,
     std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
 
 }  // namespace kbix

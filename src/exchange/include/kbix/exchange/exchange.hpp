@@ -31,7 +31,7 @@
 #include <vector>
 
 #include "kbix/audit/audit.hpp"
-#include "kbix/core/config.hpp"
+#include "kbix/config/config.hpp"
 #include "kbix/core/result.hpp"
 #include "kbix/exchange/exchange_observer.hpp"
 #include "kbix/exchange/remote_store.hpp"

@@ -19,7 +19,7 @@
 #include <string_view>
 
 #include "kbix/audit/audit.hpp"
-#include "kbix/core/config.hpp"
+#include "kbix/config/config.hpp"
 #include "kbix/core/result.hpp"
 #include "kbix/runs/run_store.hpp"
 
@@ -65,8 +65,5 @@ AuditActor current_user_actor();
 
 // Checks every private-key-like file of the configuration (inv. 7). "security.key_file_mode".
 Status check_secret_files(const Config& config);
-
-// AuditOptions from the configuration: <state_dir>/audit, the AgII signing key for checkpoints.
-AuditOptions audit_options(const Config& config);
 
 }  // namespace kbix

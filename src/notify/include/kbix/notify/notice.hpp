@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "kbix/core/config.hpp"
+#include "kbix/config/config.hpp"
 #include "kbix/exchange/exchange_observer.hpp"
 
 namespace kbix {

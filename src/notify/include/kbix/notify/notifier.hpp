@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "kbix/audit/audit.hpp"
-#include "kbix/core/ops_config.hpp"
+#include "kbix/config/ops_config.hpp"
 #include "kbix/core/result.hpp"
 #include "kbix/notify/notice.hpp"
 

@@ -10,7 +10,7 @@
 #include <optional>
 #include <string>
 
-#include "kbix/core/config.hpp"
+#include "kbix/config/config.hpp"
 #include "kbix/core/protocol.hpp"
 
 namespace kbix {

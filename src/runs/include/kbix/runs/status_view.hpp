@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "kbix/core/config.hpp"
+#include "kbix/config/config.hpp"
 #include "kbix/runs/run_store.hpp"
 
 namespace kbix {

@@ -36,30 +36,9 @@
 #include <vector>
 
 #include "kbix/core/result.hpp"
+#include "kbix/sftp/sftp_settings.hpp"
 
 namespace kbix {
-
-struct SftpSettings {
-  std::string host;
-  std::uint16_t port = 22;
-  std::string user;
-  std::filesystem::path identity_file;     // private key, must be 0600 or stricter
-  std::filesystem::path known_hosts_file;  // the pinned host key; "[host]:port" when port != 22
-  // Comma-separated, most preferred first. Defaults: no SHA-1, no CBC, no DSA.
-  std::string host_key_algorithms = "ssh-ed25519,ecdsa-sha2-nistp256,rsa-sha2-512,rsa-sha2-256";
-  std::string key_exchange =
-      "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,"
-      "diffie-hellman-group16-sha512";
-  std::string ciphers =
-      "aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com,"
-      "aes256-ctr,aes128-ctr";
-  std::string macs = "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,hmac-sha2-256";
-  std::chrono::milliseconds connect_timeout{20000};      // TCP connect + handshake + auth
-  std::chrono::milliseconds operation_deadline{600000};  // each upload/download/list/stat/remove
-  std::chrono::seconds keepalive_interval{30};           // TCP keepalive idle/interval
-  std::chrono::seconds min_age{60};                      // readiness: minimum file age
-  std::chrono::milliseconds poll_settle{5000};           // readiness: pause between two listings
-};
 
 struct RemoteEntry {
   std::string name;  // validated by validate_remote_name()
@@ -77,10 +56,6 @@ struct RemoteListing {
   std::vector<RemoteEntry> entries;  // sorted by name; "." and ".." left out
   std::vector<RejectedRemoteName> rejected;
 };
-
-struct SftpConfig;  // kbix/config.hpp
-// Settings from the [sftp] section of kbix.toml; algorithm lists and poll_settle keep defaults.
-SftpSettings make_sftp_settings(const SftpConfig& config);
 
 // Called after each chunk: bytes transferred so far and the total. Must not throw.
 using TransferProgress = std::function<void(std::uint64_t done, std::uint64_t total)>;

@@ -26,11 +26,11 @@ class ReadinessTracker {
   using NamePredicate = std::function<bool(const std::string& name)>;
 
   // `is_final_name` says whether a name is an expected final name (e.g. a protocol's return).
-  ReadinessTracker(NamePredicate is_final_name, std::chrono::seconds min_age);
+  ReadinessTracker(NamePredicate is_final_name, std::chrono::milliseconds min_age);
   // The same with an ECMAScript regular expression that must match the whole name.
   // Error code "sftp.bad_pattern" when it does not compile.
   static Result<ReadinessTracker> from_pattern(const std::string& full_match_regex,
-                                               std::chrono::seconds min_age);
+                                               std::chrono::milliseconds min_age);
 
   // Records one listing and returns the entries ready now. Entries absent from `listing` are
   // forgotten (a file that disappears and comes back starts over).
@@ -43,7 +43,7 @@ class ReadinessTracker {
     std::chrono::system_clock::time_point modified;
   };
   NamePredicate is_final_name_;
-  std::chrono::seconds min_age_;
+  std::chrono::milliseconds min_age_;
   std::map<std::string, Seen> previous_;
 };
 

@@ -22,10 +22,12 @@
 #include <string>
 #include <vector>
 
+#include "kbix/audit/audit_settings.hpp"
+#include "kbix/config/ops_config.hpp"
 #include "kbix/core/export_delivery.hpp"
-#include "kbix/core/ops_config.hpp"
 #include "kbix/core/protocol.hpp"
 #include "kbix/core/result.hpp"
+#include "kbix/sftp/sftp_settings.hpp"
 
 namespace kbix {
 
@@ -109,19 +111,13 @@ struct PartnerConfig {
   std::chrono::seconds signing_time_skew{600};
 };
 
+// An exchange's [sftp] section: how to reach the server (the sftp module's own settings) and what
+// the exchange does there.
 struct SftpConfig {
-  std::string host;
-  int port = 22;
-  std::string user;
-  std::filesystem::path identity_file;
-  std::filesystem::path known_hosts_file;
+  SftpSettings connection;  // host, port, user, keys, timeouts, min_file_age_seconds (min_age)
   std::string outbound_dir;
   std::string return_dir;
-  std::chrono::seconds connect_timeout{20};
-  std::chrono::seconds operation_deadline{600};
-  std::chrono::seconds keepalive{30};
   std::chrono::seconds poll_interval{300};
-  std::chrono::seconds min_file_age{60};
   // A hostile server cannot fill the disk: the largest return downloaded (unset: 50 times the
   // run's outbound file plus 64 MiB), and the quarantine's caps and age.
   std::optional<std::uint64_t> max_download_bytes;
@@ -133,15 +129,6 @@ struct SftpConfig {
 // The download cap for a return to an outbound file of `outbound_bytes` (see SftpConfig).
 std::uint64_t return_download_cap(const SftpConfig& config, std::uint64_t outbound_bytes);
 
-struct AuditConfig {
-  int checkpoint_every = 100;
-  std::int64_t rotate_bytes = 64LL * 1024 * 1024;
-  // Each signed checkpoint is also appended here (outside the state directory) ...
-  std::optional<std::filesystem::path> checkpoint_copy;
-  // ... and sent to the system journal (field KBIX_CHECKPOINT), so a cut is found (inv. 9).
-  bool checkpoint_journal = true;
-};
-
 struct Config {
   std::filesystem::path file;  // kbix.toml
   ExchangeSettings exchange;
@@ -152,7 +139,7 @@ struct Config {
   KeysConfig keys;
   PartnerConfig partner;
   SftpConfig sftp;
-  AuditConfig audit;
+  AuditSettings audit;             // [audit], its directory and key from [daemon] and [keys]
   NotifyConfig notify;             // optional [notify]
   MetricsConfig metrics;           // optional [metrics]
   ExportSettings export_settings;  // [export]: export exchanges only

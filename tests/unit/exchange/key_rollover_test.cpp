@@ -3,7 +3,8 @@
 // decryption keys open older files, and `keys check` shows (and warns about) the overlap.
 #include <gtest/gtest.h>
 
-#include "kbix/core/config.hpp"
+#include "kbix/config/config.hpp"
+#include "kbix/exchange/exchange_keys.hpp"
 #include "unit/envelope/envelope_fixture.hpp"
 
 namespace kbix::test {

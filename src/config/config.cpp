@@ -1,4 +1,4 @@
-#include "kbix/core/config.hpp"
+#include "kbix/config/config.hpp"
 
 #include <algorithm>
 #include <array>
@@ -115,19 +115,20 @@ void read_partner(TableReader& table, const std::filesystem::path& dir, PartnerC
 
 void read_sftp(TableReader& table, const std::filesystem::path& dir, SftpConfig& out, SftpUse use) {
   const bool drop = use == SftpUse::drop;
-  out.host = table.text("host", true).value_or("");
-  out.port = static_cast<int>(table.integer("port", false, 1, 65535).value_or(22));
-  out.user = table.text("user", true).value_or("");
-  out.identity_file = secret_path(table, "identity_file", true, dir).value_or("");
-  out.known_hosts_file = table.path("known_hosts_file", true, dir).value_or("");
+  SftpSettings& connection = out.connection;
+  connection.host = table.text("host", true).value_or("");
+  connection.port = static_cast<std::uint16_t>(table.integer("port", false, 1, 65535).value_or(22));
+  connection.user = table.text("user", true).value_or("");
+  connection.identity_file = secret_path(table, "identity_file", true, dir).value_or("");
+  connection.known_hosts_file = table.path("known_hosts_file", true, dir).value_or("");
   out.outbound_dir = table.text("outbound_dir", true).value_or("");
   if (!drop) out.return_dir = table.text("return_dir", true).value_or("");
-  out.connect_timeout = seconds(table, "connect_timeout_seconds", 20, 600);
-  out.operation_deadline = seconds(table, "operation_deadline_seconds", 600, 86400);
-  out.keepalive = seconds(table, "keepalive_seconds", 30, 3600);
+  connection.connect_timeout = seconds(table, "connect_timeout_seconds", 20, 600);
+  connection.operation_deadline = seconds(table, "operation_deadline_seconds", 600, 86400);
+  connection.keepalive_interval = seconds(table, "keepalive_seconds", 30, 3600);
   if (!drop) {
     out.poll_interval = seconds(table, "poll_interval_seconds", 300, 86400);
-    out.min_file_age = seconds(table, "min_file_age_seconds", 60, 86400);
+    connection.min_age = seconds(table, "min_file_age_seconds", 60, 86400);
     if (auto cap = table.integer("max_download_bytes", false, 1024, 1LL << 50)) {
       out.max_download_bytes = static_cast<std::uint64_t>(*cap);
     }
@@ -138,7 +139,7 @@ void read_sftp(TableReader& table, const std::filesystem::path& dir, SftpConfig&
     out.quarantine_max_age = std::chrono::hours(
         24 * table.integer("quarantine_max_age_days", false, 1, 3650).value_or(90));
   }
-  if (!out.user.empty() && !detail::is_user_name(out.user)) {
+  if (!connection.user.empty() && !detail::is_user_name(connection.user)) {
     table.reject("user", "is not a valid user name");
   }
   // A drop to a municipality is one-way: what is about returns has no meaning there.
@@ -165,8 +166,13 @@ void read_sftp(TableReader& table, const std::filesystem::path& dir, SftpConfig&
   }
 }
 
-void read_audit(TableReader& table, const std::filesystem::path& dir,
-                const std::filesystem::path& state_dir, AuditConfig& out) {
+void read_audit(TableReader& table, const std::filesystem::path& dir, const DaemonConfig& daemon,
+                const KeysConfig& keys, AuditSettings& out) {
+  const std::filesystem::path& state_dir = daemon.state_dir;
+  out.directory = state_dir / "audit";
+  out.signing_key = keys.signing_key;
+  out.signing_certificate = keys.signing_certificate;
+  out.key_passphrase_file = keys.key_passphrase_file;
   out.checkpoint_every =
       static_cast<int>(table.integer("checkpoint_every", false, 1, 1000000).value_or(100));
   out.rotate_bytes =
@@ -222,8 +228,9 @@ std::uint64_t return_download_cap(const SftpConfig& config, std::uint64_t outbou
 std::vector<std::string> config_warnings(const Config& config) {
   std::vector<std::string> warnings;
   const auto& keys = config.keys;
-  std::vector<std::filesystem::path> public_files = {
-      keys.signing_certificate, keys.decryption_certificate, config.sftp.known_hosts_file};
+  std::vector<std::filesystem::path> public_files = {keys.signing_certificate,
+                                                     keys.decryption_certificate,
+                                                     config.sftp.connection.known_hosts_file};
   for (const auto* list :
        {&config.partner.encryption_certificates, &config.partner.signing_certificates,
         &keys.previous_signing_certificates}) {
@@ -234,7 +241,7 @@ std::vector<std::string> config_warnings(const Config& config) {
     if (!std::filesystem::exists(path)) warnings.push_back(path.string() + ": file not found");
   }
   std::vector<std::filesystem::path> secret_files = {keys.signing_key, keys.decryption_key,
-                                                     config.sftp.identity_file};
+                                                     config.sftp.connection.identity_file};
   if (keys.key_passphrase_file) secret_files.push_back(*keys.key_passphrase_file);
   if (keys.pseudonym_key_file) secret_files.push_back(*keys.pseudonym_key_file);
   for (const auto& pair : keys.previous_decryption_keys) secret_files.push_back(pair.key);

@@ -1,6 +1,6 @@
 // Fuzzes the configuration and protocol readers: any bytes must give a config or a clean
 // "config.*" error, never a crash, a hang or an exception.
-#include "kbix/core/config.hpp"
+#include "kbix/config/config.hpp"
 
 #include <unistd.h>
 

@@ -8,7 +8,7 @@
 #include <regex>
 #include <sstream>
 
-#include "kbix/core/config.hpp"
+#include "kbix/config/config.hpp"
 
 namespace {
 
@@ -355,15 +355,15 @@ TEST_F(SftpDropConfigTest, AnSftpDropReadsItsServerWithTheRoundTripsReader) {
   const kbix::Config& genk = site.exchanges.front();
   EXPECT_TRUE(genk.delivers_by_sftp());
   EXPECT_EQ(genk.export_settings.delivery, kbix::ExportDelivery::sftp);
-  EXPECT_EQ(genk.sftp.host, "sftp.genk.example");
-  EXPECT_EQ(genk.sftp.port, 2222);
-  EXPECT_EQ(genk.sftp.user, "agii");
-  EXPECT_EQ(genk.sftp.identity_file, dir_ / "k/id");
-  EXPECT_EQ(genk.sftp.known_hosts_file, dir_ / "k/kh");
+  EXPECT_EQ(genk.sftp.connection.host, "sftp.genk.example");
+  EXPECT_EQ(genk.sftp.connection.port, 2222);
+  EXPECT_EQ(genk.sftp.connection.user, "agii");
+  EXPECT_EQ(genk.sftp.connection.identity_file, dir_ / "k/id");
+  EXPECT_EQ(genk.sftp.connection.known_hosts_file, dir_ / "k/kh");
   EXPECT_EQ(genk.sftp.outbound_dir, "inkomend");
   EXPECT_TRUE(genk.sftp.return_dir.empty());
-  EXPECT_EQ(genk.sftp.connect_timeout, std::chrono::seconds(5));
-  EXPECT_EQ(genk.sftp.keepalive, std::chrono::seconds(9));
+  EXPECT_EQ(genk.sftp.connection.connect_timeout, std::chrono::seconds(5));
+  EXPECT_EQ(genk.sftp.connection.keepalive_interval, std::chrono::seconds(9));
   // The exchange's poll interval stays [export]'s.
   EXPECT_EQ(genk.sftp.poll_interval, std::chrono::seconds(7));
 }

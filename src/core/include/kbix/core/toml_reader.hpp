@@ -1,4 +1,5 @@
-// Strict reading of one TOML table (internal to the core module).
+// Strict reading of one TOML table: the one reader of every kbix file in TOML (the protocol files
+// here in core, the configuration in module config).
 //
 // Every key must be read exactly by the code that knows it: keys nobody asked for are reported as
 // unknown, a value of the wrong type is reported with its position, and the first problem wins.

@@ -5,7 +5,7 @@
 #include <system_error>
 
 #include "internal/config_sections.hpp"
-#include "kbix/core/config.hpp"
+#include "kbix/config/config.hpp"
 
 namespace kbix {
 namespace {
@@ -259,10 +259,12 @@ std::optional<Error> conflict(const Config& candidate, const std::vector<Config>
     const auto& a = other.sftp;
     const auto& b = candidate.sftp;
     if (candidate.is_export() || other.is_export()) continue;  // no partner server
-    if (a.host == b.host && a.port == b.port && a.user == b.user && a.return_dir == b.return_dir) {
+    const auto& server = b.connection;
+    if (a.connection.host == server.host && a.connection.port == server.port &&
+        a.connection.user == server.user && a.return_dir == b.return_dir) {
       return Error{"config.overlapping_exchange",
                    at.return_dir + ": exchange " + other.exchange.name + " (" + other_file +
-                       ") already reads returns from " + b.user + "@" + b.host + ":" +
+                       ") already reads returns from " + server.user + "@" + server.host + ":" +
                        b.return_dir + "; each exchange needs a return directory of its own"};
     }
   }
@@ -316,7 +318,7 @@ Result<SiteConfig> load_site_config(const fs::path& file) {
   KBIX_TRY(detail::section(root, file, "keys",
                            [&](TableReader& t) { detail::read_keys(t, dir, base.keys); }));
   KBIX_TRY(detail::section(root, file, "audit", [&](TableReader& t) {
-    detail::read_audit(t, dir, base.daemon.state_dir, base.audit);
+    detail::read_audit(t, dir, base.daemon, base.keys, base.audit);
   }));
   KBIX_TRY(detail::read_operations_sections(root, file, dir, base.notify, base.metrics));
 

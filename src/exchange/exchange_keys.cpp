@@ -1,10 +1,11 @@
-// `kbix keys check`: what is configured, whether it loads, and what a rollover overlap covers.
+// The keys of an exchange: the sealers and openers of a run from its configuration, and `kbix keys
+// check` (what is configured, whether it loads, and what a rollover overlap covers).
+#include "kbix/exchange/exchange_keys.hpp"
+
 #include <map>
 #include <set>
 #include <sstream>
 
-#include "internal/envelope_internal.hpp"
-#include "kbix/core/config.hpp"
 #include "kbix/core/utc_time.hpp"
 #include "kbix/envelope/keys.hpp"
 
@@ -12,7 +13,12 @@ namespace kbix {
 namespace {
 
 using Clock = std::chrono::system_clock;
-using envelope_detail::listed_or_single;
+// A configured certificate list; a Config built in code may set only the single field.
+std::vector<std::filesystem::path> listed_or_single(const std::vector<std::filesystem::path>& list,
+                                                    const std::filesystem::path& single) {
+  if (!list.empty() || single.empty()) return list;
+  return {single};
+}
 
 enum class Validity { unreadable, not_yet_valid, expired, expiring, good };
 
@@ -95,25 +101,56 @@ std::vector<KeyCheckItem> numbered(const std::string& label, const std::string& 
 
 }  // namespace
 
-Result<std::filesystem::path> newest_valid_certificate(
-    const std::vector<std::filesystem::path>& certificates, Clock::time_point now) {
-  if (certificates.empty()) return fail("keys.unreadable", "no certificate is configured");
-  const std::filesystem::path* chosen = nullptr;
-  std::optional<Certificate> best;
-  for (const auto& file : certificates) {
-    auto certificate = Certificate::load(file);
-    if (!certificate || certificate->not_before() > now || certificate->not_after() <= now) {
-      continue;
-    }
-    const bool newer = !best || certificate->not_before() > best->not_before() ||
-                       (certificate->not_before() == best->not_before() &&
-                        certificate->not_after() > best->not_after());
-    if (newer) {
-      best = std::move(*certificate);
-      chosen = &file;
-    }
+Result<SealerConfig> outbound_sealer_config(const Config& config,
+                                            std::chrono::system_clock::time_point now) {
+  auto profile = parse_envelope_profile(config.partner.envelope_profile);
+  if (!profile) return fail(std::move(profile).error());
+  auto partner = newest_valid_certificate(listed_or_single(config.partner.encryption_certificates,
+                                                           config.partner.encryption_certificate),
+                                          now);
+  if (!partner) return fail(std::move(partner).error());
+  SealerConfig sealer = snapshot_sealer_config(config);
+  sealer.recipient_certificates = {*partner, config.keys.decryption_certificate};
+  sealer.profile = *profile;
+  return sealer;
+}
+
+SealerConfig snapshot_sealer_config(const Config& config) {
+  SealerConfig sealer;
+  sealer.signing_certificate = config.keys.signing_certificate;
+  sealer.signing_key = config.keys.signing_key;
+  sealer.key_passphrase_file = config.keys.key_passphrase_file;
+  sealer.recipient_certificates = {config.keys.decryption_certificate};
+  sealer.profile = EnvelopeProfile::gcm;
+  return sealer;
+}
+
+OpenerConfig return_opener_config(const Config& config) {
+  OpenerConfig opener = own_file_opener_config(config);
+  opener.pinned_signer_certificates =
+      listed_or_single(config.partner.signing_certificates, config.partner.signing_certificate);
+  opener.signer_valid_at_signing_time = false;  // a partner's certificate must be valid now
+  // The loader admits only "gcm" and "cbc"; anything else would fall to the stricter gcm.
+  auto profile = parse_envelope_profile(config.partner.envelope_profile);
+  opener.required_profile = profile ? *profile : EnvelopeProfile::gcm;
+  return opener;
+}
+
+OpenerConfig own_file_opener_config(const Config& config) {
+  OpenerConfig opener;
+  opener.our_certificate = config.keys.decryption_certificate;
+  opener.our_key = config.keys.decryption_key;
+  opener.key_passphrase_file = config.keys.key_passphrase_file;
+  for (const auto& pair : config.keys.previous_decryption_keys) {
+    opener.previous_keys.push_back({pair.certificate, pair.key});
   }
-  return chosen != nullptr ? *chosen : certificates.back();
+  opener.pinned_signer_certificates = {config.keys.signing_certificate};
+  opener.pinned_signer_certificates.insert(opener.pinned_signer_certificates.end(),
+                                           config.keys.previous_signing_certificates.begin(),
+                                           config.keys.previous_signing_certificates.end());
+  // Snapshots are kept for the retention period, longer than a certificate lives.
+  opener.signer_valid_at_signing_time = true;
+  return opener;
 }
 
 bool KeyCheckReport::ok() const {

@@ -1,10 +1,10 @@
-// Reading [notify] and [metrics] (internal to the core module; called by load_config).
+// Reading [notify] and [metrics] (internal to the config module; called by load_config).
 #pragma once
 
 #include <filesystem>
 
-#include "internal/toml_reader.hpp"
-#include "kbix/core/ops_config.hpp"
+#include "kbix/config/ops_config.hpp"
+#include "kbix/core/toml_reader.hpp"
 
 namespace kbix::detail {
 

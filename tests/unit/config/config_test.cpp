@@ -1,4 +1,4 @@
-#include "kbix/core/config.hpp"
+#include "kbix/config/config.hpp"
 
 #include <gtest/gtest.h>
 
@@ -16,7 +16,7 @@ TEST(Config, ShippedConfigurationLoads) {
   auto config = kbix::load_config(KBIX_SOURCE_DIR "/config/kbix.toml");
   ASSERT_TRUE(config) << config.error().describe();
   EXPECT_EQ(config->protocol.id, "vdab-derde-pijler-2023");
-  EXPECT_EQ(config->sftp.port, 22);
+  EXPECT_EQ(config->sftp.connection.port, 22);
   EXPECT_EQ(config->sftp.outbound_dir, "naar-vdab");
   EXPECT_EQ(config->sftp.return_dir, "van-vdab");
   EXPECT_EQ(config->partner.envelope_profile, "gcm");
@@ -169,7 +169,7 @@ TEST(ConfigCredentials, ResolveThroughCredentialsDirectoryUnderTheService) {
   ASSERT_TRUE(config) << config.error().describe();
   EXPECT_EQ(config->keys.signing_key, "/run/credentials/kbix.service/agii-sign.key");
   EXPECT_EQ(config->keys.decryption_key, "/run/credentials/kbix.service/agii-enc.key");
-  EXPECT_EQ(config->sftp.identity_file, "/run/credentials/kbix.service/ssh-identity");
+  EXPECT_EQ(config->sftp.connection.identity_file, "/run/credentials/kbix.service/ssh-identity");
   EXPECT_EQ(config->keys.signing_certificate, "/etc/kbix/keys/agii-sign.crt") << "a plain path";
 
   ::setenv("CREDENTIALS_DIRECTORY", "/somewhere/else", 1);

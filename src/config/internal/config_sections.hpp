@@ -1,5 +1,5 @@
 // The readers of kbix.toml's sections, shared by the single-exchange form (kbix.toml) and the
-// exchange files of exchanges.d (internal to the core module).
+// exchange files of exchanges.d (internal to the config module).
 #pragma once
 
 #include <filesystem>
@@ -7,8 +7,8 @@
 #include <string_view>
 
 #include "internal/ops_config_reader.hpp"
-#include "internal/toml_reader.hpp"
-#include "kbix/core/config.hpp"
+#include "kbix/config/config.hpp"
+#include "kbix/core/toml_reader.hpp"
 
 namespace kbix::detail {
 
@@ -26,8 +26,10 @@ void read_partner(TableReader& table, const std::filesystem::path& dir, PartnerC
 enum class SftpUse { round_trip, drop };
 void read_sftp(TableReader& table, const std::filesystem::path& dir, SftpConfig& out,
                SftpUse use = SftpUse::round_trip);
-void read_audit(TableReader& table, const std::filesystem::path& dir,
-                const std::filesystem::path& state_dir, AuditConfig& out);
+// [audit], and the audit log's directory (<state_dir>/audit) and signing key from [daemon] and
+// [keys], read before it.
+void read_audit(TableReader& table, const std::filesystem::path& dir, const DaemonConfig& daemon,
+                const KeysConfig& keys, AuditSettings& out);
 
 // Reads one required section with `read`, then checks it for unknown keys.
 template <class Read>
