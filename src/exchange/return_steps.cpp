@@ -15,6 +15,7 @@
 #include "kbix/core/file_safety.hpp"
 #include "kbix/core/hashed_output.hpp"
 #include "kbix/core/input_file.hpp"
+#include "kbix/core/logging.hpp"
 #include "kbix/core/utc_time.hpp"
 #include "kbix/domain/manifest.hpp"
 #include "kbix/domain/merge.hpp"
@@ -113,7 +114,8 @@ Result<Exchange::StepOutcome> Exchange::verify_return(const RunRecord& run) {
   // memory with the return. When it fails (or throws) here, nothing is said: the merge opens the
   // snapshot itself, as before, and reports what it finds.
   std::optional<OpenedInMemory> snapshot;
-  std::jthread snapshot_opening([&] {
+  std::jthread snapshot_opening([&, fields = current_log_fields()] {
+    const ScopedLogFields same_fields(fields);  // its lines name the run and the step too
     try {
       auto snapshot_opened =
           open_sealed_in_memory(own_file_opener_config(config_), dir / "snapshot.csv.p7m");
