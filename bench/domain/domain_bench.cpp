@@ -1,7 +1,8 @@
 // domain_bench: the domain steps on files, for bench/domain/run.sh and compare.sh (timed from
 // outside with /usr/bin/time, so the figures include reading and writing the files).
 //   domain_bench export EXTRACT OUTBOUND
-//   domain_bench merge RETURN SNAPSHOT OUTPUT      (merge + pseudonymise "none" + output scan)
+//   domain_bench merge RETURN SNAPSHOT OUTPUT      (merge + pseudonymise "none" + output scan,
+//       the scan made by the merge on what it writes, as in a run's merge step)
 //   domain_bench merge RETURN SNAPSHOT OUTPUT --disclosure PROTOCOL
 //       the same, plus the disclosure report and action of PROTOCOL's [disclosure] table, as the
 //       merge step of a run does them (bench/domain/disclosure.sh; the merge uses PROTOCOL too),
@@ -59,6 +60,12 @@ int main(int argc, char** argv) {
     }
   }
   if (args[0] == "merge" && (args.size() == 4 || with_disclosure)) {
+    // As the merge step of a run does it: the merge scans what it writes (the scan counts the
+    // classes), the report follows, and an output that suppression rewrote is scanned again.
+    kbix::DisclosureCounter classes(*protocol);
+    kbix::MergeOutputScan output_scan;
+    output_scan.output_name = args[3];
+    output_scan.observer = with_disclosure ? &classes : nullptr;
     std::ifstream returned, snapshot;
     returned.rdbuf()->pubsetbuf(in_buffer.buffer.data(), 1 << 20);
     snapshot.rdbuf()->pubsetbuf(extra_buffer.buffer.data(), 1 << 20);
@@ -73,9 +80,9 @@ int main(int argc, char** argv) {
       // With --disclosure, the quality report is counted by the merge, as in a run's merge step.
       kbix::QualityTally quality(
           *protocol, std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()));
-      auto report = kbix::merge_and_pseudonymise(return_fd, returned, args[1], snapshot_fd,
-                                                 snapshot, args[2], *protocol, nullptr, out, {},
-                                                 with_disclosure ? &quality : nullptr);
+      auto report = kbix::merge_and_pseudonymise(
+          return_fd, returned, args[1], snapshot_fd, snapshot, args[2], *protocol, nullptr, out, {},
+          with_disclosure ? &quality : nullptr, &output_scan);
       ::close(return_fd);
       ::close(snapshot_fd);
       if (!report) {
@@ -90,10 +97,8 @@ int main(int argc, char** argv) {
                   << " sent but not returned\n";
       }
     }
-    // As the merge step of a run does it: the scan counts the classes, the report follows, and
-    // an output that suppression rewrote is scanned again.
-    kbix::DisclosureCounter classes(*protocol);
-    // The scan reads in pieces on two threads, as the run's scan does.
+    // When the merge could not scan its output, the file is read in pieces on two threads, as the
+    // run's scan does.
     auto scan = [&](bool count) {
       std::ifstream output(args[3], std::ios::binary);
       const int output_fd = ::open(args[3].c_str(), O_RDONLY | O_CLOEXEC);
@@ -107,7 +112,11 @@ int main(int argc, char** argv) {
       std::cerr << "scanned " << scanned->cells << " cells\n";
       return true;
     };
-    if (!scan(with_disclosure)) return 1;
+    if (output_scan.passed) {
+      std::cerr << "scanned " << output_scan.report.cells << " cells (by the merge)\n";
+    } else if (!scan(with_disclosure)) {
+      return 1;
+    }
     if (with_disclosure) {
       auto disclosure = classes.finish(args[3]);
       if (!disclosure) {

@@ -4,8 +4,10 @@
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <vector>
 
+#include "internal/output_pieces.hpp"
 #include "internal/pieces.hpp"
 #include "internal/u64_set.hpp"
 #include "internal/zeroed_table.hpp"
@@ -286,12 +288,14 @@ struct JoinWork {
   std::vector<std::uint32_t> people;  // the snapshot person of each
   std::vector<std::string_view> fields;
   std::unique_ptr<RecordTally> tally;
+  detail::OutputPieces::Work scan;
+  bool scanned = false;  // the rows passed the output scan
 };
 enum class Joined { done, refused_before_writing, refused };
 
 Joined join_in_pieces(Snapshot& snapshot, int fd, std::string_view name, const Protocol& protocol,
                       const PseudonymKey* key, std::ostream& output_csv, const FileReading& reading,
-                      MergeReport& report, RecordTally* total) {
+                      MergeReport& report, RecordTally* total, MergeOutputScan* scan) {
   const auto pieces =
       detail::table_pieces(fd, name, reading, protocol.return_columns, protocol.key_column);
   if (!pieces) return Joined::refused_before_writing;
@@ -299,11 +303,29 @@ Joined join_in_pieces(Snapshot& snapshot, int fd, std::string_view name, const P
   const std::size_t return_key = pieces->key;
   const CsvLimits& limits = pieces->limits;
   const Snapshot& people = snapshot;  // the threads only look up; the calling thread marks
+  // The output scan (MergeOutputScan): the header as the file's first record, each piece's rows
+  // as a piece of whole records. Rows end with a line feed, so a piece that does not is not
+  // whole (it would run into the next one's first record): then the scan does not pass.
+  std::string header_row;
+  {
+    std::ostringstream header_text;
+    CsvWriter(header_text).write_row(protocol.output_columns());
+    header_row = header_text.str();
+  }
+  std::optional<detail::OutputPieces> output_scan;
+  bool scanning = false;  // set before the threads start, then only read
+  if (scan != nullptr) {
+    output_scan.emplace(scan->output_name, scan->key_column, scan->observer);
+    CsvReader header_reader(header_row, std::string(scan->output_name), CsvLimits{}, true);
+    scanning = output_scan->header(header_reader) && header_reader.consumed() == header_row.size();
+  }
+  bool passing = scanning;  // the calling thread's
   auto map = [&](std::string_view bytes, std::uint64_t, JoinWork& work) {
     work.rows.clear();
     work.people.clear();
+    work.scanned = false;
     RecordTally* tally = piece_tally(work.tally, total);
-    return pieces->for_each_record(bytes, work.fields, [&](const CsvReader&) {
+    const bool joined = pieces->for_each_record(bytes, work.fields, [&](const CsvReader&) {
       if (tally != nullptr) tally->return_record(work.fields);
       auto insz = Insz::parse(work.fields[return_key]);
       if (!insz) return false;
@@ -313,6 +335,9 @@ Joined join_in_pieces(Snapshot& snapshot, int fd, std::string_view name, const P
       append_output_row(work.rows, key, *insz, people.cells(*person), work.fields, return_key);
       return true;
     });
+    work.scanned = joined && scanning && (work.rows.empty() || work.rows.back() == '\n') &&
+                   output_scan->scan(work.rows, work.scan);
+    return joined;
   };
   auto consume = [&](JoinWork& work) {
     report.returned += work.people.size();
@@ -326,14 +351,19 @@ Joined join_in_pieces(Snapshot& snapshot, int fd, std::string_view name, const P
     report.output_rows += work.people.size();
     if (total != nullptr) total->add(*work.tally);
     output_csv.write(work.rows.data(), static_cast<std::streamsize>(work.rows.size()));
+    passing = passing && work.scanned && output_scan->consume(work.rows, work.scan);
     return true;
   };
-  CsvWriter(output_csv).write_row(protocol.output_columns());
+  output_csv.write(header_row.data(), static_cast<std::streamsize>(header_row.size()));
   report.snapshot_rows = snapshot.rows;
   report.sent = snapshot.people.size();
   detail::PieceReader reader(fd, header->offset, header->size, reading);
   if (!detail::for_each_piece<JoinWork>(reader, reading, map, consume)) return Joined::refused;
   report.sent_missing_from_return = report.sent - report.matched;
+  if (passing) {
+    scan->passed = true;
+    scan->report = output_scan->report();
+  }
   return Joined::done;
 }
 
@@ -358,7 +388,9 @@ Result<MergeReport> merge_and_pseudonymise(int return_fd, std::istream& vdab_ret
                                            std::istream& kbi_snapshot,
                                            std::string_view snapshot_name, const Protocol& protocol,
                                            const PseudonymKey* key, std::ostream& output_csv,
-                                           const FileReading& reading, RecordTally* tally) {
+                                           const FileReading& reading, RecordTally* tally,
+                                           MergeOutputScan* scan) {
+  if (scan != nullptr) scan->passed = false;
   const bool keyed = protocol.pseudonym == PseudonymMode::hmac_sha256;
   if (keyed && key == nullptr) {
     return fail("pseudonym.key_missing", "the protocol asks for keyed pseudonyms");
@@ -374,7 +406,8 @@ Result<MergeReport> merge_and_pseudonymise(int return_fd, std::istream& vdab_ret
   if (!snapshot) return fail(std::move(snapshot).error());
   MergeReport report;
   const auto joined = join_in_pieces(*snapshot, return_fd, return_name, protocol, key, output_csv,
-                                     reading, report, tally);
+                                     reading, report, tally, scan);
+  if (scan != nullptr && !scan->passed && scan->observer != nullptr) scan->observer->clear();
   if (joined == Joined::done) {
     output_csv.flush();
     if (!output_csv) return fail("io.write", "cannot write the merged output (disk full?)");

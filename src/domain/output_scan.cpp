@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "internal/output_pieces.hpp"
 #include "internal/pieces.hpp"
 #include "kbix/domain/csv.hpp"
 #include "kbix/domain/insz.hpp"
@@ -74,6 +75,11 @@ bool is_pseudo_id(std::string_view cell) {
 }  // namespace
 
 bool contains_insz_like_number(std::string_view text) {
+  // A window is 11 digits, so a text with fewer holds none: most cells end after this one pass
+  // without branches (issue 17: the scan of every output cell).
+  std::size_t digit_count = 0;
+  for (const char c : text) digit_count += is_digit(c) ? 1 : 0;
+  if (digit_count < 11) return false;
   const std::size_t n = text.size();
   char ring[11];
   std::size_t where[11];  // position in `text` of each digit in `ring`
@@ -139,10 +145,63 @@ Result<ScanReport> scan_output(std::istream& output_csv, std::string_view output
   return scan(output_csv, output_name, key_column, &observer);
 }
 
+namespace detail {
+
+OutputPieces::OutputPieces(std::string_view source, std::string_view key_column,
+                           OutputObserver* observer)
+    : source_(source), key_column_(key_column), observer_(observer) {}
+
+bool OutputPieces::header(CsvReader& reader) {
+  std::vector<std::string> fields;
+  auto more = reader.next(fields);
+  if (!more || !*more) return false;
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (fields[i] == key_column_ || contains_insz_like_number(fields[i])) return false;
+    if (fields[i] == kPseudoIdColumn) pseudo_column_ = i;
+    ++report_.cells;
+  }
+  line_ = reader.line();
+  return observer_ == nullptr || observer_->record(fields, reader).has_value();
+}
+
+bool OutputPieces::scan(std::string_view piece, Work& work) const {
+  work.counts = {};
+  CsvReader reader(piece, source_, limits_, false);
+  for (;;) {
+    auto more = reader.next(work.fields);
+    if (!more) return false;
+    if (!*more) return true;
+    for (std::size_t i = 0; i < work.fields.size(); ++i) {
+      ++work.counts.cells;
+      if (i == pseudo_column_ && is_pseudo_id(work.fields[i])) continue;
+      if (contains_insz_like_number(work.fields[i])) return false;
+    }
+    ++work.counts.rows;
+  }
+}
+
+bool OutputPieces::consume(std::string_view piece, const Work& work) {
+  report_.rows += work.counts.rows;
+  report_.cells += work.counts.cells;
+  if (report_.rows + 1 > limits_.max_records) return false;  // the header is a record
+  if (observer_ == nullptr) return true;
+  CsvReader reader(piece, source_, limits_, false, line_);
+  for (;;) {
+    auto more = reader.next(fields_);
+    if (!more) return false;
+    if (!*more) {
+      line_ = reader.line();
+      return true;
+    }
+    if (!observer_->record(fields_, reader)) return false;
+  }
+}
+
+}  // namespace detail
+
 namespace {
 struct ScanWork {
-  ScanReport counts;
-  std::vector<std::string_view> fields;
+  detail::OutputPieces::Work work;
   std::string_view bytes;  // the piece, kept until it is consumed
 };
 
@@ -152,58 +211,19 @@ struct ScanWork {
 // while the workers scan the next ones; any error it returns refuses the pieces too.
 bool scan_in_pieces(int fd, std::string_view name, std::string_view key_column,
                     const FileReading& reading, ScanReport& report, OutputObserver* observer) {
-  std::size_t pseudo_column = std::string_view::npos;
-  const auto header = detail::header_for_pieces(fd, name, reading, [&](CsvReader& reader) {
-    std::vector<std::string> fields;
-    auto more = reader.next(fields);
-    if (!more || !*more) return false;
-    for (std::size_t i = 0; i < fields.size(); ++i) {
-      if (fields[i] == key_column || contains_insz_like_number(fields[i])) return false;
-      if (fields[i] == kPseudoIdColumn) pseudo_column = i;
-      ++report.cells;
-    }
-    return observer == nullptr || observer->record(fields, reader).has_value();
-  });
+  detail::OutputPieces pieces(name, key_column, observer);
+  const auto header = detail::header_for_pieces(
+      fd, name, reading, [&](CsvReader& reader) { return pieces.header(reader); });
   if (!header) return false;
-  const CsvLimits limits;
-  const std::string source(name);
   auto map = [&](std::string_view bytes, std::uint64_t, ScanWork& work) {
-    work.counts = {};
     work.bytes = bytes;
-    CsvReader reader(bytes, source, limits, false);
-    for (;;) {
-      auto more = reader.next(work.fields);
-      if (!more) return false;
-      if (!*more) break;
-      for (std::size_t i = 0; i < work.fields.size(); ++i) {
-        ++work.counts.cells;
-        if (i == pseudo_column && is_pseudo_id(work.fields[i])) continue;
-        if (contains_insz_like_number(work.fields[i])) return false;
-      }
-      ++work.counts.rows;
-    }
-    return true;
+    return pieces.scan(bytes, work.work);
   };
-  std::vector<std::string> fields;
-  std::uint64_t line = header->line;  // where the next piece begins, for the observer's reader
-  auto consume = [&](ScanWork& work) {
-    report.rows += work.counts.rows;
-    report.cells += work.counts.cells;
-    if (report.rows + 1 > limits.max_records) return false;  // the header is a record
-    if (observer == nullptr) return true;
-    CsvReader reader(work.bytes, source, limits, false, line);
-    for (;;) {
-      auto more = reader.next(fields);
-      if (!more) return false;
-      if (!*more) {
-        line = reader.line();
-        return true;
-      }
-      if (!observer->record(fields, reader)) return false;
-    }
-  };
+  auto consume = [&](ScanWork& work) { return pieces.consume(work.bytes, work.work); };
   detail::PieceReader reader(fd, header->offset, header->size, reading);
-  return detail::for_each_piece<ScanWork>(reader, reading, map, consume);
+  if (!detail::for_each_piece<ScanWork>(reader, reading, map, consume)) return false;
+  report = pieces.report();
+  return true;
 }
 }  // namespace
 

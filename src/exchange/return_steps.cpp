@@ -7,13 +7,15 @@
 #include <ctime>
 #include <memory>
 #include <optional>
+#include <thread>
 #include <utility>
 
 #include "internal/exchange_internal.hpp"
-#include "kbix/core/buffered_file.hpp"
 #include "kbix/core/digest.hpp"
 #include "kbix/core/file_safety.hpp"
+#include "kbix/core/hashed_output.hpp"
 #include "kbix/core/input_file.hpp"
+#include "kbix/core/logging.hpp"
 #include "kbix/core/utc_time.hpp"
 #include "kbix/domain/manifest.hpp"
 #include "kbix/domain/merge.hpp"
@@ -93,10 +95,12 @@ Status scan_merged_output(const fs::path& output, OutputObserver* observer = nul
 
 // The return verified by verify_return, kept in anonymous memory for the merge step that follows
 // it in this process, so the return is decrypted once. After a restart (or for another run) the
-// merge opens it again, with the same checks.
+// merge opens it again, with the same checks. The snapshot, opened for that merge while the return
+// was verified, when that succeeded.
 struct Exchange::VerifiedReturn {
   std::string run_id;
   OpenedInMemory plaintext;
+  std::optional<OpenedInMemory> snapshot;
 };
 
 // return_downloaded -> return_verified: tag and pinned signature (inv. 3), bound to this run
@@ -106,6 +110,20 @@ Result<Exchange::StepOutcome> Exchange::verify_return(const RunRecord& run) {
   verified_return_.reset();
   const fs::path dir = run_directory(run.id);
   const fs::path sealed = dir / "return.csv.p7m";
+  // The merge that follows opens the snapshot (decrypt and verify, every check): that is done here
+  // on a thread of its own while the return is verified, on the machine's other core, and kept in
+  // memory with the return. When it fails (or throws) here, nothing is said: the merge opens the
+  // snapshot itself, as before, and reports what it finds.
+  std::optional<OpenedInMemory> snapshot;
+  std::jthread snapshot_opening([&, fields = current_log_fields()] {
+    const ScopedLogFields same_fields(fields);  // its lines name the run and the step too
+    try {
+      auto snapshot_opened =
+          open_sealed_in_memory(own_file_opener_config(config_), dir / "snapshot.csv.p7m");
+      if (snapshot_opened) snapshot.emplace(std::move(*snapshot_opened));
+    } catch (const std::exception&) {
+    }
+  });
   auto opened = open_sealed_in_memory(return_opener_for_run(config_, run), sealed);
   if (!opened) return fail(std::move(opened).error());
   auto sha = sha256_file_hex(sealed);
@@ -118,7 +136,9 @@ Result<Exchange::StepOutcome> Exchange::verify_return(const RunRecord& run) {
                                          ": a replayed return, refused");
   }
   const OpenReport report = opened->report();
-  verified_return_ = std::make_shared<VerifiedReturn>(VerifiedReturn{run.id, std::move(*opened)});
+  snapshot_opening.join();
+  verified_return_ = std::make_shared<VerifiedReturn>(
+      VerifiedReturn{run.id, std::move(*opened), std::move(snapshot)});
   return StepOutcome{RunState::return_verified,
                      {{"return_signer_sha256", report.signer_fingerprint_sha256},
                       {"return_decryption_sha256", report.decryption_fingerprint_sha256},
@@ -135,15 +155,20 @@ Result<Exchange::StepOutcome> Exchange::verify_return(const RunRecord& run) {
 Result<Exchange::StepOutcome> Exchange::merge_return(const RunRecord& run) {
   const fs::path dir = run_directory(run.id);
   const fs::path partial = dir / "work/output.csv";
-  auto snapshot_plain =
-      open_sealed_in_memory(own_file_opener_config(config_), dir / "snapshot.csv.p7m");
-  if (!snapshot_plain) return fail(std::move(snapshot_plain).error());
   std::shared_ptr<VerifiedReturn> kept = std::exchange(verified_return_, nullptr);
-  if (!kept || kept->run_id != run.id) {
+  if (kept && kept->run_id != run.id) kept.reset();
+  std::optional<OpenedInMemory> snapshot_plain;
+  if (kept && kept->snapshot) snapshot_plain = std::exchange(kept->snapshot, std::nullopt);
+  if (!snapshot_plain) {
+    auto opened = open_sealed_in_memory(own_file_opener_config(config_), dir / "snapshot.csv.p7m");
+    if (!opened) return fail(std::move(opened).error());
+    snapshot_plain.emplace(std::move(*opened));
+  }
+  if (!kept) {
     auto opened =
         open_sealed_in_memory(return_opener_for_run(config_, run), dir / "return.csv.p7m");
     if (!opened) return fail(std::move(opened).error());
-    kept = std::make_shared<VerifiedReturn>(VerifiedReturn{run.id, std::move(*opened)});
+    kept = std::make_shared<VerifiedReturn>(VerifiedReturn{run.id, std::move(*opened), {}});
   }
   const OpenedInMemory& return_plain = kept->plaintext;
   maybe_kill_at("merge_opened");  // test hook: both plaintexts are open (in memory) now
@@ -152,6 +177,14 @@ Result<Exchange::StepOutcome> Exchange::merge_return(const RunRecord& run) {
   // when it has one, comes first, as when the report was made before the merge.
   const auto as_of = std::chrono::floor<std::chrono::days>(Clock::now());
   QualityTally quality_tally(config_.protocol, as_of);
+  // The output scan (invariant 4), which also counts the disclosure classes, is made by the merge
+  // on the bytes it writes (MergeOutputScan, merge.hpp) and their SHA-256 taken as they are
+  // written (HashedOutput): the file is not read again for either.
+  DisclosureCounter disclosure_classes(config_.protocol);
+  const bool counts_classes = !config_.protocol.disclosure.quasi_identifiers.empty();
+  MergeOutputScan output_scan;
+  output_scan.observer = counts_classes ? &disclosure_classes : nullptr;
+  std::optional<std::string> output_sha;
   std::optional<PseudonymKey> key;
   auto merged = [&]() -> Result<MergeReport> {
     if (config_.protocol.pseudonym == PseudonymMode::hmac_sha256) {
@@ -168,16 +201,18 @@ Result<Exchange::StepOutcome> Exchange::merge_return(const RunRecord& run) {
     progress(run.id, "merge", 0, run.facts.value("return_plaintext_bytes", std::uint64_t{0}));
     auto returned = return_plain.input("return.csv");
     auto snapshot = snapshot_plain->input("snapshot.csv");
-    BufferedOutput out(partial);
+    HashedOutput out(partial);
     if (!returned || !snapshot || !out.good()) {
       return fail("io.write", "cannot prepare the merge in " + dir.string());
     }
     const std::string return_name = return_remote_name(config_.protocol.id, run.id);
-    auto report = merge_and_pseudonymise(
-        returned->fd(), returned->stream(), return_name, snapshot->fd(), snapshot->stream(),
-        "snapshot.csv", config_.protocol, key ? &*key : nullptr, out.stream(), {}, &quality_tally);
+    auto report = merge_and_pseudonymise(returned->fd(), returned->stream(), return_name,
+                                         snapshot->fd(), snapshot->stream(), "snapshot.csv",
+                                         config_.protocol, key ? &*key : nullptr, out.stream(), {},
+                                         &quality_tally, &output_scan);
     if (!report) return fail(std::move(report).error());
     KBIX_TRY(out.close());
+    output_sha = out.sha256_hex();
     return report;
   }();
   if (!merged) {
@@ -200,23 +235,33 @@ Result<Exchange::StepOutcome> Exchange::merge_return(const RunRecord& run) {
   auto quality = write_quality_reports(dir, run.id, quality_tally.report(report));
   if (!quality) return fail(std::move(quality).error());
   KBIX_TRY(record(run.id, "report.quality", *quality));
-  // The output scan (invariant 4), which also counts the disclosure classes: one read for both.
   progress(run.id, "scan", 0, report.output_rows);
-  DisclosureCounter disclosure_classes(config_.protocol);
-  const bool counts_classes = !config_.protocol.disclosure.quasi_identifiers.empty();
-  KBIX_TRY(scan_merged_output(partial, counts_classes ? &disclosure_classes : nullptr));
+  // The merge scanned exactly the bytes `out` wrote to the file, in the pieces and with the reader,
+  // checks and limits of scan_output reading it, so a reading of the file would see the same
+  // records and find the same. When it could not say they passed (small or refused files, a
+  // finding, an error), the file is read and scanned as before, and that names what it finds.
+  if (!output_scan.passed) {
+    KBIX_TRY(scan_merged_output(partial, counts_classes ? &disclosure_classes : nullptr));
+  }
   auto disclosure =
       write_disclosure_report(dir, run.id, partial, config_.protocol, disclosure_classes);
   if (!disclosure) return fail(std::move(disclosure).error());
   if (*disclosure) {
     KBIX_TRY(record(run.id, "report.disclosure", (*disclosure)->audit_details));
     KBIX_TRY(refuse_if_blocked(**disclosure, dir));
-    // Suppression rewrote the output: the scan reads the bytes that are published.
-    if ((*disclosure)->report.rewrote_output()) KBIX_TRY(scan_merged_output(partial));
+    // Suppression rewrote the output: the scan reads the bytes that are published, and so does
+    // their SHA-256.
+    if ((*disclosure)->report.rewrote_output()) {
+      KBIX_TRY(scan_merged_output(partial));
+      output_sha.reset();
+    }
   }
   KBIX_TRY(sync_file(partial));
-  auto output_sha = sha256_file_hex(partial);
-  if (!output_sha) return fail(std::move(output_sha).error());
+  if (!output_sha) {
+    auto rewritten_sha = sha256_file_hex(partial);
+    if (!rewritten_sha) return fail(std::move(rewritten_sha).error());
+    output_sha = std::move(*rewritten_sha);
+  }
 
   Manifest manifest;
   manifest.run_id = run.id;

@@ -206,12 +206,90 @@ void expect_same_results(const fs::path& dir, const Protocol& protocol, const Ex
   expect_same_observed(dir, output_sequential.str(), reading);
 }
 
+// The merge's own scan of what it writes (MergeOutputScan) against the scan of the file: the same
+// output; when it says the output passed, the file's scan passes, with the same counts and the
+// same records shown to the observer, on the same lines; when not, its observer holds nothing.
+void expect_merge_scan_as_file_scan(const fs::path& dir, const Protocol& protocol,
+                                    const Exchange& files, const FileReading& reading,
+                                    std::size_t& passes, const PseudonymKey* key = nullptr,
+                                    std::size_t observer_fails_at = 0) {
+  File snapshot(dir, "snapshot-scanned.csv", files.extract);
+  File returned(dir, "return-scanned.csv", files.vdab_return);
+  std::ostringstream output;
+  Recorder merge_observed;
+  merge_observed.fail_at = observer_fails_at;
+  MergeOutputScan merge_scan;
+  merge_scan.observer = &merge_observed;
+  const auto merged = merge_and_pseudonymise(returned.fd(), returned.stream(), "return.csv",
+                                             snapshot.fd(), snapshot.stream(), "snapshot.csv",
+                                             protocol, key, output, reading, nullptr, &merge_scan);
+  std::istringstream return_text(files.vdab_return), extract_text(files.extract);
+  std::ostringstream output_sequential;
+  const auto merged_sequential = merge_and_pseudonymise(
+      return_text, "return.csv", extract_text, "snapshot.csv", protocol, key, output_sequential);
+  ASSERT_EQ(describe_merge(merged), describe_merge(merged_sequential));
+  if (!merged || !merge_scan.passed) {
+    EXPECT_FALSE(merged && merge_scan.passed);
+    EXPECT_TRUE(merge_observed.records.empty());
+    return;
+  }
+  ASSERT_EQ(output.str(), output_sequential.str());
+  std::istringstream output_text(output.str());
+  Recorder file_observed;
+  const auto scanned = scan_output(output_text, "output.csv", file_observed);
+  ASSERT_TRUE(scanned) << describe(scanned);
+  ++passes;
+  EXPECT_EQ(merge_scan.report.rows, scanned->rows);
+  EXPECT_EQ(merge_scan.report.cells, scanned->cells);
+  EXPECT_EQ(merge_observed.records, file_observed.records);
+  EXPECT_EQ(merge_observed.lines, file_observed.lines);
+}
+
 TEST_F(Pieces, GiveTheSequentialResultForEveryPieceSize) {
   const auto files = make_exchange(protocol_, 600);
-  for (std::size_t piece_bytes : {1u, 7u, 64u, 300u, 4096u, 1u << 20}) {
+  std::size_t passes = 0;
+  const std::vector<std::size_t> sizes = {1u, 7u, 64u, 300u, 4096u, 1u << 20};
+  for (std::size_t piece_bytes : sizes) {
     SCOPED_TRACE("piece_bytes " + std::to_string(piece_bytes));
     expect_same_results(dir_, protocol_, files, tiny(piece_bytes));
+    expect_merge_scan_as_file_scan(dir_, protocol_, files, tiny(piece_bytes), passes);
   }
+  EXPECT_EQ(passes, sizes.size()) << "a clean output passes the merge's own scan";
+}
+
+// A number that passes the INSZ check in a snapshot cell reaches the output: the merge's scan does
+// not pass it, and the file's scan then blocks it, naming where. An observer that refuses a
+// record makes the merge's scan not pass too (the file's scan then gives its error).
+TEST_F(Pieces, TheMergesScanPassesNothingTheFileScanBlocks) {
+  auto files = make_exchange(protocol_, 300);
+  std::size_t passes = 0;
+  for (std::size_t fail_at : {std::size_t{1}, std::size_t{2}, std::size_t{150}}) {
+    SCOPED_TRACE("observer fails at " + std::to_string(fail_at));
+    expect_merge_scan_as_file_scan(dir_, protocol_, files, tiny(64), passes, nullptr, fail_at);
+  }
+  EXPECT_EQ(passes, 0u);
+  // Person 1 is sent and returned; its first cell after the INSZ is a plain one.
+  const std::string person = "\n" + valid(1) + ";";
+  const std::size_t cell = files.extract.find(person);
+  ASSERT_NE(cell, std::string::npos);
+  files.extract.insert(cell + person.size(), "BE" + valid(2) + " ");
+  for (std::size_t piece_bytes : {7u, 300u, 1u << 20}) {
+    SCOPED_TRACE("piece_bytes " + std::to_string(piece_bytes));
+    expect_merge_scan_as_file_scan(dir_, protocol_, files, tiny(piece_bytes), passes);
+    File snapshot(dir_, "snapshot.csv", files.extract);
+    File returned(dir_, "return.csv", files.vdab_return);
+    std::ostringstream output;
+    MergeOutputScan merge_scan;
+    ASSERT_TRUE(merge_and_pseudonymise(returned.fd(), returned.stream(), "return.csv",
+                                       snapshot.fd(), snapshot.stream(), "snapshot.csv", protocol_,
+                                       nullptr, output, tiny(piece_bytes), nullptr, &merge_scan));
+    EXPECT_FALSE(merge_scan.passed);
+    std::istringstream output_text(output.str());
+    const auto scanned = scan_output(output_text, "output.csv");
+    ASSERT_FALSE(scanned);
+    EXPECT_EQ(scanned.error().code, "scan.insz_found");
+  }
+  EXPECT_EQ(passes, 0u);
 }
 
 TEST_F(Pieces, GiveTheSequentialResultWithKeyedPseudonyms) {
@@ -224,7 +302,11 @@ TEST_F(Pieces, GiveTheSequentialResultWithKeyedPseudonyms) {
   fs::permissions(key_file, fs::perms::owner_read | fs::perms::owner_write);
   auto key = PseudonymKey::load(key_file);
   ASSERT_TRUE(key) << key.error().describe();
-  expect_same_results(dir_, protocol, make_exchange(protocol, 400), tiny(128), &*key);
+  const auto files = make_exchange(protocol, 400);
+  expect_same_results(dir_, protocol, files, tiny(128), &*key);
+  std::size_t passes = 0;
+  expect_merge_scan_as_file_scan(dir_, protocol, files, tiny(128), passes, &*key);
+  EXPECT_EQ(passes, 1u) << "a pseudo_id column passes the merge's own scan";
 }
 
 // A broken byte at many places: the pieces give the sequential error, word for word.
@@ -255,6 +337,9 @@ TEST_F(Pieces, GiveTheSequentialErrorWhereverTheFileBreaks) {
       }
       expect_same_results(dir_, protocol_, broken_extract, tiny(50));
       expect_same_results(dir_, protocol_, broken_return, tiny(50));
+      std::size_t passes = 0;
+      expect_merge_scan_as_file_scan(dir_, protocol_, broken_extract, tiny(50), passes);
+      expect_merge_scan_as_file_scan(dir_, protocol_, broken_return, tiny(50), passes);
     }
   }
   EXPECT_GT(failures, 20u) << "the breaks must make most returns fail";

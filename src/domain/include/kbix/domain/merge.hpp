@@ -24,6 +24,7 @@
 #include "kbix/core/protocol.hpp"
 #include "kbix/core/result.hpp"
 #include "kbix/domain/file_pieces.hpp"
+#include "kbix/domain/output_scan.hpp"
 #include "kbix/domain/pseudonym.hpp"
 
 namespace kbix {
@@ -53,6 +54,22 @@ class RecordTally {
   virtual void clear() = 0;
 };
 
+// The output scan of invariant 4 (output_scan.hpp) over the bytes the merge writes, as it writes
+// them, so that the output need not be read again for it (issue 17). The header and then each
+// piece's rows are scanned exactly as scan_output scans a file in pieces (whole records, the same
+// reader, checks and limits), on the worker that made them, and are written unchanged in file
+// order; `observer` sees every record on the calling thread in that order. `passed` is true only
+// when every byte written passed so; otherwise (the sequential merge of small or refused files,
+// a finding, a CSV error, an error of the observer) it is false, the observer is cleared, and the
+// caller scans the file as before, which names what it finds.
+struct MergeOutputScan {
+  std::string_view output_name = "output.csv";
+  std::string_view key_column = "insz";
+  OutputObserver* observer = nullptr;
+  bool passed = false;
+  ScanReport report;  // when passed
+};
+
 Result<MergeReport> merge_and_pseudonymise(std::istream& vdab_return, std::string_view return_name,
                                            std::istream& kbi_snapshot,
                                            std::string_view snapshot_name, const Protocol& protocol,
@@ -61,13 +78,12 @@ Result<MergeReport> merge_and_pseudonymise(std::istream& vdab_return, std::strin
 // The same result, reading the regular files behind the descriptors (from byte 0, with pread)
 // on two threads (file_pieces.hpp); the streams must read the same files from their start and
 // are used for small files and for files the pieces refuse (then with the sequential answer).
-// `tally`, when given, sees every data record of both files once (also on the sequential path).
-Result<MergeReport> merge_and_pseudonymise(int return_fd, std::istream& vdab_return,
-                                           std::string_view return_name, int snapshot_fd,
-                                           std::istream& kbi_snapshot,
-                                           std::string_view snapshot_name, const Protocol& protocol,
-                                           const PseudonymKey* key, std::ostream& output_csv,
-                                           const FileReading& reading = {},
-                                           RecordTally* tally = nullptr);
+// `tally`, when given, sees every data record of both files once (also on the sequential path);
+// `scan`, when given, is the output scan above.
+Result<MergeReport> merge_and_pseudonymise(
+    int return_fd, std::istream& vdab_return, std::string_view return_name, int snapshot_fd,
+    std::istream& kbi_snapshot, std::string_view snapshot_name, const Protocol& protocol,
+    const PseudonymKey* key, std::ostream& output_csv, const FileReading& reading = {},
+    RecordTally* tally = nullptr, MergeOutputScan* scan = nullptr);
 
 }  // namespace kbix
