@@ -14,8 +14,8 @@ namespace kbix {
 
 class HashedOutput::Buffer : public std::streambuf {
  public:
-  explicit Buffer(const std::filesystem::path& file)
-      : fd_(::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)),
+  Buffer(const std::filesystem::path& file, mode_t mode)
+      : fd_(::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode)),
         buffer_(kBufferBytes) {
     setp(buffer_.data(), buffer_.data() + buffer_.size());
   }
@@ -96,9 +96,9 @@ class HashedOutput::Buffer : public std::streambuf {
   bool failed_ = false;
 };
 
-HashedOutput::HashedOutput(const std::filesystem::path& file)
+HashedOutput::HashedOutput(const std::filesystem::path& file, mode_t mode)
     : file_(file),
-      buffer_(std::make_unique<Buffer>(file)),
+      buffer_(std::make_unique<Buffer>(file, mode)),
       stream_(std::make_unique<std::ostream>(buffer_.get())) {}
 HashedOutput::~HashedOutput() = default;
 

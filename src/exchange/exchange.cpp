@@ -63,6 +63,9 @@ fs::path Exchange::run_directory(const std::string& run_id) const {
 fs::path Exchange::published_output(const std::string& run_id) const {
   return config_.daemon.output_dir / (config_.protocol.id + "_" + run_id + ".csv");
 }
+fs::path Exchange::pending_output(const std::string& run_id) const {
+  return pending_output_path(config_.daemon.output_dir, run_id);
+}
 fs::path Exchange::published_manifest(const std::string& run_id) const {
   return config_.daemon.output_dir / (config_.protocol.id + "_" + run_id + ".manifest.json");
 }
@@ -330,8 +333,8 @@ Result<RunState> Exchange::step_locked(const std::string& run_id) {
   if (run.state != RunState::return_verified) verified_return_.reset();
   // Every line logged during this step (sftp, envelope, ...) names the run and the step.
   const ScopedLogFields step_fields({run.id, "run." + std::string(to_string(run.state)), ""});
-  // Plaintext never outlives its step (inv. 10): work/ is emptied before and after, except the
-  // pseudonymised output while it waits for publication.
+  // Plaintext never outlives its step (inv. 10): work/ is emptied before and after, and the
+  // pending output removed, except the pseudonymised output while it waits for publication.
   KBIX_TRY(wipe_work(run.id, run.state == RunState::merged));
   // A daemon boundary (invariant 16): an exception fails this run's step, never the process.
   auto outcome = [&]() -> Result<StepOutcome> {

@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -102,6 +104,35 @@ Status publish_copy(const fs::path& from, const fs::path& to) {
   if (in.bad()) return fail("io.read", "error reading " + from.string());
   return out->commit();
 }
+
+namespace {
+
+std::string errno_message() {
+  return std::strerror(errno);
+}
+
+// Gives the pending output its published name and mode without copying it: the file is made
+// readable by the output folder's group (0640, as AtomicFile makes a published file), made
+// durable, linked under `to` (never replacing a file there) and its pending name removed.
+Status publish_pending(const fs::path& pending, const fs::path& to) {
+  const int fd = ::open(pending.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return fail("io.read", "cannot open " + pending.string() + ": " + errno_message());
+  const bool durable = ::fchmod(fd, 0640) == 0 && ::fsync(fd) == 0;
+  const std::string why = durable ? std::string() : errno_message();
+  ::close(fd);
+  if (!durable) return fail("io.write", "cannot publish " + pending.string() + ": " + why);
+  // link() fails with EEXIST instead of replacing: the final name is never overwritten.
+  if (::link(pending.c_str(), to.c_str()) != 0) {
+    const bool exists = errno == EEXIST;
+    return fail(exists ? ErrorCode("io.exists") : ErrorCode("io.rename"),
+                to.string() + (exists ? ": already exists, not replaced"
+                                      : ": cannot publish: " + errno_message()));
+  }
+  ::unlink(pending.c_str());
+  return sync_directory(to.parent_path());
+}
+
+}  // namespace
 
 // planned -> extract_sealed: the extract is checked (export rules) and sealed to our own
 // certificate; from then on the run never needs the operator's plaintext file again. The one
@@ -286,27 +317,35 @@ Result<Exchange::StepOutcome> Exchange::upload_outbound(const RunRecord& run) {
 }
 
 // merged -> published: atomic, once (inv. 8): a file already published is compared by SHA-256.
+// The merge wrote the output where it is published (pending_output): it is named, not copied.
 Result<Exchange::StepOutcome> Exchange::publish_output(const RunRecord& run) {
   const fs::path dir = run_directory(run.id);
   const std::string expected_sha = run.facts.value("output_sha256", std::string{});
+  const fs::path output = published_output(run.id);
+  const fs::path pending = pending_output(run.id);
+  const fs::path legacy = dir / "work" / "output.csv";  // merged by an earlier version
   std::string how = "published";
-  for (const auto& [from, to] : {std::pair{dir / "work" / "output.csv", published_output(run.id)},
-                                 std::pair{dir / "manifest.json", published_manifest(run.id)}}) {
-    std::error_code error;
-    if (fs::exists(fs::symlink_status(to, error))) {
-      if (from.filename() == "output.csv") {
-        auto sha = sha256_file_hex(to);
-        if (!sha) return fail(std::move(sha).error());
-        if (*sha != expected_sha) {
-          return fail("run.publish_conflict",
-                      to.string() + " exists with other content; it is left untouched");
-        }
-      }
-      how = "found published (earlier attempt)";
-      continue;
+  std::error_code error;
+  if (fs::exists(fs::symlink_status(output, error))) {
+    auto sha = sha256_file_hex(output);
+    if (!sha) return fail(std::move(sha).error());
+    if (*sha != expected_sha) {
+      return fail("run.publish_conflict",
+                  output.string() + " exists with other content; it is left untouched");
     }
-    KBIX_TRY(publish_copy(from, to));
-    if (from.filename() == "output.csv") maybe_kill_at("output_published");  // manifest not yet
+    fs::remove(pending, error);  // a crash between the link and the unlink
+    how = "found published (earlier attempt)";
+  } else {
+    if (!fs::exists(fs::symlink_status(pending, error)) &&
+        fs::exists(fs::symlink_status(legacy, error))) {
+      KBIX_TRY(publish_copy(legacy, output));
+    } else {
+      KBIX_TRY(publish_pending(pending, output));
+    }
+    maybe_kill_at("output_published");  // manifest not yet
+  }
+  if (!fs::exists(fs::symlink_status(published_manifest(run.id), error))) {
+    KBIX_TRY(publish_copy(dir / "manifest.json", published_manifest(run.id)));
   }
   for (const auto& name : report_file_names()) {  // counts only (docs/privacy.md)
     const fs::path to =
@@ -314,14 +353,14 @@ Result<Exchange::StepOutcome> Exchange::publish_output(const RunRecord& run) {
     if (fs::exists(dir / name) && !fs::exists(to)) KBIX_TRY(publish_copy(dir / name, to));
   }
   return StepOutcome{RunState::published,
-                     {{"published_output", published_output(run.id).string()},
+                     {{"published_output", output.string()},
                       {"published_manifest", published_manifest(run.id).string()},
                       {"publish", how}},
                      "run.published"};
 }
 
-// published -> cleaned: remote files deleted (inv. 10); the local copy of the output goes with
-// work/ after the step; the sealed files stay as evidence until the retention purge.
+// published -> cleaned: remote files deleted (inv. 10); the sealed files stay as evidence until
+// the retention purge.
 Result<Exchange::StepOutcome> Exchange::clean_up(const RunRecord& run) {
   auto client = connect_remote(run.id);
   if (!client) return fail(std::move(client).error());

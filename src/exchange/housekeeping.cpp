@@ -15,9 +15,15 @@ namespace kbix {
 
 namespace fs = std::filesystem;
 
-Status wipe_run_work(const fs::path& run_dir, bool keep_output) {
+fs::path pending_output_path(const fs::path& output_dir, const std::string& run_id) {
+  return output_dir / ("." + run_id + ".output.pending");
+}
+
+Status wipe_run_work(const fs::path& run_dir, const fs::path& pending_output, bool keep_output) {
   const fs::path work = run_dir / "work";
   std::error_code error;
+  if (!keep_output) fs::remove(pending_output, error);
+  error.clear();
   fs::directory_iterator entry(work, error);
   std::vector<fs::path> doomed;
   for (; !error && entry != fs::directory_iterator(); entry.increment(error)) {
@@ -55,19 +61,21 @@ Result<std::uint64_t> wipe_idle_plaintext(const Config& config, const RunStore& 
         fs::remove(legacy, error);
       }
     }
-    bool had_plaintext = false;
+    const fs::path pending = pending_output_path(config.daemon.output_dir, run.id);
+    bool had_plaintext = !keeps_output(run) && fs::exists(fs::symlink_status(pending, error));
+    error.clear();
     fs::directory_iterator entry(dir / "work", error);
     for (; !error && entry != fs::directory_iterator(); entry.increment(error)) {
       if (!(keeps_output(run) && entry->path().filename() == "output.csv")) had_plaintext = true;
     }
-    KBIX_TRY(wipe_run_work(dir, keeps_output(run)));
+    KBIX_TRY(wipe_run_work(dir, pending, keeps_output(run)));
     if (had_plaintext) ++wiped_runs;
   }
   return wiped_runs;
 }
 
 Status Exchange::wipe_work(const std::string& run_id, bool keep_output) const {
-  return wipe_run_work(run_directory(run_id), keep_output);
+  return wipe_run_work(run_directory(run_id), pending_output(run_id), keep_output);
 }
 
 Status Exchange::purge_expired(Clock::time_point now) {
@@ -78,6 +86,7 @@ Status Exchange::purge_expired(Clock::time_point now) {
     std::error_code error;
     const auto removed_files = fs::remove_all(run_directory(run_id), error);
     fs::remove(published_output(run_id), error);
+    fs::remove(pending_output(run_id), error);
     fs::remove(published_manifest(run_id), error);
     for (const auto& name : report_file_names()) {
       fs::remove(

@@ -149,12 +149,14 @@ Result<Exchange::StepOutcome> Exchange::verify_return(const RunRecord& run) {
                      "run.return_verified"};
 }
 
-// return_verified -> merged: join, pseudonymise, scan (inv. 4) and describe in a manifest; the
-// output waits in work/output.csv (the one file kept between steps) until it is published. The
-// snapshot and the return are read from anonymous memory: no plaintext of either is on disk.
+// return_verified -> merged: join, pseudonymise, scan (inv. 4) and describe in a manifest. The
+// output is written once, in the output folder under a hidden name private to kbix (0600:
+// pending_output), and waits there until publication names it; a failed merge leaves none (the
+// step's wipe removes it). The snapshot and the return are read from anonymous memory: no
+// plaintext of either is on disk.
 Result<Exchange::StepOutcome> Exchange::merge_return(const RunRecord& run) {
   const fs::path dir = run_directory(run.id);
-  const fs::path partial = dir / "work/output.csv";
+  const fs::path partial = pending_output(run.id);
   std::shared_ptr<VerifiedReturn> kept = std::exchange(verified_return_, nullptr);
   if (kept && kept->run_id != run.id) kept.reset();
   std::optional<OpenedInMemory> snapshot_plain;
@@ -201,9 +203,15 @@ Result<Exchange::StepOutcome> Exchange::merge_return(const RunRecord& run) {
     progress(run.id, "merge", 0, run.facts.value("return_plaintext_bytes", std::uint64_t{0}));
     auto returned = return_plain.input("return.csv");
     auto snapshot = snapshot_plain->input("snapshot.csv");
-    HashedOutput out(partial);
-    if (!returned || !snapshot || !out.good()) {
+    if (!returned || !snapshot) {
       return fail("io.write", "cannot prepare the merge in " + dir.string());
+    }
+    std::error_code ignored;
+    fs::remove(partial, ignored);  // a leftover of an interrupted merge: never written through
+    HashedOutput out(partial, 0600);
+    if (!out.good()) {
+      return fail("io.write", "cannot create " + partial.string() +
+                                  " (the output directory must exist and be writable by kbix)");
     }
     const std::string return_name = return_remote_name(config_.protocol.id, run.id);
     auto report = merge_and_pseudonymise(returned->fd(), returned->stream(), return_name,
@@ -213,6 +221,7 @@ Result<Exchange::StepOutcome> Exchange::merge_return(const RunRecord& run) {
     if (!report) return fail(std::move(report).error());
     KBIX_TRY(out.close());
     output_sha = out.sha256_hex();
+    maybe_kill_at("merge_written");  // test hook: the pending output is written, not committed
     return report;
   }();
   if (!merged) {

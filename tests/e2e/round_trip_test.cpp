@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -288,6 +289,42 @@ TEST(MergeCrash, KilledWithBothPlaintextsOpenLeavesNoneOnDiskAndFinishes) {
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
   EXPECT_NE(resumed.output.find(" done since"), std::string::npos) << resumed.output;
   expect_finished_exactly_once(world, partner);
+}
+
+// Killed in the merge step after the output was written where it is published, before the merge
+// committed: the output waits under a hidden name only kbix may read (0600), the restart removes
+// it (the merge never committed, so nothing of it counts) and merges again, and the one file
+// published is readable by the output folder's group (0640) with no hidden file left beside it.
+TEST(MergeCrash, KilledWithTheOutputWrittenLeavesItPendingAndPrivateAndPublishesOnce) {
+  ExchangeWorld world("e2e-crash-merge-written");
+  world.generate_extract(120, 21);
+  SimulatorThread partner(world);
+  const auto killed =
+      world.kbix("run once --start --wait 60", "KBIX_TEST_KILL_AFTER=merge_written");
+  ASSERT_TRUE(killed.killed_by_sigkill()) << "exit " << killed.exit_code << ": " << killed.output;
+  const auto waiting = files_under(world.output_dir());
+  ASSERT_EQ(waiting.size(), 1u) << "only the pending output, nothing published yet";
+  const std::string pending_name = waiting.front().filename().string();
+  EXPECT_TRUE(pending_name.starts_with(".") && pending_name.ends_with(".output.pending"))
+      << pending_name;
+  struct stat pending {};
+  ASSERT_EQ(::stat(waiting.front().c_str(), &pending), 0);
+  EXPECT_EQ(pending.st_mode & 0777, 0600u) << "the monitoring group cannot read it before";
+
+  const auto resumed = world.kbix("run once --wait 60");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find(" done since"), std::string::npos) << resumed.output;
+  EXPECT_EQ(count_audit_events(world, "plaintext.wiped"), 1u) << "the restart removed it";
+  EXPECT_EQ(count_audit_events(world, "run.merged"), 1u);
+  expect_finished_exactly_once(world, partner);
+  const auto outputs = files_with_suffix(world.output_dir(), ".csv");
+  ASSERT_EQ(outputs.size(), 1u);
+  struct stat published {};
+  ASSERT_EQ(::stat(outputs.front().c_str(), &published), 0);
+  EXPECT_EQ(published.st_mode & 0777, 0640u);
+  for (const auto& file : files_under(world.output_dir())) {
+    EXPECT_FALSE(file.filename().string().starts_with(".")) << "left behind: " << file;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryState, DaemonCrashAfterState,

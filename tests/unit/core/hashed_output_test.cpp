@@ -1,6 +1,7 @@
 #include "kbix/core/hashed_output.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -67,6 +68,36 @@ TEST(HashedOutput, AFailedWriteIsReportedByClose) {
   kbix::HashedOutput missing("/nonexistent-kbix-dir/output.csv");
   EXPECT_FALSE(missing.good());
   EXPECT_FALSE(missing.close());
+}
+
+// The merged output waits in the output folder, private to kbix, until it is published: it is
+// created with the mode asked for (under the umask) and never written through a symbolic link
+// someone left under its name.
+TEST(HashedOutput, CreatesWithTheModeGivenAndRefusesASymbolicLink) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("kbix-hashed-mode-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const mode_t old_umask = ::umask(022);
+  {
+    kbix::HashedOutput out(dir / "private.csv", 0600);
+    ASSERT_TRUE(out.good());
+    out.stream() << "profile\n";
+    ASSERT_TRUE(out.close());
+  }
+  ::umask(old_umask);
+  struct stat info {};
+  ASSERT_EQ(::stat((dir / "private.csv").c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 07777, 0600u);
+
+  const fs::path target = dir / "elsewhere.csv";
+  std::ofstream(target) << "untouched\n";
+  fs::create_symlink(target, dir / "link.csv");
+  kbix::HashedOutput through_link(dir / "link.csv", 0600);
+  EXPECT_FALSE(through_link.good());
+  EXPECT_FALSE(through_link.close());
+  EXPECT_EQ(read_all(target), "untouched\n") << "nothing was written through the link";
+  fs::remove_all(dir);
 }
 
 }  // namespace

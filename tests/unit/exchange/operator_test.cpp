@@ -94,6 +94,7 @@ TEST(Plaintext, StartUpAndCancelWipeWorkAndNothingPlainSitsOutsideIt) {
   world.generate_extract(20, 3);
   std::string id;
   fs::path run_dir;
+  fs::path pending;
   {
     auto instance = open_instance(world);
     ASSERT_TRUE(instance);
@@ -105,20 +106,27 @@ TEST(Plaintext, StartUpAndCancelWipeWorkAndNothingPlainSitsOutsideIt) {
     // What a step killed half-way leaves, and the output where kbix used to keep it.
     std::ofstream(run_dir / "work" / "snapshot.csv") << "insz\n85073003328\n";
     std::ofstream(run_dir / "output.csv") << "profile\n";
+    // And the output a merge killed before it committed left in the output folder.
+    pending = exchange.pending_output(id);
+    ASSERT_EQ(pending.parent_path(), instance->exchanges().front().daemon.output_dir);
+    std::ofstream(pending) << "profile\n";
     ASSERT_TRUE(instance->close("simulated crash"));
   }
   auto instance = open_instance(world);
   ASSERT_TRUE(instance);
   EXPECT_TRUE(fs::is_empty(run_dir / "work")) << "start-up wiped the interrupted step's plaintext";
   EXPECT_FALSE(fs::exists(run_dir / "output.csv")) << "nothing plain outside work/";
+  EXPECT_FALSE(fs::exists(pending)) << "an output never merged is not kept for publication";
   EXPECT_EQ(audit_count(world, "plaintext.wiped"), 1u);
 
   Exchange exchange(instance->exchanges().front(), instance->store(), instance->audit());
   std::ofstream(run_dir / "work" / "output.csv") << "profile\n";
+  std::ofstream(pending) << "profile\n";
   auto cancelled = exchange.cancel_run(id, "ticket 4713", kOperator);
   ASSERT_TRUE(cancelled) << cancelled.error().describe();
   EXPECT_TRUE(*cancelled) << "no step under way: cancelled at once";
   EXPECT_TRUE(fs::is_empty(run_dir / "work")) << "a cancelled run keeps no plaintext";
+  EXPECT_FALSE(fs::exists(pending)) << "a cancelled run publishes nothing";
   EXPECT_EQ(audit_count(world, "run.cancel"), 1u);
 }
 

@@ -3,12 +3,15 @@
 // write-back of what is written is started behind the writer (sync_file_range), so the fsync that
 // makes the file durable finds little left to write.
 //
-// Creates (or truncates) its file with the process umask, as BufferedOutput does; close() reports
+// Creates (or truncates) its file with `mode` under the process umask (0666 by default, as
+// BufferedOutput does), never through a symbolic link (O_NOFOLLOW); close() reports
 // a failed write, a full disk for example, as "io.write" naming the file. Every byte given to
 // stream() is hashed once and handed to write(2) in order, so after a close() that succeeded the
 // file holds exactly the bytes hashed (unless something else writes to it).
 // Does NOT guarantee: durability (fsync the file) or atomicity (AtomicFile in file_safety.hpp).
 #pragma once
+
+#include <sys/types.h>
 
 #include <cstdint>
 #include <filesystem>
@@ -22,7 +25,7 @@ namespace kbix {
 
 class HashedOutput {
  public:
-  explicit HashedOutput(const std::filesystem::path& file);
+  explicit HashedOutput(const std::filesystem::path& file, mode_t mode = 0666);
   ~HashedOutput();
   HashedOutput(const HashedOutput&) = delete;
   HashedOutput& operator=(const HashedOutput&) = delete;

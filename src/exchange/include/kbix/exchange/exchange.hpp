@@ -9,10 +9,14 @@
 // Local layout in the state directory: runs/<run-id>/ holds snapshot.csv.p7m (the KBI extract,
 // sealed to our own certificate), outbound-list.csv.p7m (the outbound list made while the extract
 // was checked, sealed to our own certificate), outbound.csv.p7m, return.csv.p7m and manifest.json,
-// and work/, the only place where plaintext exists (inv. 10): wiped before and after every step
-// (the pseudonymised work/output.csv alone stays from merge to publication), and wiped whole by a
-// cancel, a final failure and at start-up for every run not executing. quarantine/ keeps (still
-// sealed) returns that match no waiting run.
+// and work/, the only place where plaintext holding an INSZ exists (inv. 10): wiped before and
+// after every step, and wiped whole by a cancel, a final failure and at start-up for every run not
+// executing. quarantine/ keeps (still sealed) returns that match no waiting run.
+// The pseudonymised output is written once, where it is published: the merge writes it to
+// <output_dir>/.<run-id>.output.pending (0600, hidden, private to kbix), and publication only
+// gives it its final name and mode (link, 0640), so 1M rows are not copied between folders. The
+// pending file is wiped with work/ (it stays only from merge to publication, as work/output.csv
+// did before; a run merged by an earlier version still publishes that one).
 //
 // The same object serves `kbix run once` and the daemon's worker thread. It is NOT thread-safe:
 // one Exchange per thread (the RunStore connection is its own; the AuditLog is shared and
@@ -165,6 +169,8 @@ class Exchange {
   std::filesystem::path run_directory(const std::string& run_id) const;
   std::filesystem::path published_output(const std::string& run_id) const;
   std::filesystem::path published_manifest(const std::string& run_id) const;
+  // Where the merge writes the output that publication names (pending_output_path).
+  std::filesystem::path pending_output(const std::string& run_id) const;
 
  private:
   struct StepOutcome {
@@ -258,17 +264,23 @@ class Exchange {
 // sanitised), io.read. Never throws.
 Result<std::filesystem::path> find_extract(const std::filesystem::path& inbox);
 
-// Empties runs/<id>/work/ (the only place plaintext exists), keeping work/output.csv (the
-// pseudonymised output) when `keep_output`. Never throws.
-Status wipe_run_work(const std::filesystem::path& run_dir, bool keep_output);
+// <output_dir>/.<run-id>.output.pending: the merged output of a run until it is published.
+std::filesystem::path pending_output_path(const std::filesystem::path& output_dir,
+                                          const std::string& run_id);
+
+// Empties runs/<id>/work/ (the only place plaintext exists) and removes `pending_output`, keeping
+// the pseudonymised output (`pending_output`, or an earlier version's work/output.csv) when
+// `keep_output`. Never throws.
+Status wipe_run_work(const std::filesystem::path& run_dir,
+                     const std::filesystem::path& pending_output, bool keep_output);
 
 // Whether a run still needs its pseudonymised output: merged, or failed retryably while
 // publishing it.
 bool keeps_output(const RunRecord& run);
 
-// At start-up no run is executing: empties the work/ of every run (keeping only the output a run
-// still has to publish) and moves a pre-work/ layout's output.csv into work/ or removes it.
-// Returns how many runs had plaintext removed.
+// At start-up no run is executing: empties the work/ of every run and removes its pending output
+// (keeping only the output a run still has to publish) and moves a pre-work/ layout's output.csv
+// into work/ or removes it. Returns how many runs had plaintext removed.
 Result<std::uint64_t> wipe_idle_plaintext(const Config& config, const RunStore& store);
 
 }  // namespace kbix
