@@ -106,7 +106,7 @@ Result<ScanReport> scan(std::istream& output_csv, std::string_view output_name,
                         std::string_view key_column, OutputObserver* observer) {
   CsvReader reader(output_csv, std::string(output_name));
   ScanReport report;
-  std::vector<std::string> fields;
+  std::vector<std::string_view> fields;
   bool header = true;
   std::size_t pseudo_column = std::string_view::npos;
   for (;;) {
@@ -152,7 +152,7 @@ OutputPieces::OutputPieces(std::string_view source, std::string_view key_column,
     : source_(source), key_column_(key_column), observer_(observer) {}
 
 bool OutputPieces::header(CsvReader& reader) {
-  std::vector<std::string> fields;
+  std::vector<std::string_view> fields;
   auto more = reader.next(fields);
   if (!more || !*more) return false;
   for (std::size_t i = 0; i < fields.size(); ++i) {

@@ -184,7 +184,8 @@ void DisclosureCounter::clear() {
   state_ = std::make_unique<State>();
 }
 
-Status DisclosureCounter::record(const std::vector<std::string>& fields, const CsvReader& reader) {
+Status DisclosureCounter::record(const std::vector<std::string_view>& fields,
+                                 const CsvReader& reader) {
   State& s = *state_;
   if (policy_.quasi_identifiers.empty()) return ok();
   if (!s.header_seen) {
@@ -253,7 +254,7 @@ Result<DisclosureReport> count_and_finish(const fs::path& file, const Protocol& 
     BufferedInput in(file);
     if (!in.good()) return fail("io.read", "cannot read " + file.string());
     CsvReader reader(in.stream(), file.filename().string());
-    std::vector<std::string> fields;
+    std::vector<std::string_view> fields;
     for (;;) {
       auto more = reader.next(fields);
       if (!more) return fail(std::move(more).error());

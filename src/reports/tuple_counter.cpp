@@ -19,9 +19,10 @@ std::uint64_t tag_of(std::uint64_t hash) {
 TupleCounter::TupleCounter(std::vector<std::size_t> positions)
     : positions_(std::move(positions)), slots_(1024, kEmptySlot) {}
 
-void TupleCounter::encode(const std::vector<std::string>& fields, std::string& out) const {
+template <class Field>
+void TupleCounter::encode(const std::vector<Field>& fields, std::string& out) const {
   for (const std::size_t position : positions_) {
-    const std::string& cell = fields[position];
+    const std::string_view cell = fields[position];
     // The length in 7-bit groups, low first; a high bit says that another group follows.
     for (std::size_t n = cell.size();; n >>= 7) {
       out += static_cast<char>((n & 0x7F) | (n >= 0x80 ? 0x80 : 0));
@@ -59,7 +60,7 @@ void TupleCounter::grow() {
   }
 }
 
-void TupleCounter::add(const std::vector<std::string>& fields) {
+void TupleCounter::add(const std::vector<std::string_view>& fields) {
   const std::size_t offset = pending_keys_.size();
   encode(fields, pending_keys_);
   const std::size_t length = pending_keys_.size() - offset;

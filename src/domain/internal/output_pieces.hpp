@@ -41,7 +41,7 @@ class OutputPieces {
   std::size_t pseudo_column_ = std::string_view::npos;
   std::uint64_t line_ = 1;  // where the next piece begins, for the observer's reader
   ScanReport report_;
-  std::vector<std::string> fields_;
+  std::vector<std::string_view> fields_;  // the observer's record, views into the piece
 };
 
 }  // namespace kbix::detail

@@ -18,7 +18,7 @@ class TupleCounter {
   // Counts one row; its class is created (numbered in the order first seen) when new. Rows are
   // counted in batches (the table lookups of a batch overlap their cache misses): flush() before
   // reading classes(), rows() or cells().
-  void add(const std::vector<std::string>& fields);
+  void add(const std::vector<std::string_view>& fields);
   void flush();
   // The class of a row's tuple, or kNoClass (classes.hpp) when no counted row had it.
   std::uint32_t find(const std::vector<std::string>& fields);
@@ -34,7 +34,8 @@ class TupleCounter {
   // words in `records_`: its row count, its key's length, then the key, so that counting a row
   // touches one slot and, mostly, one cache line of the record.
   static constexpr std::uint64_t kEmptySlot = ~std::uint64_t{0};
-  void encode(const std::vector<std::string>& fields, std::string& out) const;  // appends
+  template <class Field>
+  void encode(const std::vector<Field>& fields, std::string& out) const;  // appends
   // The slot of `key` (hash `hash`), or the empty slot where it would go.
   std::size_t probe(std::uint64_t hash, std::string_view key) const;
   void count(std::uint64_t hash, std::string_view key);

@@ -39,7 +39,9 @@ Result<ScanReport> scan_output(std::istream& output_csv, std::string_view output
 class OutputObserver {
  public:
   virtual ~OutputObserver() = default;
-  virtual Status record(const std::vector<std::string>& fields, const CsvReader& reader) = 0;
+  // `fields` are views into the scan's buffer, valid only during the call (no copy per record:
+  // the observer runs on the scan's serial path).
+  virtual Status record(const std::vector<std::string_view>& fields, const CsvReader& reader) = 0;
   // Forgets every record seen: the scan shows the file again from its start.
   virtual void clear() = 0;
 };
