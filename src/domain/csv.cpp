@@ -164,8 +164,9 @@ int CsvReader::peek() {
   return static_cast<unsigned char>(data_[position_]);
 }
 
-std::string CsvReader::where(std::size_t field_number) const {
-  return source_ + ":" + std::to_string(record_line_) + ":" + std::to_string(field_number) + ": ";
+std::string RecordPlace::where(std::size_t field_number) const {
+  return std::string(source) + ":" + std::to_string(line) + ":" + std::to_string(field_number) +
+         ": ";
 }
 
 Unexpected<Error> CsvReader::error(ErrorCode code, std::uint64_t line, std::size_t field,

@@ -1,7 +1,14 @@
 #include "kbix/domain/output_scan.hpp"
 
+#include <cstdint>
+#include <cstring>
+#include <functional>
 #include <string>
 #include <vector>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "internal/output_pieces.hpp"
 #include "internal/pieces.hpp"
@@ -102,6 +109,55 @@ bool contains_insz_like_number(std::string_view text) {
 }
 
 namespace {
+// Whether `record` (a record's bytes as written, quotes and all) has 11 or more bytes in a row that
+// are digits or the separators the check joins digit groups with (. - / and space: 0x2d..0x39 and
+// 0x20). contains_insz_like_number finds a number only in such a stretch of one cell, and a cell's
+// text is in its record's bytes with at most quotes taken away or undoubled, which are not among
+// them: a record without a stretch holds no cell the check flags, so its cells need no check. The
+// output's dates (10 bytes) make none; most records end after this one pass (issue 17).
+#ifdef __SSE2__
+std::uint32_t number_byte_mask(const char* p) {
+  const __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i in_range = _mm_and_si128(_mm_cmpgt_epi8(chunk, _mm_set1_epi8('-' - 1)),
+                                         _mm_cmplt_epi8(chunk, _mm_set1_epi8('9' + 1)));
+  const __m128i space = _mm_cmpeq_epi8(chunk, _mm_set1_epi8(' '));
+  return static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_or_si128(in_range, space)));
+}
+
+// True when `bits` has 11 set bits in a row: each step keeps the bits that start a longer row.
+bool has_eleven_in_a_row(std::uint32_t bits) {
+  bits &= bits >> 1;  // 2 in a row
+  bits &= bits >> 2;  // 4
+  bits &= bits >> 4;  // 8
+  bits &= bits >> 3;  // 11
+  return bits != 0;
+}
+
+bool may_hold_insz_like_number(std::string_view record) {
+  // Two 16-byte chunks at a time: a stretch of 11 lies within the previous chunk and this one.
+  std::uint32_t previous = 0;
+  std::size_t i = 0;
+  for (; i + 16 <= record.size(); i += 16) {
+    const std::uint32_t current = number_byte_mask(record.data() + i);
+    if (has_eleven_in_a_row(previous | (current << 16))) return true;
+    previous = current;
+  }
+  if (i == record.size()) return false;
+  char tail[16] = {};  // zero bytes are not number bytes
+  std::memcpy(tail, record.data() + i, record.size() - i);
+  return has_eleven_in_a_row(previous | (number_byte_mask(tail) << 16));
+}
+#else
+bool may_hold_insz_like_number(std::string_view record) {
+  std::size_t run = 0;
+  for (const char c : record) {
+    run = (c >= '-' && c <= '9') || c == ' ' ? run + 1 : 0;
+    if (run >= 11) return true;
+  }
+  return false;
+}
+#endif
+
 Result<ScanReport> scan(std::istream& output_csv, std::string_view output_name,
                         std::string_view key_column, OutputObserver* observer) {
   CsvReader reader(output_csv, std::string(output_name));
@@ -127,7 +183,7 @@ Result<ScanReport> scan(std::istream& output_csv, std::string_view output_name,
             reader.where(i + 1) + "a number that passes the INSZ check; publication blocked");
       }
     }
-    if (observer != nullptr) KBIX_TRY(observer->record(fields, reader));
+    if (observer != nullptr) KBIX_TRY(observer->record(fields, reader.place()));
     if (!header) ++report.rows;
     header = false;
   }
@@ -161,22 +217,49 @@ bool OutputPieces::header(CsvReader& reader) {
     ++report_.cells;
   }
   line_ = reader.line();
-  return observer_ == nullptr || observer_->record(fields, reader).has_value();
+  return observer_ == nullptr || observer_->record(fields, reader.place()).has_value();
 }
 
 bool OutputPieces::scan(std::string_view piece, Work& work) const {
   work.counts = {};
+  work.cells.clear();
+  work.records.clear();
+  work.copied.clear();
+  const bool keep = observer_ != nullptr;
+  if (keep && piece.size() >= Cell::kCopied) return false;  // offsets are 31 bits
   CsvReader reader(piece, source_, limits_, false);
   for (;;) {
+    const std::size_t start = reader.consumed();
     auto more = reader.next(work.fields);
     if (!more) return false;
-    if (!*more) return true;
+    if (!*more) {
+      work.lines = reader.line() - 1;
+      return true;
+    }
+    work.counts.cells += work.fields.size();
+    ++work.counts.rows;
+    if (keep) keep_record(piece, reader.record_line() - 1, work);
+    if (!may_hold_insz_like_number(piece.substr(start, reader.consumed() - start))) continue;
     for (std::size_t i = 0; i < work.fields.size(); ++i) {
-      ++work.counts.cells;
       if (i == pseudo_column_ && is_pseudo_id(work.fields[i])) continue;
       if (contains_insz_like_number(work.fields[i])) return false;
     }
-    ++work.counts.rows;
+  }
+}
+
+// A field read in place is kept as its offset in the piece; one the reader unescaped (a quoted
+// field) lives in the reader's buffer only until the next record, so it is copied.
+void OutputPieces::keep_record(std::string_view piece, std::uint64_t line, Work& work) {
+  work.records.push_back({static_cast<std::uint32_t>(work.cells.size()), line});
+  const std::less<const char*> before;
+  for (const std::string_view field : work.fields) {
+    const auto size = static_cast<std::uint32_t>(field.size());
+    if (!before(field.data(), piece.data()) && !before(piece.data() + piece.size(), field.data())) {
+      work.cells.push_back({static_cast<std::uint32_t>(field.data() - piece.data()), size});
+    } else {
+      work.cells.push_back({static_cast<std::uint32_t>(work.copied.size()) | Cell::kCopied, size});
+      work.copied += field;
+    }
   }
 }
 
@@ -185,16 +268,21 @@ bool OutputPieces::consume(std::string_view piece, const Work& work) {
   report_.cells += work.counts.cells;
   if (report_.rows + 1 > limits_.max_records) return false;  // the header is a record
   if (observer_ == nullptr) return true;
-  CsvReader reader(piece, source_, limits_, false, line_);
-  for (;;) {
-    auto more = reader.next(fields_);
-    if (!more) return false;
-    if (!*more) {
-      line_ = reader.line();
-      return true;
+  for (std::size_t r = 0; r < work.records.size(); ++r) {
+    const std::size_t end =
+        r + 1 < work.records.size() ? work.records[r + 1].first_cell : work.cells.size();
+    fields_.clear();
+    for (std::size_t c = work.records[r].first_cell; c < end; ++c) {
+      const Cell cell = work.cells[c];
+      const std::string_view text = (cell.offset & Cell::kCopied) != 0 ? work.copied : piece;
+      fields_.push_back(text.substr(cell.offset & ~Cell::kCopied, cell.size));
     }
-    if (!observer_->record(fields_, reader)) return false;
+    if (!observer_->record(fields_, RecordPlace{source_, line_ + work.records[r].line})) {
+      return false;
+    }
   }
+  line_ += work.lines;
+  return true;
 }
 
 }  // namespace detail

@@ -185,7 +185,7 @@ void DisclosureCounter::clear() {
 }
 
 Status DisclosureCounter::record(const std::vector<std::string_view>& fields,
-                                 const CsvReader& reader) {
+                                 const RecordPlace& place) {
   State& s = *state_;
   if (policy_.quasi_identifiers.empty()) return ok();
   if (!s.header_seen) {
@@ -195,7 +195,7 @@ Status DisclosureCounter::record(const std::vector<std::string_view>& fields,
       const auto at = std::find(fields.begin(), fields.end(), qi);
       if (at == fields.end()) {
         return fail("disclosure.missing_column",
-                    reader.source_name() + ":1: no column '" + qi + "' (a quasi-identifier)");
+                    std::string(place.source) + ":1: no column '" + qi + "' (a quasi-identifier)");
       }
       s.positions.push_back(static_cast<std::size_t>(at - fields.begin()));
     }
@@ -203,7 +203,7 @@ Status DisclosureCounter::record(const std::vector<std::string_view>& fields,
     return ok();
   }
   if (fields.size() != s.field_count) {
-    return fail("schema.field_count", reader.where(fields.size()) + "expected " +
+    return fail("schema.field_count", place.where(fields.size()) + "expected " +
                                           std::to_string(s.field_count) + " fields, got " +
                                           std::to_string(fields.size()));
   }
@@ -259,7 +259,7 @@ Result<DisclosureReport> count_and_finish(const fs::path& file, const Protocol& 
       auto more = reader.next(fields);
       if (!more) return fail(std::move(more).error());
       if (!*more) break;
-      KBIX_TRY(counter.record(fields, reader));
+      KBIX_TRY(counter.record(fields, reader.place()));
     }
   }
   return counter.finish(file, act);

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <random>
 #include <sstream>
 
 #include "kbix/domain/extract_export.hpp"
@@ -375,6 +376,65 @@ TEST_F(Pieces, TheScanFindsANumberInAnyPiece) {
     ASSERT_FALSE(sequential);
     EXPECT_EQ(describe(pieces), describe(sequential));
     expect_same_observed(dir_, found, tiny(40));  // never a record the scan blocks
+  }
+}
+
+// The piece scan looks at a record's cells only when its bytes have 11 digits and separators in
+// a row; the sequential scan checks every cell. Outputs of a clean part and one record of random
+// digits, separators and letters (and quotes, semicolons and line feeds in a quoted cell) around
+// an INSZ written with random separators, spoilt in half of them, at every offset against the
+// 16-byte chunks, must give the same result both ways.
+TEST_F(Pieces, TheScanSkipsNoRecordTheCellCheckWouldBlock) {
+  std::mt19937_64 random(17);
+  auto pick = [&](std::size_t n) { return static_cast<std::size_t>(random() % n); };
+  auto noise = [&](std::size_t most, bool quoted) {
+    const std::string bytes = quoted ? "0123456789.-/ xyzw\";\n" : "0123456789.-/ xyzw";
+    std::string text;
+    for (std::size_t k = pick(most + 1); k > 0; --k) text += bytes[pick(bytes.size())];
+    return text;
+  };
+  std::size_t blocked = 0, passed = 0;
+  for (int round = 0; round < 400; ++round) {
+    std::string number = valid(static_cast<std::uint64_t>(round));
+    if (round % 2 == 1) number[pick(11)] = 'x';
+    std::string written;
+    for (std::size_t d = 0; d < number.size(); ++d) {
+      if (d > 0 && pick(4) == 0) written += ".-/ "[pick(4)];
+      written += number[d];
+    }
+    const bool quoted = pick(2) == 0;
+    std::string cell = noise(6, quoted) + written + noise(6, quoted);
+    if (quoted) {
+      std::string text = "\"";
+      for (const char c : cell) text += c == '"' ? std::string("\"\"") : std::string(1, c);
+      cell = text + "\"";
+    }
+    std::string output = "a;b;c\n";
+    for (std::size_t k = pick(40); k > 0; --k)
+      output += "2024-01-0" + std::to_string(k % 10) + ";x;\n";
+    output += std::string(pick(17), 'y') + ";" + cell + ";" + noise(20, false) + "\nlast;1;2\n";
+    std::istringstream text(output);
+    const auto sequential = scan_output(text, "output.csv");
+    File file(dir_, "output.csv", output);
+    const auto pieces = scan_output(file.fd(), file.stream(), "output.csv", "insz", tiny(64));
+    ASSERT_EQ(describe(pieces), describe(sequential)) << "round " << round;
+    if (sequential) {
+      ++passed;
+      EXPECT_EQ(pieces->rows, sequential->rows);
+      EXPECT_EQ(pieces->cells, sequential->cells);
+    } else if (sequential.error().code == "scan.insz_found") {
+      ++blocked;
+    }
+  }
+  EXPECT_GT(blocked, 150u);
+  EXPECT_GT(passed, 100u);
+  // The shortest stretch, 11 digits between letters, at every offset in a record.
+  for (std::size_t offset = 0; offset < 48; ++offset) {
+    const std::string output = "a;b\n" + std::string(offset, 'y') + ";x" + valid(offset) + "z\n";
+    File file(dir_, "output.csv", output);
+    const auto pieces = scan_output(file.fd(), file.stream(), "output.csv", "insz", tiny(64));
+    ASSERT_FALSE(pieces) << "offset " << offset;
+    EXPECT_EQ(pieces.error().code, "scan.insz_found");
   }
 }
 

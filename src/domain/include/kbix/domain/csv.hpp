@@ -34,6 +34,15 @@ struct CsvLimits {
   std::uint64_t max_records = 50'000'000;
 };
 
+// Where a record stands, for the messages of a part that is shown records another part parsed
+// (the output scan's observer).
+struct RecordPlace {
+  std::string_view source;
+  std::uint64_t line = 0;  // the line the record starts on
+  // "SOURCE:LINE:FIELD: ", as CsvReader::where.
+  std::string where(std::size_t field_number) const;
+};
+
 class CsvReader {
  public:
   // The first read is 64 KiB; once a read fills the buffer, reads are 1 MiB.
@@ -55,7 +64,8 @@ class CsvReader {
   std::size_t consumed() const { return position_; }  // bytes taken (in-place reader only)
   const std::string& source_name() const { return source_; }
   // "SOURCE:LINE:FIELD: " for messages of the caller.
-  std::string where(std::size_t field_number) const;
+  std::string where(std::size_t field_number) const { return place().where(field_number); }
+  RecordPlace place() const { return {source_, record_line_}; }  // of the record just read
 
  private:
   int get();  // next byte or -1 at end

@@ -40,8 +40,8 @@ class OutputObserver {
  public:
   virtual ~OutputObserver() = default;
   // `fields` are views into the scan's buffer, valid only during the call (no copy per record:
-  // the observer runs on the scan's serial path).
-  virtual Status record(const std::vector<std::string_view>& fields, const CsvReader& reader) = 0;
+  // the observer runs on the scan's serial path); `place` names the record for a message.
+  virtual Status record(const std::vector<std::string_view>& fields, const RecordPlace& place) = 0;
   // Forgets every record seen: the scan shows the file again from its start.
   virtual void clear() = 0;
 };
@@ -56,9 +56,9 @@ Result<ScanReport> scan_output(int fd, std::istream& sequential, std::string_vie
                                std::string_view key_column = "insz",
                                const FileReading& reading = {});
 
-// The same with `observer`, which sees every record on the calling thread in file order (read
-// from each piece again while the workers scan the next ones); when the pieces are refused it is
-// cleared and shown the file again by the sequential scan (so its errors are named exactly).
+// The same with `observer`, which sees every record on the calling thread in file order (the
+// fields the workers read as they scanned each piece); when the pieces are refused it is cleared
+// and shown the file again by the sequential scan (so its errors are named exactly).
 Result<ScanReport> scan_output(int fd, std::istream& sequential, std::string_view output_name,
                                OutputObserver& observer, std::string_view key_column = "insz",
                                const FileReading& reading = {});

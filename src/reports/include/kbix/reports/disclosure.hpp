@@ -89,7 +89,7 @@ class DisclosureCounter final : public OutputObserver {
 
   // The header first (quasi-identifiers found by name), then each row.
   // Errors: disclosure.missing_column, schema.field_count (naming file and line).
-  Status record(const std::vector<std::string_view>& fields, const CsvReader& reader) override;
+  Status record(const std::vector<std::string_view>& fields, const RecordPlace& place) override;
   void clear() override;
 
   // The report over the records seen. With `act`, then the protocol's action: "block" sets
