@@ -151,7 +151,7 @@ bool may_hold_insz_like_number(std::string_view record) {
 bool may_hold_insz_like_number(std::string_view record) {
   std::size_t run = 0;
   for (const char c : record) {
-    run = (c >= '-' && c <= '9') || c == ' ' ? run + 1 : 0;
+    run = is_digit(c) || is_separator(c) ? run + 1 : 0;
     if (run >= 11) return true;
   }
   return false;
