@@ -5,10 +5,10 @@
 //   1. walk the envelope (truncation, damage, tag length) and parse only what surrounds the
 //      ciphertext with OpenSSL; it finds our RecipientInfo and unwraps the content key;
 //   2. stream the ciphertext through the cipher context OpenSSL set up (CMS_dataInit) into a
-//   private
-//      temporary file; the GCM tag is checked at the end (EVP_DecryptFinal_ex);
-//   3. walk the decrypted SignedData the same way, stream its content into the output's temporary
-//      file, and let CMS_verify check the signature over that file as detached content.
+//      private scratch file; the GCM tag is checked at the end (EVP_DecryptFinal_ex);
+//   3. walk the decrypted SignedData the same way, stream its content into the output (a
+//      temporary file, or for a memory target the scratch file itself, the content moved to its
+//      start), and let CMS_verify check the signature over the output as detached content.
 // The output is renamed into place only after both checks; the temporary files are removed.
 #include <fcntl.h>
 #include <openssl/bio.h>
@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -45,7 +46,9 @@ constexpr std::size_t kGcmTagBytes = 16;
 constexpr std::size_t kMaxStructureBytes = 1 << 20;
 constexpr std::size_t kWriteBufferBytes = 256 * 1024;
 
-// Collects small writes into large ones for a file descriptor.
+// Collects small writes into large ones for a file descriptor, written from offset 0 with pwrite:
+// the output may be the scratch file itself (OpenTarget::output), read through a descriptor that
+// shares its file offset, so the writer must not move that offset.
 class BufferedWriter {
  public:
   BufferedWriter(int fd, std::string label) : fd_(fd), label_(std::move(label)) {
@@ -63,6 +66,7 @@ class BufferedWriter {
     buffer_.clear();
     return written;
   }
+  std::uint64_t written() const noexcept { return offset_ + buffer_.size(); }
   ~BufferedWriter() { OPENSSL_cleanse(buffer_.data(), buffer_.size()); }
   BufferedWriter(const BufferedWriter&) = delete;
   BufferedWriter& operator=(const BufferedWriter&) = delete;
@@ -70,19 +74,44 @@ class BufferedWriter {
  private:
   Status write_all(std::span<const std::uint8_t> bytes) {
     while (!bytes.empty()) {
-      const ssize_t written = ::write(fd_, bytes.data(), bytes.size());
+      const ssize_t written =
+          ::pwrite(fd_, bytes.data(), bytes.size(), static_cast<off_t>(offset_));
       if (written < 0 && errno == EINTR) continue;
       if (written <= 0) {
         return fail("io.write", label_ + ": write failed: " + std::strerror(errno));
       }
       bytes = bytes.subspan(static_cast<std::size_t>(written));
+      offset_ += static_cast<std::uint64_t>(written);
     }
     return ok();
   }
   int fd_;
   std::string label_;
   std::vector<std::uint8_t> buffer_;
+  std::uint64_t offset_ = 0;
 };
+
+// Cuts `fd` to its first `length` bytes. What lies beyond them (when the content was compacted
+// in place in the scratch file: the SignedData's structure and stale copies of the content) is
+// overwritten with zeros first, so no plaintext is left in pages the file gives back.
+Status cut_to(int fd, std::uint64_t length, const std::string& label) {
+  const off_t end = ::lseek(fd, 0, SEEK_END);
+  if (end < 0) return fail("io.write", label + ": cannot size: " + std::strerror(errno));
+  static constexpr std::array<std::uint8_t, 64 * 1024> kZeros{};
+  for (auto at = static_cast<off_t>(length); at < end;) {
+    const auto step =
+        static_cast<std::size_t>(std::min<off_t>(end - at, static_cast<off_t>(kZeros.size())));
+    const ssize_t written = ::pwrite(fd, kZeros.data(), step, at);
+    if (written < 0 && errno == EINTR) continue;
+    if (written <= 0) return fail("io.write", label + ": wipe failed: " + std::strerror(errno));
+    at += written;
+  }
+  if (static_cast<std::uint64_t>(end) > length &&
+      ::ftruncate(fd, static_cast<off_t>(length)) != 0) {
+    return fail("io.write", label + ": cannot cut: " + std::strerror(errno));
+  }
+  return ok();
+}
 
 // A private scratch file without a name: created next to the output and unlinked at once, so
 // the decrypted SignedData disappears with the descriptor, even when the process is killed.
@@ -475,6 +504,7 @@ Result<OpenReport> Opener::open_to(const std::filesystem::path& input,
                        [&](std::span<const std::uint8_t> bytes) { return out.write(bytes); }),
         name));
     KBIX_TRY(out.flush());
+    KBIX_TRY(cut_to(*plaintext, out.written(), target.output_label()));
   }
   // CMS_verify reads the content back through the same (read-write) descriptor, 4 KiB a call:
   // a read buffer in front of it saves most of the system calls.

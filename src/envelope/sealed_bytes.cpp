@@ -44,24 +44,24 @@ Result<SecretBytes> read_all(const MemoryFile& file, std::size_t limit, std::str
   return out;
 }
 
-// open_bytes' target: the scratch file and the output both in anonymous memory.
+// open_bytes' target: one anonymous memory file, first the decrypted SignedData, then (moved to
+// its start in place) the verified content. A second file would cost a second copy of the
+// content in memory, and another pass to wipe it.
 class MemoryTarget final : public envelope_detail::OpenTarget {
  public:
-  Result<int> scratch() override { return make(scratch_, "kbix-open-scratch"); }
-  Result<int> output() override { return make(output_, "kbix-open-content"); }
+  Result<int> scratch() override {
+    auto created = MemoryFile::create("kbix-open-content");
+    if (!created) return fail(std::move(created).error());
+    file_.emplace(std::move(*created));
+    return file_->fd();
+  }
+  Result<int> output() override { return file_->fd(); }
   std::string output_label() const override { return "memory file of the opened content"; }
   Status commit() override { return ok(); }
-  std::optional<MemoryFile>& content() { return output_; }
+  std::optional<MemoryFile>& content() { return file_; }
 
  private:
-  static Result<int> make(std::optional<MemoryFile>& slot, const char* name) {
-    auto created = MemoryFile::create(name);
-    if (!created) return fail(std::move(created).error());
-    slot.emplace(std::move(*created));
-    return slot->fd();
-  }
-  std::optional<MemoryFile> scratch_;
-  std::optional<MemoryFile> output_;
+  std::optional<MemoryFile> file_;
 };
 
 }  // namespace

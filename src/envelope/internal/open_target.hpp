@@ -16,7 +16,10 @@ class OpenTarget {
   // owns it and it must outlive the open.
   virtual Result<int> scratch() = 0;
   // A readable and writable descriptor for the verified content (read back by CMS_verify); the
-  // target owns it. Called once, after the signer is known to be pinned.
+  // target owns it. Called once, after the signer is known to be pinned. It may be the scratch
+  // descriptor itself: the content is then written over the SignedData from offset 0 (never
+  // ahead of what has been read of it, since each content byte's offset in the SignedData is at
+  // least its offset in the content), and the rest is wiped and cut off.
   virtual Result<int> output() = 0;
   // What the output is called in messages.
   virtual std::string output_label() const = 0;

@@ -3,6 +3,7 @@
 #include "kbix/envelope/sealed_bytes.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <filesystem>
@@ -26,6 +27,27 @@ SealerConfig own_sealer() {
 
 OpenerConfig own_opener() {
   return opener_config("agii", "agii", "rsa");
+}
+
+// Signs `plain` as AgII and encrypts it to AgII with the stock CLI (`stream` " -stream" for
+// indefinite lengths in the SignedData); `signed_der` keeps the SignedData.
+testing::AssertionResult seal_with_openssl_cli(const std::filesystem::path& plain,
+                                               const std::filesystem::path& signed_der,
+                                               const std::filesystem::path& sealed,
+                                               const std::string& stream) {
+  const std::string sign = "openssl cms -sign -binary -nodetach -md sha256" + stream + " -in " +
+                           quoted(plain) + " -signer " + quoted(key_file("agii-sign-rsa.crt")) +
+                           " -inkey " + quoted(key_file("agii-sign-rsa.key")) +
+                           " -outform DER -out " + quoted(signed_der);
+  if (run(sign) != 0) return testing::AssertionFailure() << sign;
+  const std::string encrypt =
+      "openssl cms -encrypt -binary -aes-256-gcm -in " + quoted(signed_der) + " -recip " +
+      quoted(key_file("agii-enc-rsa.crt")) +
+      " -keyopt rsa_padding_mode:oaep -keyopt rsa_oaep_md:sha256 -keyopt rsa_mgf1_md:sha256"
+      " -outform DER -out " +
+      quoted(sealed);
+  if (run(encrypt) != 0) return testing::AssertionFailure() << encrypt;
+  return testing::AssertionSuccess();
 }
 
 class SealedBytesTest : public testing::Test {
@@ -76,18 +98,7 @@ TEST_F(SealedBytesTest, OpensslCliOpensWhatSealBytesWrote) {
 
 TEST_F(SealedBytesTest, OpenBytesOpensWhatOpensslCliSealed) {
   write_file(dir / "plain", secret);
-  const std::string sign =
-      "openssl cms -sign -binary -nodetach -md sha256 -in " + quoted(dir / "plain") + " -signer " +
-      quoted(key_file("agii-sign-rsa.crt")) + " -inkey " + quoted(key_file("agii-sign-rsa.key")) +
-      " -outform DER -out " + quoted(dir / "signed.der");
-  ASSERT_EQ(run(sign), 0) << sign;
-  const std::string encrypt =
-      "openssl cms -encrypt -binary -aes-256-gcm -in " + quoted(dir / "signed.der") + " -recip " +
-      quoted(key_file("agii-enc-rsa.crt")) +
-      " -keyopt rsa_padding_mode:oaep -keyopt rsa_oaep_md:sha256 -keyopt rsa_mgf1_md:sha256"
-      " -outform DER -out " +
-      quoted(dir / "cli.p7m");
-  ASSERT_EQ(run(encrypt), 0) << encrypt;
+  ASSERT_TRUE(seal_with_openssl_cli(dir / "plain", dir / "signed.der", dir / "cli.p7m", ""));
   auto opened = open_bytes(make_opener(own_opener()), dir / "cli.p7m", 4096);
   ASSERT_TRUE(opened) << opened.error().describe();
   EXPECT_EQ(opened->text(), secret);
@@ -173,6 +184,36 @@ TEST_F(SealedBytesTest, OpenIntoMemoryGivesTheContentWithoutAFile) {
   auto unknown = open_into_memory(make_opener(own_opener()), dir / "other.p7m");
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error().code, "envelope.unknown_signer");
+}
+
+// The content is moved to the start of the memory file that held the SignedData: exactly the
+// content remains, for content in one definite-length octet string and in the many pieces of an
+// indefinite-length one (`openssl cms -stream`), larger than the writer's 256 KiB buffer.
+TEST_F(SealedBytesTest, OpenIntoMemoryKeepsExactlyTheContentOfEitherEncoding) {
+  std::string large;
+  for (int i = 0; large.size() < 900 * 1024; ++i) {
+    large += "synthetic row " + std::to_string(i * 7919 % 100003) + ";" + std::to_string(i) + "\n";
+  }
+  write_file(dir / "plain.csv", large);
+  for (const std::string stream : {"", " -stream"}) {
+    SCOPED_TRACE(stream.empty() ? "definite" : "indefinite");
+    ASSERT_TRUE(
+        seal_with_openssl_cli(dir / "plain.csv", dir / "signed.der", dir / "cli.p7m", stream));
+    ASSERT_GT(std::filesystem::file_size(dir / "signed.der"), large.size());
+
+    auto opened = open_into_memory(make_opener(own_opener()), dir / "cli.p7m");
+    ASSERT_TRUE(opened) << opened.error().describe();
+    EXPECT_EQ(opened->size(), large.size());
+    EXPECT_EQ(::lseek(opened->fd(), 0, SEEK_END), static_cast<off_t>(large.size()));
+    auto input = opened->input("cli.csv");
+    ASSERT_TRUE(input) << input.error().describe();
+    const std::string read_back((std::istreambuf_iterator<char>(input->stream())),
+                                std::istreambuf_iterator<char>());
+    EXPECT_TRUE(read_back == large);
+    auto small = open_bytes(make_opener(own_opener()), dir / "cli.p7m", large.size());
+    ASSERT_TRUE(small) << small.error().describe();
+    EXPECT_TRUE(small->text() == large);
+  }
 }
 
 // The sealer's report carries the SHA-256 of the plaintext and of the sealed file, equal to

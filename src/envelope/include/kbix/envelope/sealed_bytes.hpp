@@ -19,7 +19,8 @@
 // verified content stays in its anonymous memory file, read through a descriptor (never mapped,
 // so it does not count in the process's resident set), and is wiped when the OpenedInMemory
 // ends. Nothing of it is ever on disk, and a killed process leaves nothing behind. During the
-// open, the decrypted SignedData is in anonymous memory too: about twice the content's size.
+// open, the same memory file holds the decrypted SignedData first, and the content is moved to
+// its start: the content's size and a little more, once.
 //
 // Does NOT guarantee: that memory is locked (pages may be swapped out), or that copies the
 // caller makes from bytes() are wiped.
