@@ -309,22 +309,26 @@ std::optional<Result<bool>> CsvReader::start_record() {
 }
 
 Result<bool> CsvReader::next(std::vector<std::string_view>& fields) {
+  plain_ = false;
   if (auto done = start_record()) {
     fields.clear();
     return std::move(*done);
   }
-  if (next_plain(fields)) return true;
+  plain_ = next_plain(fields);
+  if (plain_) return true;
   auto got = next_slow(scratch_);
   fields.assign(scratch_.begin(), scratch_.end());
   return got;
 }
 
 Result<bool> CsvReader::next(std::vector<std::string>& fields) {
+  plain_ = false;
   if (auto done = start_record()) {
     fields.clear();
     return std::move(*done);
   }
-  if (next_plain(fields)) return true;
+  plain_ = next_plain(fields);
+  if (plain_) return true;
   return next_slow(fields);
 }
 
@@ -451,9 +455,15 @@ Result<bool> CsvReader::next_slow(std::vector<std::string>& fields) {
   }
 }
 
+namespace {
+bool starts_like_formula(std::string_view value) {
+  return !value.empty() && (value[0] == '=' || value[0] == '+' || value[0] == '-' ||
+                            value[0] == '@' || value[0] == '\t' || value[0] == '\r');
+}
+}  // namespace
+
 void CsvWriter::append_escaped(std::string& out, std::string_view value) {
-  const bool formula = !value.empty() && (value[0] == '=' || value[0] == '+' || value[0] == '-' ||
-                                          value[0] == '@' || value[0] == '\t' || value[0] == '\r');
+  const bool formula = starts_like_formula(value);
   const bool needs_quotes = formula || has_byte_to_quote(value);
   if (!needs_quotes) {
     out += value;
@@ -466,6 +476,31 @@ void CsvWriter::append_escaped(std::string& out, std::string_view value) {
     out += c;
   }
   out += '"';
+}
+
+void CsvWriter::append_escaped(std::string& out, const std::vector<std::string_view>& fields,
+                               std::size_t first, std::size_t last, bool plain) {
+  if (first >= last) return;
+  if (plain) {
+    // The length check keeps views that are not the record's own (copies, a subset) on the
+    // field-by-field path.
+    std::size_t bytes = last - first - 1;
+    bool formula = false;
+    for (std::size_t i = first; i < last; ++i) {
+      bytes += fields[i].size();
+      formula = formula || starts_like_formula(fields[i]);
+    }
+    const char* begin = fields[first].data();
+    const char* end = fields[last - 1].data() + fields[last - 1].size();
+    if (!formula && static_cast<std::size_t>(end - begin) == bytes) {
+      out.append(begin, bytes);
+      return;
+    }
+  }
+  for (std::size_t i = first; i < last; ++i) {
+    if (i > first) out += ';';
+    append_escaped(out, fields[i]);
+  }
 }
 
 void CsvWriter::field(std::string_view value) {

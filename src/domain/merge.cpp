@@ -23,14 +23,14 @@ std::size_t key_index(const std::vector<std::string>& columns, const std::string
   return static_cast<std::size_t>(std::find(columns.begin(), columns.end(), key) - columns.begin());
 }
 
-// The snapshot's people: escaped output cells in an arena of fixed-size blocks (no doubling
-// reallocation of one huge string), people in file order, and an open-addressing table of
-// their indices keyed by INSZ value (4 bytes a slot, load at most 1/2). A lookup costs about
-// two cache misses where a binary search over a million people costs ten or more.
+// The snapshot's people: escaped output cells in blocks (a piece's own cells, or a fixed-size
+// block filled on one thread; never the doubling reallocation of one huge string), people in file
+// order, and an open-addressing table of their indices keyed by INSZ value (4 bytes a slot, load at
+// most 1/2). A lookup costs about two cache misses where a binary search over a million people
+// costs ten or more.
 struct Snapshot {
   static constexpr std::size_t kBlockBytes = 8u << 20;
-  std::vector<std::unique_ptr<char[]>> blocks;
-  std::size_t used = kBlockBytes;  // of the last block
+  std::vector<std::string> blocks;  // only appended to within their capacity: views stay valid
   struct Person {
     std::uint64_t value = 0;
     std::uint32_t block = 0;
@@ -69,25 +69,37 @@ struct Snapshot {
     table = detail::ZeroedTable<std::uint32_t>(slots);
     for (std::uint32_t i = 0; i < people.size(); ++i) table[probe(people[i].value)] = i + 1;
   }
-  // Keeps the first row of a repeated INSZ (as the export did); false for a later one.
+  // Keeps the first row of a repeated INSZ (as the export did); false for a later one. Copies
+  // `cells` into the last block.
   bool add(std::uint64_t value, std::string_view cells) {
+    if (blocks.empty() || blocks.back().capacity() - blocks.back().size() < cells.size()) {
+      blocks.emplace_back().reserve(std::max(kBlockBytes, cells.size()));
+    }
+    std::string& block = blocks.back();
+    if (!index(value, static_cast<std::uint32_t>(blocks.size() - 1),
+               static_cast<std::uint32_t>(block.size()),
+               static_cast<std::uint32_t>(cells.size()))) {
+      return false;
+    }
+    block.append(cells);
+    return true;
+  }
+  // Takes `cells` as a block of its own, for people indexed next; its number.
+  std::uint32_t adopt(std::string&& cells) {
+    blocks.push_back(std::move(cells));
+    return static_cast<std::uint32_t>(blocks.size() - 1);
+  }
+  // The person whose cells are blocks[block][offset, offset + length); as add().
+  bool index(std::uint64_t value, std::uint32_t block, std::uint32_t offset, std::uint32_t length) {
     if ((people.size() + 1) * 2 > table.size()) rehash(table.empty() ? 1024 : table.size() * 2);
     const std::size_t slot = probe(value);
     if (table[slot] != 0) return false;
-    if (used + cells.size() > kBlockBytes) {
-      blocks.push_back(std::make_unique_for_overwrite<char[]>(std::max(kBlockBytes, cells.size())));
-      used = 0;
-    }
-    std::memcpy(blocks.back().get() + used, cells.data(), cells.size());
-    people.push_back({value, static_cast<std::uint32_t>(blocks.size() - 1),
-                      static_cast<std::uint32_t>(used), static_cast<std::uint32_t>(cells.size()),
-                      false});
+    people.push_back({value, block, offset, length, false});
     table[slot] = static_cast<std::uint32_t>(people.size());
-    used += cells.size();
     return true;
   }
   std::string_view cells(const Person& person) const {
-    return {blocks[person.block].get() + person.offset, person.length};
+    return {blocks[person.block].data() + person.offset, person.length};
   }
   // Read-only: safe on several threads while nothing is added.
   const Person* find(std::uint64_t value) const {
@@ -101,31 +113,30 @@ struct Snapshot {
 };
 
 // The output cells of one snapshot row: every field but the key, escaped, ';' between them.
-template <class Field>
-void append_snapshot_cells(std::string& cells, const std::vector<Field>& fields, std::size_t key) {
-  bool first = true;
-  for (std::size_t i = 0; i < fields.size(); ++i) {
-    if (i == key) continue;
-    if (!first) cells += ';';
-    first = false;
-    CsvWriter::append_escaped(cells, fields[i]);
-  }
+// `plain`: CsvReader::plain() of the record (csv.hpp).
+void append_snapshot_cells(std::string& cells, const std::vector<std::string_view>& fields,
+                           std::size_t key, bool plain) {
+  CsvWriter::append_escaped(cells, fields, 0, key, plain);
+  if (key > 0 && key + 1 < fields.size()) cells += ';';
+  CsvWriter::append_escaped(cells, fields, key + 1, fields.size(), plain);
 }
 
 // One output row: [pseudo_id;] the snapshot's cells, the return's fields but the key.
-template <class Field>
 void append_output_row(std::string& row, const PseudonymKey* key, const Insz& insz,
-                       std::string_view cells, const std::vector<Field>& fields,
-                       std::size_t return_key) {
+                       std::string_view cells, const std::vector<std::string_view>& fields,
+                       std::size_t return_key, bool plain) {
   if (key != nullptr) {
     row += key->pseudo_id(insz);
     row += ';';
   }
   row += cells;
-  for (std::size_t i = 0; i < fields.size(); ++i) {
-    if (i == return_key) continue;
+  if (return_key > 0) {
     row += ';';
-    CsvWriter::append_escaped(row, fields[i]);
+    CsvWriter::append_escaped(row, fields, 0, return_key, plain);
+  }
+  if (return_key + 1 < fields.size()) {
+    row += ';';
+    CsvWriter::append_escaped(row, fields, return_key + 1, fields.size(), plain);
   }
   row += '\n';
 }
@@ -152,7 +163,7 @@ Result<Snapshot> load_snapshot(std::istream& in, std::string_view name, const Pr
     if (tally != nullptr) tally->snapshot_record(fields, insz.has_value());
     if (!insz) return ok();  // never sent
     cells.clear();
-    append_snapshot_cells(cells, fields, key);
+    append_snapshot_cells(cells, fields, key, reader.plain());
     snapshot.add(insz->value(), cells);
     return ok();
   }));
@@ -200,7 +211,7 @@ Result<MergeReport> join_return(Snapshot& snapshot, std::istream& vdab_return,
     person->matched = true;
     ++report.matched;
     row.clear();
-    append_output_row(row, key, *insz, snapshot.cells(*person), fields, return_key);
+    append_output_row(row, key, *insz, snapshot.cells(*person), fields, return_key, reader.plain());
     output_csv.write(row.data(), static_cast<std::streamsize>(row.size()));
     ++report.output_rows;
     return ok();
@@ -240,18 +251,19 @@ std::optional<Snapshot> load_snapshot_in_pieces(int fd, std::string_view name,
   const detail::HeaderAt* header = &pieces->header;
   const std::size_t key = pieces->key;
   auto map = [&](std::string_view bytes, std::uint64_t, SnapshotWork& work) {
-    work.cells.clear();
+    work.cells = std::string();        // the last one was adopted by the snapshot
+    work.cells.reserve(bytes.size());  // the piece less its keys, unless formulas were escaped
     work.people.clear();
     work.rows = 0;
     work.bytes = bytes.size();
     RecordTally* tally = piece_tally(work.tally, total);
-    return pieces->for_each_record(bytes, work.fields, [&](const CsvReader&) {
+    return pieces->for_each_record(bytes, work.fields, [&](const CsvReader& reader) {
       ++work.rows;
       auto insz = Insz::parse(work.fields[key]);
       if (tally != nullptr) tally->snapshot_record(work.fields, insz.has_value());
       if (!insz) return true;  // never sent
       const std::size_t before = work.cells.size();
-      append_snapshot_cells(work.cells, work.fields, key);
+      append_snapshot_cells(work.cells, work.fields, key, reader.plain());
       work.people.push_back(
           {insz->value(), static_cast<std::uint32_t>(work.cells.size() - before)});
       return true;
@@ -268,11 +280,12 @@ std::optional<Snapshot> load_snapshot_in_pieces(int fd, std::string_view name,
     if (snapshot.rows + 1 > pieces->limits.max_records) return false;  // the header is a record
     if (total != nullptr) total->add(*work.tally);
     constexpr std::size_t kAhead = 16;
-    std::size_t at = 0;
+    const std::uint32_t block = snapshot.adopt(std::move(work.cells));
+    std::uint32_t at = 0;
     for (std::size_t i = 0; i < work.people.size(); ++i) {
       if (i + kAhead < work.people.size()) snapshot.prefetch(work.people[i + kAhead].value);
       const auto& row = work.people[i];
-      snapshot.add(row.value, std::string_view(work.cells.data() + at, row.length));
+      snapshot.index(row.value, block, at, row.length);
       at += row.length;
     }
     return true;
@@ -325,14 +338,15 @@ Joined join_in_pieces(Snapshot& snapshot, int fd, std::string_view name, const P
     work.people.clear();
     work.scanned = false;
     RecordTally* tally = piece_tally(work.tally, total);
-    const bool joined = pieces->for_each_record(bytes, work.fields, [&](const CsvReader&) {
+    const bool joined = pieces->for_each_record(bytes, work.fields, [&](const CsvReader& reader) {
       if (tally != nullptr) tally->return_record(work.fields);
       auto insz = Insz::parse(work.fields[return_key]);
       if (!insz) return false;
       const auto* person = people.find(insz->value());
       if (person == nullptr) return false;  // not sent: the return is refused
       work.people.push_back(static_cast<std::uint32_t>(person - people.people.data()));
-      append_output_row(work.rows, key, *insz, people.cells(*person), work.fields, return_key);
+      append_output_row(work.rows, key, *insz, people.cells(*person), work.fields, return_key,
+                        reader.plain());
       return true;
     });
     work.scanned = joined && scanning && (work.rows.empty() || work.rows.back() == '\n') &&

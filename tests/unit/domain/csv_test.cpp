@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <new>
+#include <random>
 #include <sstream>
 
 namespace kbix {
@@ -175,6 +176,67 @@ TEST(CsvWriter, WhatItWritesReadsBackTheSame) {
   ASSERT_FALSE(parsed.error) << parsed.error->describe();
   ASSERT_EQ(parsed.rows.size(), 1u);
   EXPECT_EQ(parsed.rows[0], row);
+}
+
+// A run of fields appended at once (the merge's cells) is exactly the fields appended one by one,
+// for records the reader takes as plain and records it does not, formulas, and views that are not
+// the record's own.
+TEST(CsvWriter, ARunOfFieldsIsTheFieldsEscapedOneByOne) {
+  const std::vector<std::string> shapes = {"plain",  "",   "42",  "=1+1",    "+3",
+                                           "-5",     "@x", "a-b", "\"q;u\"", "\"say \"\"x\"\"\"",
+                                           "\"-2\"", "é"};
+  std::mt19937 random(17);
+  std::string text;
+  for (int record = 0; record < 400; ++record) {
+    const std::size_t count = 1 + random() % 6;
+    for (std::size_t i = 0; i < count; ++i) {
+      if (i > 0) text += ';';
+      // Half the records use only shapes that need no quotes, so the plain path runs often.
+      text += shapes[random() % (record % 2 == 0 ? 8 : shapes.size())];
+    }
+    text += record % 5 == 0 ? "\r\n" : "\n";
+  }
+  CsvReader reader(text, "in.csv", CsvLimits{}, true);
+  std::vector<std::string_view> fields;
+  std::size_t plain_records = 0;
+  for (auto more = reader.next(fields); more && *more; more = reader.next(fields)) {
+    plain_records += reader.plain() ? 1 : 0;
+    for (std::size_t first = 0; first <= fields.size(); ++first) {
+      for (std::size_t last = first; last <= fields.size(); ++last) {
+        std::string expected;
+        for (std::size_t i = first; i < last; ++i) {
+          if (i > first) expected += ';';
+          CsvWriter::append_escaped(expected, fields[i]);
+        }
+        std::string run;
+        CsvWriter::append_escaped(run, fields, first, last, reader.plain());
+        ASSERT_EQ(run, expected) << "line " << reader.record_line();
+      }
+    }
+    std::vector<std::string_view> every_other;  // in order, but not one run of the input
+    for (std::size_t i = 0; i < fields.size(); i += 2) every_other.push_back(fields[i]);
+    std::string expected;
+    for (std::size_t i = 0; i < every_other.size(); ++i) {
+      if (i > 0) expected += ';';
+      CsvWriter::append_escaped(expected, every_other[i]);
+    }
+    std::string run;
+    CsvWriter::append_escaped(run, every_other, 0, every_other.size(), reader.plain());
+    ASSERT_EQ(run, expected) << "line " << reader.record_line() << ", every other field";
+  }
+  EXPECT_EQ(reader.records(), 400u);
+  EXPECT_GT(plain_records, 100u);
+  EXPECT_LT(plain_records, 400u);
+}
+
+TEST(Csv, OnlyARecordWithoutQuotesIsPlain) {
+  CsvReader reader(std::string_view("a;b\n\"a\";b\n-1;x\r\n"), "in.csv", CsvLimits{}, true);
+  std::vector<std::string_view> fields;
+  std::vector<bool> plain;
+  for (auto more = reader.next(fields); more && *more; more = reader.next(fields)) {
+    plain.push_back(reader.plain());
+  }
+  EXPECT_EQ(plain, (std::vector<bool>{true, false, true}));
 }
 
 // Counts the bytes this process allocates (global operator new), so a test can check that the

@@ -66,6 +66,9 @@ class CsvReader {
   // "SOURCE:LINE:FIELD: " for messages of the caller.
   std::string where(std::size_t field_number) const { return place().where(field_number); }
   RecordPlace place() const { return {source_, record_line_}; }  // of the record just read
+  // True when the record just read was the common one: no field holds ';', '"', CR or LF, and
+  // next(string_view) gave views into the input, one after the other with one ';' between them.
+  bool plain() const { return plain_; }
 
  private:
   int get();  // next byte or -1 at end
@@ -89,6 +92,7 @@ class CsvReader {
   bool eof_ = false;
   bool started_ = false;
   bool failed_ = false;
+  bool plain_ = false;
   std::uint64_t line_ = 1;
   std::uint64_t record_line_ = 0;
   std::uint64_t records_ = 0;
@@ -106,6 +110,11 @@ class CsvWriter {
   void end_row();
   // The escaped form of one field, as write_row writes it.
   static void append_escaped(std::string& out, std::string_view value);
+  // fields[first, last) escaped, with ';' between them. `plain` is CsvReader::plain() of the
+  // record they were read from: then, unless one starts like a formula, they need no escaping and
+  // are appended as the one run of bytes they are in the input.
+  static void append_escaped(std::string& out, const std::vector<std::string_view>& fields,
+                             std::size_t first, std::size_t last, bool plain);
 
  private:
   std::ostream& out_;
