@@ -33,7 +33,7 @@ std::string format_date(std::chrono::sys_days day) {
   return text;
 }
 
-std::optional<std::chrono::sys_days> parse_date(std::string_view text) {
+std::optional<std::chrono::year_month_day> parse_calendar_date(std::string_view text) {
   if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
   int parts[3] = {0, 0, 0};
   const std::size_t starts[3] = {0, 5, 8};
@@ -49,7 +49,13 @@ std::optional<std::chrono::sys_days> parse_date(std::string_view text) {
                                         std::chrono::month{static_cast<unsigned>(parts[1])},
                                         std::chrono::day{static_cast<unsigned>(parts[2])}};
   if (!day.ok()) return std::nullopt;
-  return std::chrono::sys_days{day};
+  return day;
+}
+
+std::optional<std::chrono::sys_days> parse_date(std::string_view text) {
+  const auto day = parse_calendar_date(text);
+  if (!day) return std::nullopt;
+  return std::chrono::sys_days{*day};
 }
 
 const char* to_string(ExportTrigger trigger) {

@@ -104,10 +104,11 @@ Status read_privacy_sections(TableReader& top, const std::filesystem::path& file
 
 namespace kbix {
 
-bool codes_allow(const ColumnDomain& domain, std::string_view value) {
-  const auto in_list = [&](std::string_view code) {
-    return std::find(domain.codes.begin(), domain.codes.end(), code) != domain.codes.end();
-  };
+namespace {
+
+// Whether every part of `value` (split on the domain's separator, when it has one) is in the list.
+template <class InList>
+bool every_part(const ColumnDomain& domain, std::string_view value, const InList& in_list) {
   if (domain.separator.empty()) return in_list(value);
   std::size_t start = 0;
   for (;;) {
@@ -118,6 +119,47 @@ bool codes_allow(const ColumnDomain& domain, std::string_view value) {
     if (end == std::string_view::npos) return true;
     start = end + domain.separator.size();
   }
+}
+
+constexpr std::size_t kWordBytes = sizeof(std::uint64_t);
+
+std::uint64_t word_of(std::string_view text) {  // text.size() <= kWordBytes
+  std::uint64_t word = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    word |= std::uint64_t{static_cast<unsigned char>(text[i])} << (8 * i);
+  }
+  return word;
+}
+
+}  // namespace
+
+bool codes_allow(const ColumnDomain& domain, std::string_view value) {
+  return every_part(domain, value, [&](std::string_view code) {
+    return std::find(domain.codes.begin(), domain.codes.end(), code) != domain.codes.end();
+  });
+}
+
+CodeList::CodeList(const ColumnDomain& domain) : domain_(domain) {
+  short_codes_ = std::all_of(domain.codes.begin(), domain.codes.end(),
+                             [](const std::string& code) { return code.size() <= kWordBytes; });
+  for (const auto& code : domain.codes) {
+    words_.push_back(short_codes_ ? word_of(code) : 0);
+    sizes_.push_back(code.size());
+  }
+}
+
+bool CodeList::contains(std::string_view part) const {
+  if (part.size() > kWordBytes) return false;  // longer than every code
+  const std::uint64_t word = word_of(part);
+  for (std::size_t i = 0; i < words_.size(); ++i) {
+    if (words_[i] == word && sizes_[i] == part.size()) return true;
+  }
+  return false;
+}
+
+bool CodeList::allows(std::string_view value) const {
+  if (!short_codes_) return codes_allow(domain_, value);
+  return every_part(domain_, value, [&](std::string_view part) { return contains(part); });
 }
 
 }  // namespace kbix

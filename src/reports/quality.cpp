@@ -26,12 +26,17 @@ std::string describe(const ColumnDomain& domain) {
   return text;
 }
 
-// One column's checker: counts into its ColumnQuality.
+// One column's checker: counts into its ColumnQuality. Dates are compared as calendar dates and
+// codes through a CodeList: the checks run on every cell of both files.
 class ColumnCheck {
  public:
   ColumnCheck(const ColumnDomain* domain, std::chrono::sys_days as_of) : domain_(domain) {
-    if (domain_ != nullptr && domain_->kind == ColumnDomain::Kind::date) {
-      latest_ = domain_->latest.value_or(as_of);
+    if (domain_ == nullptr) return;
+    if (domain_->kind == ColumnDomain::Kind::date) {
+      earliest_ = std::chrono::year_month_day{domain_->earliest};
+      latest_ = std::chrono::year_month_day{domain_->latest.value_or(as_of)};
+    } else {
+      codes_.emplace(*domain_);
     }
   }
 
@@ -42,22 +47,24 @@ class ColumnCheck {
     }
     if (domain_ == nullptr) return;
     if (domain_->kind == ColumnDomain::Kind::date) {
-      const auto day = parse_date(value);
+      const auto day = parse_calendar_date(value);
       if (!day) {
         ++quality.unparseable_date;
-      } else if (*day < domain_->earliest) {
+      } else if (*day < earliest_) {
         ++quality.before_range;
       } else if (*day > latest_) {
         ++quality.after_range;
       }
       return;
     }
-    if (!codes_allow(*domain_, value)) ++quality.not_in_list;
+    if (!codes_->allows(value)) ++quality.not_in_list;
   }
 
  private:
   const ColumnDomain* domain_;
-  std::chrono::sys_days latest_{};
+  std::chrono::year_month_day earliest_{};
+  std::chrono::year_month_day latest_{};
+  std::optional<CodeList> codes_;
 };
 
 // The checks of one file's columns (all but the key), by position in its records.

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <regex>
 #include <sstream>
 
@@ -256,6 +257,76 @@ TEST(ExportProtocol, ParsesStrictIsoDatesAndClosedLists) {
   EXPECT_FALSE(kbix::codes_allow(domain, "buddy|"));
   domain.separator.clear();
   EXPECT_FALSE(kbix::codes_allow(domain, "buddy|geen"));
+}
+
+// CodeList answers as codes_allow, for short codes (compared as words), a code longer than a word
+// (codes_allow itself), with and without a separator, on cells built from near misses: a code's
+// prefix, its extension, a NUL byte, another case, empty parts.
+TEST(ExportProtocol, ACodeListAllowsExactlyWhatCodesAllowDoes) {
+  const std::vector<std::vector<std::string>> lists = {{"M", "V", "X"},
+                                                       {"ja", "nee"},
+                                                       {"A1", "A2", "B1", "B2"},
+                                                       {"laag", "midden", "hoog"},
+                                                       {"exactly8", "seven77"},
+                                                       {"buddy", "Nederlands oefenen", "geen"},
+                                                       {"", "x"}};
+  const std::vector<std::string> pieces = {"M",          "V",        "m",
+                                           "X",          "ja",       "nee",
+                                           "jaa",        "j",        "A1",
+                                           "a1",         "B2",       "B3",
+                                           "laag",       "hoog",     "hoo",
+                                           "midden",     "exactly8", "exactly",
+                                           "exactly89",  "seven77",  std::string("M\0", 2),
+                                           "buddy",      "geen",     "Nederlands oefenen",
+                                           "Nederlands", "",         "x",
+                                           "|"};
+  std::mt19937 random(29);
+  std::size_t allowed = 0, refused = 0;
+  for (const auto& codes : lists) {
+    for (const std::string separator : {"", "|", ", "}) {
+      kbix::ColumnDomain domain;
+      domain.codes = codes;
+      domain.separator = separator;
+      const kbix::CodeList list(domain);
+      for (int cell = 0; cell < 400; ++cell) {
+        std::string value;
+        const std::size_t parts = 1 + random() % 3;
+        for (std::size_t i = 0; i < parts; ++i) {
+          if (i > 0) value += separator.empty() ? "|" : separator;
+          // Half the parts are the list's own codes, so that many cells are allowed.
+          value +=
+              random() % 2 == 0 ? codes[random() % codes.size()] : pieces[random() % pieces.size()];
+        }
+        const bool expected = kbix::codes_allow(domain, value);
+        ASSERT_EQ(list.allows(value), expected) << "codes " << codes.front() << "..., separator '"
+                                                << separator << "', cell '" << value << "'";
+        (expected ? allowed : refused) += 1;
+      }
+    }
+  }
+  EXPECT_GT(allowed, 2000u);
+  EXPECT_GT(refused, 2000u);
+}
+
+TEST(ExportProtocol, ACalendarDateIsTheDayParseDateGives) {
+  std::mt19937 random(31);
+  const std::string digits = "0123456789";
+  std::size_t valid = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string text = "2024-02-29";
+    for (auto changes = random() % 3; changes > 0; --changes) {
+      text[random() % text.size()] = random() % 8 == 0 ? '-' : digits[random() % 10];
+    }
+    const auto day = kbix::parse_date(text);
+    const auto calendar = kbix::parse_calendar_date(text);
+    ASSERT_EQ(day.has_value(), calendar.has_value()) << text;
+    if (day) {
+      EXPECT_EQ(sys_days{*calendar}, *day) << text;
+      ++valid;
+    }
+  }
+  EXPECT_GT(valid, 1000u);
+  EXPECT_LT(valid, 19000u);
 }
 
 }  // namespace
