@@ -2,6 +2,7 @@
 // The commands are the ones docs/exchange-specification.md gives to the partner.
 #include <gtest/gtest.h>
 
+#include "kbix/core/digest.hpp"
 #include "unit/envelope/envelope_fixture.hpp"
 
 namespace kbix::test {
@@ -58,6 +59,31 @@ TEST_P(InteropTest, KbixSealsAndOpensslCliOpens) {
       "openssl cms -verify -binary -inform DER -in " + quoted(dir / "signed.der") + " -CAfile " +
       quoted(key_file("vdab-sign-" + type + ".crt")) + " -purpose any -out /dev/null 2>/dev/null";
   EXPECT_NE(run(wrong_signer), 0);
+}
+
+// A file of many megabytes, sealed in many chunks: the stock CLI opens exactly the content, and the
+// sizes and SHA-256 reported are those of the file on disk.
+TEST(InteropLarge, KbixSealsAFileOfManyMegabytesAndOpensslCliOpensIt) {
+  TempDir dir;
+  const std::string plaintext = synthetic_csv(1'900'000);  // about 22 MB
+  write_file(dir / "out.csv", plaintext);
+  auto sealer = make_sealer(sealer_config("agii", "vdab", "rsa", EnvelopeProfile::gcm));
+  auto sealed = sealer.seal(dir / "out.csv", dir / "out.csv.p7m");
+  ASSERT_TRUE(sealed) << sealed.error().describe();
+  EXPECT_EQ(sealed->plaintext_bytes, plaintext.size());
+  EXPECT_EQ(sealed->sealed_bytes, fs::file_size(dir / "out.csv.p7m"));
+  auto on_disk = sha256_file_hex(dir / "out.csv.p7m");
+  ASSERT_TRUE(on_disk);
+  EXPECT_EQ(sealed->sealed_sha256, *on_disk);
+
+  const std::string open =
+      "openssl cms -decrypt -binary -inform DER -in " + quoted(dir / "out.csv.p7m") + " -recip " +
+      quoted(key_file("vdab-enc-rsa.crt")) + " -inkey " + quoted(key_file("vdab-enc-rsa.key")) +
+      " | openssl cms -verify -binary -inform DER -CAfile " +
+      quoted(key_file("agii-sign-rsa.crt")) + " -purpose any -out " + quoted(dir / "plain.csv") +
+      " 2>/dev/null";
+  ASSERT_EQ(run(open), 0) << open;
+  EXPECT_TRUE(read_file(dir / "plain.csv") == plaintext);
 }
 
 TEST_P(InteropTest, OpensslCliSealsAndKbixOpens) {
