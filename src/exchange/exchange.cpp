@@ -329,8 +329,10 @@ Result<RunState> Exchange::step_locked(const std::string& run_id) {
   const RunRecord run = **found;
   const ExportDelivery delivery = config_.export_settings.delivery;
   if (is_terminal(run.state) || is_waiting(run.state, delivery)) return run.state;
-  // A verified return is kept only for the merge step of its run that follows.
+  // A verified return is kept only for the merge step of its run that follows (the snapshot being
+  // opened, for the verification that follows its download: keep_snapshot_opening_for).
   if (run.state != RunState::return_verified) verified_return_.reset();
+  keep_snapshot_opening_for(run.id);
   // Every line logged during this step (sftp, envelope, ...) names the run and the step.
   const ScopedLogFields step_fields({run.id, "run." + std::string(to_string(run.state)), ""});
   // Plaintext never outlives its step (inv. 10): work/ is emptied before and after, and the
@@ -451,8 +453,10 @@ Status Exchange::poll_returns(Clock::time_point now) {
     std::unique_lock<std::mutex> gate;
     if (step_gate_ != nullptr) gate = std::unique_lock(*step_gate_);
     const ScopedLogFields fields({match->id, "run.download", ""});
+    start_opening_snapshot(match->id);  // for the merge, on the other core while this downloads
     auto downloaded = download_return(*match, remote, entry);
     (void)apply_pending_cancels();
+    keep_snapshot_opening_for(match->id);
     if (!downloaded) return downloaded;
     tell(ExchangeNoticeKind::state_changed, match->id, RunState::return_downloaded);
   }

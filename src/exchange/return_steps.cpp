@@ -96,12 +96,53 @@ Status scan_merged_output(const fs::path& output, OutputObserver* observer = nul
 // The return verified by verify_return, kept in anonymous memory for the merge step that follows
 // it in this process, so the return is decrypted once. After a restart (or for another run) the
 // merge opens it again, with the same checks. The snapshot, opened for that merge while the return
-// was verified, when that succeeded.
+// was downloaded and verified, when that succeeded.
 struct Exchange::VerifiedReturn {
   std::string run_id;
   OpenedInMemory plaintext;
   std::optional<OpenedInMemory> snapshot;
 };
+
+// A run's snapshot opened into memory (decrypt and verify, every check) on a thread of its own, on
+// the machine's other core, while the return is downloaded and verified. When it fails (or
+// throws), nothing is said: the merge opens the snapshot itself, as before, and reports what it
+// finds. Destroying it waits for the thread; what it opened is wiped with its memory file.
+struct Exchange::SnapshotOpening {
+  SnapshotOpening(std::string run, OpenerConfig config, fs::path sealed) : run_id(std::move(run)) {
+    thread = std::jthread([this, config = std::move(config), sealed = std::move(sealed),
+                           fields = current_log_fields()] {
+      const ScopedLogFields same_fields(fields);  // its lines name the run and the step too
+      try {
+        auto opened_now = open_sealed_in_memory(config, sealed);
+        if (opened_now) opened.emplace(std::move(*opened_now));
+      } catch (const std::exception&) {
+      }
+    });
+  }
+  // The snapshot once opened, or nullopt.
+  std::optional<OpenedInMemory> take() {
+    if (thread.joinable()) thread.join();
+    return std::exchange(opened, std::nullopt);
+  }
+
+  std::string run_id;
+  std::optional<OpenedInMemory> opened;
+  std::jthread thread;  // last: joined before the rest is destroyed
+};
+
+void Exchange::start_opening_snapshot(const std::string& run_id) {
+  snapshot_opening_.reset();
+  snapshot_opening_ = std::make_shared<SnapshotOpening>(run_id, own_file_opener_config(config_),
+                                                        run_directory(run_id) / "snapshot.csv.p7m");
+}
+
+void Exchange::keep_snapshot_opening_for(const std::string& run_id) {
+  if (snapshot_opening_ == nullptr || snapshot_opening_->run_id != run_id) return;
+  auto found = store_.find(run_id);
+  if (!found || !*found || (*found)->state != RunState::return_downloaded) {
+    snapshot_opening_.reset();
+  }
+}
 
 // return_downloaded -> return_verified: tag and pinned signature (inv. 3), bound to this run
 // (inv. 13: profile, signingTime, never accepted before), columns checked by the merge;
@@ -110,20 +151,13 @@ Result<Exchange::StepOutcome> Exchange::verify_return(const RunRecord& run) {
   verified_return_.reset();
   const fs::path dir = run_directory(run.id);
   const fs::path sealed = dir / "return.csv.p7m";
-  // The merge that follows opens the snapshot (decrypt and verify, every check): that is done here
-  // on a thread of its own while the return is verified, on the machine's other core, and kept in
-  // memory with the return. When it fails (or throws) here, nothing is said: the merge opens the
-  // snapshot itself, as before, and reports what it finds.
-  std::optional<OpenedInMemory> snapshot;
-  std::jthread snapshot_opening([&, fields = current_log_fields()] {
-    const ScopedLogFields same_fields(fields);  // its lines name the run and the step too
-    try {
-      auto snapshot_opened =
-          open_sealed_in_memory(own_file_opener_config(config_), dir / "snapshot.csv.p7m");
-      if (snapshot_opened) snapshot.emplace(std::move(*snapshot_opened));
-    } catch (const std::exception&) {
-    }
-  });
+  // The snapshot the merge needs: opening since the download in this process, else from now.
+  std::shared_ptr<SnapshotOpening> snapshot_opening = std::exchange(snapshot_opening_, nullptr);
+  if (snapshot_opening == nullptr || snapshot_opening->run_id != run.id) {
+    snapshot_opening.reset();
+    start_opening_snapshot(run.id);
+    snapshot_opening = std::exchange(snapshot_opening_, nullptr);
+  }
   auto opened = open_sealed_in_memory(return_opener_for_run(config_, run), sealed);
   if (!opened) return fail(std::move(opened).error());
   auto sha = sha256_file_hex(sealed);
@@ -136,9 +170,8 @@ Result<Exchange::StepOutcome> Exchange::verify_return(const RunRecord& run) {
                                          ": a replayed return, refused");
   }
   const OpenReport report = opened->report();
-  snapshot_opening.join();
   verified_return_ = std::make_shared<VerifiedReturn>(
-      VerifiedReturn{run.id, std::move(*opened), std::move(snapshot)});
+      VerifiedReturn{run.id, std::move(*opened), snapshot_opening->take()});
   return StepOutcome{RunState::return_verified,
                      {{"return_signer_sha256", report.signer_fingerprint_sha256},
                       {"return_decryption_sha256", report.decryption_fingerprint_sha256},

@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine_fixture.hpp"
@@ -121,6 +122,23 @@ class Engine : public test::EngineFixture {
     for (int pass = 0; pass < 3 && run(id).state == RunState::awaiting_return; ++pass) {
       (void)poll();
     }
+  }
+
+  // A run the partner answered, whose return vanishes before its first download (a copy is kept
+  // to send again), polled until that download failed; its id.
+  std::string answered_run_whose_return_vanishes() {
+    const std::string id = start();
+    EXPECT_TRUE(exchange_->drive(id));
+    partner_answers();
+    const std::string name = return_remote_name(config_.protocol.id, id);
+    fs::copy_file(remote_->dir("van-vdab") / name, dir_ / "return-again.p7m");
+    remote_->vanish_before_download(name);
+    poll_until_downloaded(id);
+    return id;
+  }
+  void send_the_vanished_return_again(const std::string& id) {
+    fs::copy_file(dir_ / "return-again.p7m",
+                  remote_->dir("van-vdab") / return_remote_name(config_.protocol.id, id));
   }
 
   // Drives the run to its end the way the daemon would: steps, polls, automatic retries.
@@ -312,22 +330,52 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& test_case) { return test_case.param.name; });
 
 TEST_F(Engine, AReturnThatVanishesBeforeItsDownloadLeavesTheRunWaitingWithNothingHalfWritten) {
-  const std::string id = start();
-  ASSERT_TRUE(exchange_->drive(id));
-  partner_answers();
-  const std::string name = return_remote_name(config_.protocol.id, id);
-  fs::copy_file(remote_->dir("van-vdab") / name, dir_ / "return-again.p7m");
-  remote_->vanish_before_download(name);
-  poll_until_downloaded(id);
+  const std::string id = answered_run_whose_return_vanishes();
   EXPECT_EQ(run(id).state, RunState::awaiting_return);
   EXPECT_FALSE(fs::exists(exchange_->run_directory(id) / "return.csv.p7m"));
   EXPECT_EQ(audit_count("run.download"), 0);
   EXPECT_EQ(audit_count("run.failed"), 0);
   // The partner sends it again: the run goes on.
-  fs::copy_file(dir_ / "return-again.p7m", remote_->dir("van-vdab") / name);
+  send_the_vanished_return_again(id);
   finish(id);
   EXPECT_EQ(run(id).state, RunState::done);
   EXPECT_EQ(remote_->completed_uploads(), 1);
+}
+
+// The anonymous memory files holding an opened snapshot or return (sealed_bytes.cpp names them).
+std::size_t open_memory_files() {
+  std::size_t count = 0;
+  for (const auto& entry : fs::directory_iterator("/proc/self/fd")) {
+    std::error_code error;
+    const auto target = fs::read_symlink(entry.path(), error).string();
+    if (!error && target.rfind("/memfd:kbix-open-content", 0) == 0) ++count;
+  }
+  return count;
+}
+
+// Waits up to `seconds` for `count` open memory files; the count at the end.
+std::size_t wait_for_memory_files(std::size_t count, int seconds) {
+  for (int i = 0; i < seconds * 20 && open_memory_files() != count; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return open_memory_files();
+}
+
+TEST_F(Engine, TheSnapshotIsOpenedWhileTheReturnDownloadsAndDroppedWhenNoMergeFollows) {
+  // A download that fails: the snapshot opened for it is dropped at once (nothing in memory).
+  const std::string id = answered_run_whose_return_vanishes();
+  ASSERT_EQ(run(id).state, RunState::awaiting_return);
+  EXPECT_EQ(open_memory_files(), 0u);
+  EXPECT_EQ(wait_for_memory_files(1, 1), 0u) << "no snapshot left opening for a waiting run";
+  // The partner sends it again: downloaded, the snapshot is opened in memory before the
+  // verification step runs, and nothing is left open once the run is done.
+  send_the_vanished_return_again(id);
+  poll_until_downloaded(id);
+  ASSERT_EQ(run(id).state, RunState::return_downloaded);
+  EXPECT_EQ(wait_for_memory_files(1, 10), 1u) << "the snapshot, opened during the download";
+  finish(id);
+  EXPECT_EQ(run(id).state, RunState::done);
+  EXPECT_EQ(open_memory_files(), 0u);
 }
 
 TEST_F(Engine, AReturnListedTwiceIsDownloadedOnceAndTheRunFinishes) {

@@ -208,6 +208,12 @@ class Exchange {
   Result<StepOutcome> publish_output(const RunRecord& run);
   Result<StepOutcome> clean_up(const RunRecord& run);
   Status download_return(const RunRecord& run, RemoteStore& remote, const RemoteEntry& entry);
+  // Starts opening the run's snapshot into memory on a thread of its own, for the merge: while
+  // its return downloads, then is verified (return_steps.cpp).
+  void start_opening_snapshot(const std::string& run_id);
+  // Drops the snapshot being opened unless it is `run_id`'s and that run waits for its
+  // verification (return_downloaded): no plaintext stays in memory for a run that will not merge.
+  void keep_snapshot_opening_for(const std::string& run_id);
   Status quarantine_return(RemoteStore& remote, const RemoteEntry& entry, std::string_view why);
   Status purge_quarantine(Clock::time_point now);
   Status flag_overdue(const RunRecord& run, Clock::time_point now);
@@ -255,6 +261,9 @@ class Exchange {
   // The return the last step verified, kept in memory for its merge (exchange_steps.cpp).
   struct VerifiedReturn;
   std::shared_ptr<VerifiedReturn> verified_return_;
+  // The snapshot being opened for the run whose return downloads or is verified now.
+  struct SnapshotOpening;
+  std::shared_ptr<SnapshotOpening> snapshot_opening_;
 };
 
 // The single *.csv file in `inbox` (the operator's KBI extract), which must open as a regular
