@@ -142,8 +142,9 @@ bool codes_allow(const ColumnDomain& domain, std::string_view value) {
 CodeList::CodeList(const ColumnDomain& domain) : domain_(domain) {
   short_codes_ = std::all_of(domain.codes.begin(), domain.codes.end(),
                              [](const std::string& code) { return code.size() <= kWordBytes; });
+  if (!short_codes_) return;  // allows() asks codes_allow
   for (const auto& code : domain.codes) {
-    words_.push_back(short_codes_ ? word_of(code) : 0);
+    words_.push_back(word_of(code));
     sizes_.push_back(code.size());
   }
 }
